@@ -1,0 +1,1 @@
+"""Model registry: ONNX token-classification models bundled with deidcode."""

@@ -1,0 +1,153 @@
+"""Assemble the de-identification pipeline graph. Each step is a thin Beam wrapper."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from schemas.config import DeidcodeConfig
+from schemas.tables import (
+    AUDIT_SCHEMA,
+    PHI_SPANS_SCHEMA,
+    QUARANTINE_SCHEMA,
+    notes_schema,
+)
+from transforms.deid import DeidentifyNotes, RunKeys, quarantine_audit_row
+from transforms.parquet_sink import WriteParquetShards, WriteProtectedJsonl
+from transforms.readers import read_records
+from transforms.records import Note, Quarantined
+from transforms.validate import resolve_duplicates, validate_record
+
+RECORDS_READ = "records_read"
+TABLES = ("notes", "phi_spans", "quarantine", "audit")
+
+
+@dataclass(frozen=True)
+class PipelinePlan:
+    files: list[str]
+    fmt: str
+    config: DeidcodeConfig
+    keys: RunKeys
+    run_id: str
+    staging_dir: str
+    quarantine_text_dir: str | None
+
+
+class ReadExport(beam.PTransform):
+    """Files → RawRecords, counting every record read for the manifest's balance check."""
+
+    def __init__(self, *, files: list[str], fmt: str, delimiter: str) -> None:
+        super().__init__()
+        self.files, self.fmt, self.delimiter = files, fmt, delimiter
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+        fmt, delimiter = self.fmt, self.delimiter
+        counter = Metrics.counter("deidcode", RECORDS_READ)
+
+        def read(path: str):
+            for record in read_records(path, fmt, delimiter=delimiter):
+                counter.inc()
+                yield record
+
+        return (
+            pbegin
+            | "Files" >> beam.Create(self.files)
+            | "SpreadFiles" >> beam.Reshuffle()
+            | "Read" >> beam.FlatMap(read)
+        )
+
+
+def _split_valid(item: Note | Quarantined):
+    if isinstance(item, Quarantined):
+        yield beam.pvalue.TaggedOutput("quarantine", item)
+    else:
+        yield item
+
+
+def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
+    config = plan.config
+    out = plan.staging_dir
+    num_shards = config.output.num_shards
+    level = config.output.compression_level
+
+    raw = pipeline | "ReadExport" >> ReadExport(
+        files=plan.files, fmt=plan.fmt, delimiter=config.input.csv_delimiter
+    )
+    validated = (
+        raw
+        | "Validate" >> beam.Map(validate_record, config=config.input)
+        | "SplitInvalid" >> beam.FlatMap(_split_valid).with_outputs("quarantine", main="notes")
+    )
+    unique = (
+        validated.notes
+        | "KeyByNoteId" >> beam.Map(lambda note: (note.note_id, note))
+        | "GroupByNoteId" >> beam.GroupByKey()
+        | "ResolveDuplicates"
+        >> beam.FlatMapTuple(lambda key, notes: resolve_duplicates(key, list(notes)))
+        | "SplitDuplicates" >> beam.FlatMap(_split_valid).with_outputs("quarantine", main="notes")
+    )
+    deid = unique.notes | "Deidentify" >> beam.ParDo(
+        DeidentifyNotes(config=config.model_dump(mode="json"), keys=plan.keys, run_id=plan.run_id)
+    ).with_outputs(
+        DeidentifyNotes.SPANS, DeidentifyNotes.AUDIT, DeidentifyNotes.QUARANTINE, main="notes"
+    )
+
+    quarantined = (
+        validated.quarantine,
+        unique.quarantine,
+        deid[DeidentifyNotes.QUARANTINE],
+    ) | "AllQuarantine" >> beam.Flatten()
+    audit = (
+        deid[DeidentifyNotes.AUDIT],
+        quarantined | "QuarantineAudit" >> beam.Map(quarantine_audit_row, run_id=plan.run_id),
+    ) | "AllAudit" >> beam.Flatten()
+
+    record_key = lambda row: f"{row['source_file']}#{row['record_number']}"  # noqa: E731
+    record_order = lambda row: (row["source_file"], row["record_number"])  # noqa: E731
+    _ = deid.notes | "WriteNotes" >> WriteParquetShards(
+        directory=os.path.join(out, "notes"),
+        schema=notes_schema(config.input.keep_columns),
+        shard_key=lambda row: row["note_id"],
+        sort_key=lambda row: row["note_id"],
+        num_shards=num_shards,
+        compression_level=level,
+    )
+    _ = deid[DeidentifyNotes.SPANS] | "WriteSpans" >> WriteParquetShards(
+        directory=os.path.join(out, "phi_spans"),
+        schema=PHI_SPANS_SCHEMA,
+        shard_key=lambda row: row["note_id"],
+        sort_key=lambda row: (row["note_id"], row["start"], row["end"]),
+        num_shards=num_shards,
+        compression_level=level,
+    )
+    _ = (
+        quarantined
+        | "QuarantineRows" >> beam.Map(lambda item: item.row())
+        | "WriteQuarantine"
+        >> WriteParquetShards(
+            directory=os.path.join(out, "quarantine"),
+            schema=QUARANTINE_SCHEMA,
+            shard_key=record_key,
+            sort_key=record_order,
+            num_shards=num_shards,
+            compression_level=level,
+        )
+    )
+    _ = audit | "WriteAudit" >> WriteParquetShards(
+        directory=os.path.join(out, "audit"),
+        schema=AUDIT_SCHEMA,
+        shard_key=record_key,
+        sort_key=record_order,
+        num_shards=num_shards,
+        compression_level=level,
+    )
+    if plan.quarantine_text_dir:
+        _ = (
+            quarantined
+            | "ProtectedRows" >> beam.Map(lambda item: {**item.row(), "fields": item.fields})
+            | "WriteProtectedQuarantine"
+            >> WriteProtectedJsonl(directory=plan.quarantine_text_dir, num_shards=num_shards)
+        )

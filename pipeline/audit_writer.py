@@ -1,0 +1,59 @@
+"""Write the run row and per-note audit rows to the audit database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from schemas.audit_db import note_audit, runs, upgrade_schema
+
+BATCH_ROWS = 5_000
+
+
+class AuditDatabase:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = sa.create_engine(url)
+
+    def prepare(self) -> None:
+        upgrade_schema(self.engine)
+
+    def start_run(self, **values: Any) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(runs.insert().values(status="running", **values))
+
+    def finish_run(self, run_id: str, audit_files: list[str], **values: Any) -> None:
+        """Insert every audit row and mark the run succeeded, in one transaction."""
+        with self.engine.begin() as connection:
+            for batch in _batches(audit_files):
+                connection.execute(note_audit.insert(), batch)
+            connection.execute(
+                runs.update()
+                .where(runs.c.run_id == run_id)
+                .values(status="succeeded", finished_at=_now(), **values)
+            )
+
+    def fail_run(self, run_id: str, error: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                runs.update()
+                .where(runs.c.run_id == run_id)
+                .values(status="failed", finished_at=_now(), error=error)
+            )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _batches(paths: list[str]) -> Iterator[list[dict[str, Any]]]:
+    for path in paths:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
+            yield batch.to_pylist()

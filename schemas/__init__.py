@@ -1,0 +1,1 @@
+"""pyarrow table schemas, the config schema and the audit database schema."""

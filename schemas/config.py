@@ -1,0 +1,182 @@
+"""The YAML config schema. Every key has a default; unknown keys are errors.
+
+The README's "Config reference" documents each key; ``tests/schemas`` checks
+that every key here appears there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class ConfigError(ValueError):
+    """The config file is unreadable or invalid; the message names the file and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnMapping(_Strict):
+    """Which input column holds each deidcode field. Optional fields may be null."""
+
+    note_id: str = "note_id"
+    patient_id: str = "patient_id"
+    text: str = "text"
+    note_date: str | None = "note_date"
+    encounter_id: str | None = "encounter_id"
+    note_type: str | None = "note_type"
+    author: str | None = "author"
+
+    def required(self) -> dict[str, str]:
+        return {"note_id": self.note_id, "patient_id": self.patient_id, "text": self.text}
+
+    def optional(self) -> dict[str, str]:
+        fields = {
+            "note_date": self.note_date,
+            "encounter_id": self.encounter_id,
+            "note_type": self.note_type,
+            "author": self.author,
+        }
+        return {k: v for k, v in fields.items() if v is not None}
+
+
+class InputConfig(_Strict):
+    columns: ColumnMapping = ColumnMapping()
+    # Unmapped columns are dropped. A column listed here is copied unchanged
+    # into the notes table: list only columns known to carry no PHI.
+    keep_columns: list[str] = Field(default_factory=list)
+    max_text_chars: int = Field(default=1_000_000, ge=1)
+    csv_delimiter: str = Field(default=",", min_length=1, max_length=1)
+    note_date_formats: list[str] = Field(
+        default_factory=lambda: ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y"]
+    )
+
+    @model_validator(mode="after")
+    def _keep_columns_are_unmapped(self) -> InputConfig:
+        mapped = set(self.columns.required().values()) | set(self.columns.optional().values())
+        clash = sorted(set(self.keep_columns) & mapped)
+        if clash:
+            raise ValueError(f"keep_columns lists mapped column(s) {clash}")
+        return self
+
+
+class DetectorSpec(_Strict):
+    name: str
+    enabled: bool = True
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+def _default_detectors() -> list[DetectorSpec]:
+    return [DetectorSpec(name="presidio_patterns")]
+
+
+class DetectionConfig(_Strict):
+    detectors: list[DetectorSpec] = Field(default_factory=_default_detectors)
+
+    @field_validator("detectors")
+    @classmethod
+    def _at_least_one_enabled(cls, detectors: list[DetectorSpec]) -> list[DetectorSpec]:
+        if not any(d.enabled for d in detectors):
+            raise ValueError("at least one detector must be enabled")
+        names = [d.name for d in detectors]
+        if len(names) != len(set(names)):
+            raise ValueError("each detector may be listed once")
+        return detectors
+
+
+class RedactionConfig(_Strict):
+    default: dict[str, Any] = Field(default_factory=lambda: {"type": "tag"})
+    phi_types: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    subtypes: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class OutputConfig(_Strict):
+    num_shards: int = Field(default=4, ge=1, le=4096)
+    compression_level: int = Field(default=3, ge=1, le=22)
+    # How the structured note_date column is released:
+    # date_shift (per-patient keyed offset), year (January 1 of its year),
+    # drop (null) or keep (unchanged: the date is PHI under Safe Harbor).
+    note_date: Literal["date_shift", "year", "drop", "keep"] = "date_shift"
+    # A protected directory for the full text of quarantined records. Unset,
+    # quarantine holds IDs and reason codes only.
+    quarantine_text_dir: str | None = None
+
+
+class KeysConfig(_Strict):
+    env_var: str = "DEIDCODE_KEY"
+    min_key_chars: int = Field(default=32, ge=16)
+    date_shift_min_days: int = -365
+    date_shift_max_days: int = -1
+
+    @model_validator(mode="after")
+    def _range_ok(self) -> KeysConfig:
+        if self.date_shift_min_days > self.date_shift_max_days:
+            raise ValueError("date_shift_min_days must not exceed date_shift_max_days")
+        if self.date_shift_min_days <= 0 <= self.date_shift_max_days:
+            raise ValueError("the date shift range must exclude 0, or some dates stay unshifted")
+        return self
+
+
+class AuditConfig(_Strict):
+    # SQLAlchemy URL; null writes a SQLite file audit.sqlite in the output directory.
+    db_url: str | None = None
+
+
+class DeidcodeConfig(_Strict):
+    input: InputConfig = InputConfig()
+    detection: DetectionConfig = DetectionConfig()
+    redaction: RedactionConfig = RedactionConfig()
+    output: OutputConfig = OutputConfig()
+    keys: KeysConfig = KeysConfig()
+    audit: AuditConfig = AuditConfig()
+
+    def sha256(self) -> str:
+        """Hash of the resolved config, defaults included, for the manifest."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _format_validation_error(source: str, error: ValidationError) -> str:
+    lines = [f"invalid config {source}:"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "<top level>"
+        lines.append(f"  key '{key}': {item['msg']}")
+    return "\n".join(lines)
+
+
+def parse_config(data: Any, *, source: str = "<config>") -> DeidcodeConfig:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"invalid config {source}: the top level must be a mapping")
+    try:
+        return DeidcodeConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(source, exc)) from None
+
+
+def load_config(path: str | Path | None) -> DeidcodeConfig:
+    """Load and validate a YAML config; ``None`` gives the embedded defaults."""
+    if path is None:
+        return DeidcodeConfig()
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} cannot be read ({type(exc).__name__})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"config file {path} is not valid YAML{where}") from None
+    return parse_config(data, source=str(path))

@@ -1,0 +1,1 @@
+"""Beam transforms and the pure logic they call."""

@@ -1,0 +1,210 @@
+"""Detect PHI, merge spans and redact one note at a time: the pure step and its DoFn."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from schemas.config import DeidcodeConfig
+from schemas.tables import PHI_COUNT_COLUMNS
+from transforms.detectors import Detector, build_detectors
+from transforms.keyed import date_shift_days, pseudonymize, shift_date
+from transforms.phi_types import PHI_TYPES
+from transforms.records import Note, Quarantined
+from transforms.redaction import RedactionContext, RedactionPolicy, redact
+from transforms.spans import Span, merge_spans
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunKeys:
+    """Purpose-specific sub-keys derived from the run key (see ``transforms.keyed``)."""
+
+    patient_id: bytes
+    date_shift: bytes
+
+
+@dataclass(frozen=True)
+class DeidOutcome:
+    note_row: dict[str, Any] | None
+    span_rows: list[dict[str, Any]]
+    audit_row: dict[str, Any] | None
+    quarantined: Quarantined | None
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
+def release_note_date(
+    note_date: dt.date | None, policy: str, *, keys: RunKeys, patient_id: str, config: Any
+) -> dt.date | None:
+    if note_date is None or policy == "drop":
+        return None
+    if policy == "keep":
+        return note_date
+    if policy == "year":
+        return dt.date(note_date.year, 1, 1)
+    days = date_shift_days(
+        keys.date_shift,
+        patient_id,
+        min_days=config.keys.date_shift_min_days,
+        max_days=config.keys.date_shift_max_days,
+    )
+    return shift_date(note_date, days)
+
+
+def _check_spans(spans: list[Span], text_length: int, detector: str) -> None:
+    for span in spans:
+        if span.end > text_length:
+            raise ValueError(f"detector {detector} returned a span beyond the text")
+
+
+def deidentify_note(
+    note: Note,
+    *,
+    detectors: list[Detector],
+    policy: RedactionPolicy,
+    keys: RunKeys,
+    config: DeidcodeConfig,
+    run_id: str,
+) -> DeidOutcome:
+    """Run every detector, merge, redact. Any failure quarantines the note (fail closed)."""
+    started = time.perf_counter()
+    digest = text_sha256(note.text)
+
+    def fail(reason: str, detail: str) -> DeidOutcome:
+        return DeidOutcome(
+            None,
+            [],
+            None,
+            Quarantined(
+                note.source_file,
+                note.record_number,
+                note.note_id,
+                reason,
+                detail,
+                {"note_id": note.note_id, "patient_id": note.patient_id, "text": note.text},
+                digest,
+            ),
+        )
+
+    found: list[Span] = []
+    for detector in detectors:
+        try:
+            spans = detector.detect(note.text)
+            _check_spans(spans, len(note.text), detector.name)
+        except Exception as exc:  # noqa: BLE001 - any failure must quarantine, not crash
+            # Only the exception type: messages from libraries may quote the text.
+            return fail("detector_failed", f"detector {detector.name}: {type(exc).__name__}")
+        found.extend(spans)
+    merged = merge_spans(found)
+    try:
+        result = redact(note.text, merged, policy, RedactionContext(note.note_id, note.patient_id))
+    except Exception as exc:  # noqa: BLE001
+        return fail("redaction_failed", type(exc).__name__)
+
+    counts = Counter(span.phi_type for span in merged)
+    patient_pseudonym = pseudonymize(keys.patient_id, note.patient_id)
+    note_row: dict[str, Any] = {
+        "note_id": note.note_id,
+        "patient_id": patient_pseudonym,
+        "text_deid": result.text,
+        "note_date": release_note_date(
+            note.note_date,
+            config.output.note_date,
+            keys=keys,
+            patient_id=note.patient_id,
+            config=config,
+        ),
+        "note_type": note.note_type,
+        "n_phi": len(merged),
+        **note.kept,
+    }
+    span_rows = [{"note_id": note.note_id, **span.to_dict()} for span in merged]
+    audit_row = {
+        "run_id": run_id,
+        "source_file": note.source_file,
+        "record_number": note.record_number,
+        "note_id": note.note_id,
+        "outcome": "released",
+        "reason": None,
+        "text_sha256": digest,
+        **{f"n_{t.lower()}": counts.get(t, 0) for t in PHI_TYPES},
+        "n_phi": len(merged),
+        "detectors": json.dumps([d.describe() for d in detectors], sort_keys=True),
+        "processing_ms": round((time.perf_counter() - started) * 1000.0, 3),
+    }
+    return DeidOutcome(note_row, span_rows, audit_row, None)
+
+
+def quarantine_audit_row(item: Quarantined, run_id: str) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "source_file": item.source_file,
+        "record_number": item.record_number,
+        "note_id": item.note_id,
+        "outcome": "quarantined",
+        "reason": item.reason,
+        "text_sha256": item.text_sha256,
+        **{name: 0 for name in PHI_COUNT_COLUMNS},
+        "n_phi": 0,
+        "detectors": "[]",
+        "processing_ms": 0.0,
+    }
+
+
+class DeidentifyNotes(beam.DoFn):
+    """Thin DoFn around ``deidentify_note``; detectors load once per worker in ``setup``."""
+
+    SPANS = "spans"
+    AUDIT = "audit"
+    QUARANTINE = "quarantine"
+
+    def __init__(self, *, config: dict[str, Any], keys: RunKeys, run_id: str) -> None:
+        self._config_data = config
+        self._keys = keys
+        self._run_id = run_id
+        self._released = Metrics.counter("deidcode", "notes_released")
+        self._failed = Metrics.counter("deidcode", "notes_failed_deid")
+
+    def setup(self) -> None:
+        self._config = DeidcodeConfig.model_validate(self._config_data)
+        self._detectors = build_detectors(
+            [spec.model_dump() for spec in self._config.detection.detectors]
+        )
+        for detector in self._detectors:
+            detector.load()
+        redaction = self._config.redaction
+        self._policy = RedactionPolicy.from_config(
+            redaction.default, redaction.phi_types, redaction.subtypes
+        )
+
+    def process(self, note: Note):  # type: ignore[override]
+        outcome = deidentify_note(
+            note,
+            detectors=self._detectors,
+            policy=self._policy,
+            keys=self._keys,
+            config=self._config,
+            run_id=self._run_id,
+        )
+        if outcome.quarantined is not None:
+            self._failed.inc()
+            yield beam.pvalue.TaggedOutput(self.QUARANTINE, outcome.quarantined)
+            return
+        self._released.inc()
+        yield outcome.note_row
+        for row in outcome.span_rows:
+            yield beam.pvalue.TaggedOutput(self.SPANS, row)
+        yield beam.pvalue.TaggedOutput(self.AUDIT, outcome.audit_row)
