@@ -1,0 +1,63 @@
+import re
+
+import pytest
+from pydantic import BaseModel
+
+from schemas.config import ConfigError, DeidcodeConfig, load_config, parse_config
+from tests.conftest import REPO_ROOT
+
+
+def test_defaults_are_valid_and_hash_is_stable():
+    assert parse_config({}).sha256() == DeidcodeConfig().sha256()
+    assert load_config(None) == DeidcodeConfig()
+
+
+@pytest.mark.parametrize(
+    "data, key",
+    [
+        ({"input": {"columns": {"nte_id": "x"}}}, "input.columns.nte_id"),
+        ({"output": {"num_shards": 0}}, "output.num_shards"),
+        ({"output": {"note_date": "shred"}}, "output.note_date"),
+        ({"keys": {"date_shift_min_days": -5, "date_shift_max_days": 5}}, "keys"),
+        ({"detection": {"detectors": []}}, "detection.detectors"),
+        ({"input": {"keep_columns": ["text"]}}, "input"),
+    ],
+)
+def test_invalid_config_names_the_key(data, key):
+    with pytest.raises(ConfigError, match=re.escape(f"key '{key}'")):
+        parse_config(data, source="x.yaml")
+
+
+def test_config_file_errors_name_the_file(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("input: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml is not valid YAML at line"):
+        load_config(bad)
+    top = tmp_path / "top.yaml"
+    top.write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="top level must be a mapping"):
+        load_config(top)
+
+
+def _keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    keys = []
+    for name, field in model.model_fields.items():
+        dotted = f"{prefix}{name}"
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys.extend(_keys(annotation, dotted + "."))
+        else:
+            keys.append(dotted)
+    return keys
+
+
+def test_readme_documents_every_config_key():
+    readme = (REPO_ROOT / "README.md").read_text()
+    missing = [key for key in _keys(DeidcodeConfig) if f"`{key}`" not in readme]
+    assert not missing, f"README's config reference lacks {missing}"
+
+
+def test_example_config_is_valid():
+    load_config(REPO_ROOT / "examples" / "config.yaml")

@@ -1,0 +1,107 @@
+"""De-identifying notes: the pure step, and the DoFn in a real Beam pipeline."""
+
+import datetime as dt
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from schemas.config import DeidcodeConfig, parse_config
+from transforms.deid import DeidentifyNotes, RunKeys, deidentify_note, release_note_date
+from transforms.detectors import Detector
+from transforms.detectors.patterns import PresidioPatternDetector
+from transforms.records import Note
+from transforms.redaction import RedactionPolicy
+from transforms.spans import Span
+
+KEYS = RunKeys(patient_id=b"p" * 32, date_shift=b"d" * 32)
+CONFIG = DeidcodeConfig()
+POLICY = RedactionPolicy.from_config({"type": "tag"}, {}, {})
+
+
+class Exploding(Detector):
+    name = "exploding"
+
+    def detect(self, text):
+        raise RuntimeError(f"failed on {text}")  # a careless library message quoting the text
+
+
+class OutOfBounds(Detector):
+    name = "out_of_bounds"
+
+    def detect(self, text):
+        return [Span(0, len(text) + 5, "NAME", "NAME", 1.0, self.name)]
+
+
+@pytest.fixture(scope="module")
+def patterns():
+    detector = PresidioPatternDetector()
+    detector.load()
+    return detector
+
+
+def note(text="Seen by Dr. Roe on 03/14/2021.", note_id="n1", patient="P1"):
+    return Note("f.csv", 1, note_id, patient, text, note_date=dt.date(2021, 3, 14))
+
+
+def test_released_note(patterns):
+    outcome = deidentify_note(
+        note(), detectors=[patterns], policy=POLICY, keys=KEYS, config=CONFIG, run_id="r"
+    )
+    assert outcome.quarantined is None
+    assert outcome.note_row["text_deid"] == "Seen by Dr. [NAME] on [DATE]."
+    assert outcome.note_row["patient_id"] != "P1"
+    assert outcome.note_row["note_date"] != dt.date(2021, 3, 14)
+    assert outcome.audit_row["n_name"] == 1 and outcome.audit_row["n_date"] == 1
+    assert [r["phi_type"] for r in outcome.span_rows] == ["NAME", "DATE"]
+
+
+@pytest.mark.parametrize("broken", [Exploding(), OutOfBounds()])
+def test_failing_detector_quarantines_without_text(patterns, broken):
+    outcome = deidentify_note(
+        note(), detectors=[patterns, broken], policy=POLICY, keys=KEYS, config=CONFIG, run_id="r"
+    )
+    assert outcome.note_row is None and outcome.span_rows == []
+    assert outcome.quarantined.reason == "detector_failed"
+    assert "Roe" not in outcome.quarantined.detail
+    assert broken.name in outcome.quarantined.detail
+
+
+def test_note_date_policies():
+    day = dt.date(2021, 3, 14)
+    kwargs = {"keys": KEYS, "patient_id": "P1", "config": CONFIG}
+    assert release_note_date(day, "keep", **kwargs) == day
+    assert release_note_date(day, "drop", **kwargs) is None
+    assert release_note_date(day, "year", **kwargs) == dt.date(2021, 1, 1)
+    shifted = release_note_date(day, "date_shift", **kwargs)
+    assert -365 <= (shifted - day).days <= -1
+    assert release_note_date(dt.date(2021, 4, 1), "date_shift", **kwargs) - shifted == (
+        dt.date(2021, 4, 1) - day
+    )
+
+
+def test_dofn_in_a_pipeline():
+    config = parse_config({}).model_dump(mode="json")
+    notes = [note("Call 617-555-0199.", "a"), note("No PHI here.", "b")]
+    with TestPipeline(argv=["--runner=FnApiRunner"]) as p:
+        results = (
+            p
+            | beam.Create(notes)
+            | beam.ParDo(DeidentifyNotes(config=config, keys=KEYS, run_id="r")).with_outputs(
+                DeidentifyNotes.SPANS,
+                DeidentifyNotes.AUDIT,
+                DeidentifyNotes.QUARANTINE,
+                main="notes",
+            )
+        )
+        assert_that(
+            results.notes | beam.Map(lambda r: (r["note_id"], r["text_deid"])),
+            equal_to([("a", "Call [CONTACT]."), ("b", "No PHI here.")]),
+        )
+        assert_that(
+            results[DeidentifyNotes.SPANS] | beam.Map(lambda r: (r["note_id"], r["subtype"])),
+            equal_to([("a", "PHONE")]),
+            label="spans",
+        )
+        assert_that(results[DeidentifyNotes.QUARANTINE], equal_to([]), label="quarantine")
