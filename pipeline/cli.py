@@ -121,10 +121,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _DropBeamImportNoise(logging.Filter):
+    """Beam warns on import that Google Cloud client libraries are absent; irrelevant here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("apitools not found")
+
+
 def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_DropBeamImportNoise())
     logging.getLogger("deidcode").setLevel(level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # presidio logs each recognizer it loads at INFO; Beam logs its plan at INFO.
