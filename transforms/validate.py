@@ -27,6 +27,14 @@ def _as_optional_text(value: Any) -> str | None:
     return text or None
 
 
+def _is_encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_note_date(value: Any, formats: Sequence[str]) -> dt.date | None:
     """Parse a structured note date; raise ValueError if no format fits."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -56,9 +64,15 @@ def validate_record(raw: RawRecord, config: InputConfig) -> Note | Quarantined:
         return Quarantined(raw.source_file, raw.record_number, note_id, reason, detail, fields)
 
     note_id = _as_id(fields.get(columns.note_id))
+    if note_id is not None and not _is_encodable(note_id):
+        return quarantine(None, "invalid_utf8", f"column {columns.note_id!r} has lone surrogates")
     if note_id is None:
         return quarantine(None, "missing_note_id", f"column {columns.note_id!r}")
     patient_id = _as_id(fields.get(columns.patient_id))
+    if patient_id is not None and not _is_encodable(patient_id):
+        return quarantine(
+            note_id, "invalid_utf8", f"column {columns.patient_id!r} has lone surrogates"
+        )
     if patient_id is None:
         return quarantine(note_id, "missing_patient_id", f"column {columns.patient_id!r}")
     text = fields.get(columns.text)
@@ -70,6 +84,10 @@ def validate_record(raw: RawRecord, config: InputConfig) -> Note | Quarantined:
         )
     if not text.strip():
         return quarantine(note_id, "empty_text", f"column {columns.text!r} is blank")
+    if not _is_encodable(text):
+        # JSON escapes such as "\ud800" decode to lone surrogates, which no
+        # tokenizer or Parquet writer accepts.
+        return quarantine(note_id, "invalid_utf8", f"column {columns.text!r} has lone surrogates")
     if len(text) > config.max_text_chars:
         return quarantine(
             note_id,

@@ -16,8 +16,9 @@ assert main(["run", "--input", {str(SAMPLE_CSV)!r}, "--format", "csv",
 heavy = sorted(m for m in ("torch", "transformers", "optimum") if m in sys.modules)
 print("HEAVY", heavy)
 """
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "HEAVY []" in result.stdout
     assert "apitools" not in result.stderr
