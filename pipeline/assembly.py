@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.ml.inference.base import RunInference
 
 from schemas.config import DeidcodeConfig
 from schemas.tables import (
@@ -16,6 +18,7 @@ from schemas.tables import (
     notes_schema,
 )
 from transforms.deid import DeidentifyNotes, RunKeys, quarantine_audit_row
+from transforms.ner.handler import AnnotatedNote
 from transforms.parquet_sink import WriteParquetShards, WriteProtectedJsonl
 from transforms.readers import read_records
 from transforms.records import Note, Quarantined
@@ -34,6 +37,9 @@ class PipelinePlan:
     run_id: str
     staging_dir: str
     quarantine_text_dir: str | None
+    # Detectors run as their own RunInference step, in config order.
+    model_detectors: tuple[Any, ...] = ()
+    detector_descriptions: tuple[dict[str, str], ...] = ()
 
 
 class ReadExport(beam.PTransform):
@@ -89,8 +95,16 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
         >> beam.FlatMapTuple(lambda key, notes: resolve_duplicates(key, list(notes)))
         | "SplitDuplicates" >> beam.FlatMap(_split_valid).with_outputs("quarantine", main="notes")
     )
-    deid = unique.notes | "Deidentify" >> beam.ParDo(
-        DeidentifyNotes(config=config.model_dump(mode="json"), keys=plan.keys, run_id=plan.run_id)
+    annotated = unique.notes | "Annotate" >> beam.Map(AnnotatedNote)
+    for detector in plan.model_detectors:
+        annotated = annotated | f"Model[{detector.name}]" >> RunInference(detector.handler())
+    deid = annotated | "Deidentify" >> beam.ParDo(
+        DeidentifyNotes(
+            config=config.model_dump(mode="json"),
+            keys=plan.keys,
+            run_id=plan.run_id,
+            detector_descriptions=plan.detector_descriptions,
+        )
     ).with_outputs(
         DeidentifyNotes.SPANS, DeidentifyNotes.AUDIT, DeidentifyNotes.QUARANTINE, main="notes"
     )

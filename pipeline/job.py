@@ -18,6 +18,7 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import apache_beam as beam
 from apache_beam.metrics.metric import MetricsFilter
@@ -38,8 +39,9 @@ from pipeline.options import beam_options
 from schemas.config import DeidcodeConfig, load_config
 from schemas.tables import AUDIT_SCHEMA, PHI_SPANS_SCHEMA, QUARANTINE_SCHEMA, notes_schema
 from transforms.deid import RunKeys
-from transforms.detectors import build_detectors
+from transforms.detectors import Detector, build_detectors
 from transforms.keyed import derive_key, key_fingerprint
+from transforms.ner.describe import describe_model
 from transforms.parquet_sink import fill_empty_shards
 from transforms.readers import check_inputs, expand_inputs, file_digest
 from transforms.redaction import RedactionPolicy
@@ -85,13 +87,22 @@ def _check_output_dir(path: str, overwrite: bool) -> None:
         )
 
 
-def _check_components(config: DeidcodeConfig) -> list[dict[str, str]]:
-    """Build detectors and operators once now, so a bad option fails before Beam starts."""
+def _check_components(config: DeidcodeConfig) -> tuple[list[Detector], list[dict[str, Any]]]:
+    """Build detectors and operators once now, so a bad option fails before Beam starts.
+
+    Model detectors have every file checked against its manifest's sha256 and
+    their runtime (device, variant) chosen here, so a missing GPU or an altered
+    model stops the run with a message instead of quarantining every note.
+    """
     detectors = build_detectors([spec.model_dump() for spec in config.detection.detectors])
     RedactionPolicy.from_config(
         config.redaction.default, config.redaction.phi_types, config.redaction.subtypes
     )
-    return [d.describe() for d in detectors]
+    models = []
+    for detector in detectors:
+        if detector.batched:
+            models.append(describe_model(detector.settings))
+    return detectors, models
 
 
 def _records_read(result: beam.runners.runner.PipelineResult) -> int:
@@ -114,7 +125,7 @@ def run_deid(request: RunRequest) -> RunSummary:
         list(config.input.columns.required().values()),
         delimiter=config.input.csv_delimiter,
     )
-    detectors = _check_components(config)
+    detectors, models = _check_components(config)
     output = os.path.abspath(request.output)
     _check_output_dir(output, request.overwrite)
 
@@ -151,20 +162,21 @@ def run_deid(request: RunRequest) -> RunSummary:
             config,
             key,
             files,
-            detectors,
-            run_id,
-            started,
-            staging,
-            output,
-            audit_db,
-            fingerprint,
+            detectors=detectors,
+            models=models,
+            run_id=run_id,
+            started=started,
+            staging=staging,
+            output=output,
+            audit_db=audit_db,
+            fingerprint=fingerprint,
         )
     except BaseException as exc:
-        shutil.rmtree(staging, ignore_errors=True)
         try:
             audit_db.fail_run(run_id, type(exc).__name__)
         except Exception:  # noqa: BLE001 - the original failure matters more
             LOGGER.warning("run %s: could not record the failure in the audit database", run_id)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
         audit_db.dispose()
@@ -176,7 +188,9 @@ def _run_and_publish(
     config: DeidcodeConfig,
     key: bytes,
     files: list[str],
-    detectors: list[dict[str, str]],
+    *,
+    detectors: list[Detector],
+    models: list[dict[str, Any]],
     run_id: str,
     started: dt.datetime,
     staging: str,
@@ -199,6 +213,8 @@ def _run_and_publish(
         run_id=run_id,
         staging_dir=staging,
         quarantine_text_dir=quarantine_text_dir,
+        model_detectors=tuple(d for d in detectors if d.batched),
+        detector_descriptions=tuple(d.describe() for d in detectors),
     )
     pipeline = beam.Pipeline(options=beam_options(request.beam_args))
     build_pipeline(pipeline, plan)
@@ -246,8 +262,8 @@ def _run_and_publish(
         "config_sha256": config.sha256(),
         "key_fingerprint": fingerprint,
         "versions": library_versions(),
-        "detectors": detectors,
-        "models": [],
+        "detectors": [d.describe() for d in detectors],
+        "models": models,
         "input_format": request.fmt,
         "inputs": [vars(file_digest(path)) for path in files],
         "counts": counts,

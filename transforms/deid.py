@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from schemas.config import DeidcodeConfig
 from schemas.tables import PHI_COUNT_COLUMNS
 from transforms.detectors import Detector, build_detectors
 from transforms.keyed import date_shift_days, pseudonymize, shift_date
+from transforms.ner.handler import AnnotatedNote, ModelFailure
 from transforms.phi_types import PHI_TYPES
 from transforms.records import Note, Quarantined
 from transforms.redaction import RedactionContext, RedactionPolicy, redact
@@ -78,9 +80,17 @@ def deidentify_note(
     keys: RunKeys,
     config: DeidcodeConfig,
     run_id: str,
+    model_results: Mapping[str, tuple[Span, ...] | ModelFailure] | None = None,
+    expected_models: Sequence[str] = (),
+    detector_descriptions: str | None = None,
 ) -> DeidOutcome:
-    """Run every detector, merge, redact. Any failure quarantines the note (fail closed)."""
+    """Run every detector, merge, redact. Any failure quarantines the note (fail closed).
+
+    ``model_results`` holds what the batched model detectors found in earlier
+    steps; every name in ``expected_models`` must be there without a failure.
+    """
     started = time.perf_counter()
+    model_results = model_results or {}
     digest = text_sha256(note.text)
 
     def fail(reason: str, detail: str) -> DeidOutcome:
@@ -100,6 +110,17 @@ def deidentify_note(
         )
 
     found: list[Span] = []
+    for name in expected_models:
+        result = model_results.get(name)
+        if result is None:
+            return fail("detector_failed", f"detector {name}: did not run")
+        if isinstance(result, ModelFailure):
+            return fail("detector_failed", f"detector {name}: {result.detail}")
+        try:
+            _check_spans(list(result), len(note.text), name)
+        except ValueError:
+            return fail("detector_failed", f"detector {name}: span beyond the text")
+        found.extend(result)
     for detector in detectors:
         try:
             spans = detector.detect(note.text)
@@ -142,7 +163,8 @@ def deidentify_note(
         "text_sha256": digest,
         **{f"n_{t.lower()}": counts.get(t, 0) for t in PHI_TYPES},
         "n_phi": len(merged),
-        "detectors": json.dumps([d.describe() for d in detectors], sort_keys=True),
+        "detectors": detector_descriptions
+        or json.dumps([d.describe() for d in detectors], sort_keys=True),
         "processing_ms": round((time.perf_counter() - started) * 1000.0, 3),
     }
     return DeidOutcome(note_row, span_rows, audit_row, None)
@@ -171,8 +193,18 @@ class DeidentifyNotes(beam.DoFn):
     AUDIT = "audit"
     QUARANTINE = "quarantine"
 
-    def __init__(self, *, config: dict[str, Any], keys: RunKeys, run_id: str) -> None:
+    def __init__(
+        self,
+        *,
+        config: dict[str, Any],
+        keys: RunKeys,
+        run_id: str,
+        detector_descriptions: list[dict[str, str]] | None = None,
+    ) -> None:
         self._config_data = config
+        self._descriptions = (
+            json.dumps(detector_descriptions, sort_keys=True) if detector_descriptions else None
+        )
         self._keys = keys
         self._run_id = run_id
         self._released = Metrics.counter("deidcode", "notes_released")
@@ -180,9 +212,11 @@ class DeidentifyNotes(beam.DoFn):
 
     def setup(self) -> None:
         self._config = DeidcodeConfig.model_validate(self._config_data)
-        self._detectors = build_detectors(
+        detectors = build_detectors(
             [spec.model_dump() for spec in self._config.detection.detectors]
         )
+        self._expected_models = [d.name for d in detectors if d.batched]
+        self._detectors = [d for d in detectors if not d.batched]
         for detector in self._detectors:
             detector.load()
         redaction = self._config.redaction
@@ -190,14 +224,18 @@ class DeidentifyNotes(beam.DoFn):
             redaction.default, redaction.phi_types, redaction.subtypes
         )
 
-    def process(self, note: Note):  # type: ignore[override]
+    def process(self, item: Note | AnnotatedNote):  # type: ignore[override]
+        annotated = item if isinstance(item, AnnotatedNote) else AnnotatedNote(item)
         outcome = deidentify_note(
-            note,
+            annotated.note,
             detectors=self._detectors,
             policy=self._policy,
             keys=self._keys,
             config=self._config,
             run_id=self._run_id,
+            model_results=annotated.model_results,
+            expected_models=self._expected_models,
+            detector_descriptions=self._descriptions,
         )
         if outcome.quarantined is not None:
             self._failed.inc()

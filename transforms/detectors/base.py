@@ -29,6 +29,9 @@ class Detector(ABC):
 
     name: ClassVar[str]
     version: ClassVar[str] = "1"
+    # A batched detector runs in its own Beam step (RunInference) before the
+    # per-note step, which then reads its results instead of calling detect().
+    batched: ClassVar[bool] = False
 
     def load(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Load heavy resources. Called once per worker before the first ``detect``."""
@@ -48,6 +51,7 @@ DETECTOR_REGISTRY: dict[str, type[Detector]] = {}
 # as names so that a model-backed detector's dependencies load only when used.
 _BUILTIN_MODULES: dict[str, str] = {
     "presidio_patterns": "transforms.detectors.patterns",
+    "onnx_ner": "transforms.ner.handler",
 }
 
 

@@ -1,0 +1,95 @@
+"""A real, tiny ONNX token classifier whose logits depend on each token alone.
+
+Its graph is a Gather from a fixed table: the label of a token never depends
+on its window or neighbours, so window planning, merging and decoding can be
+checked exactly. Tokens of "poison" words have ids beyond the table, so
+onnxruntime fails on any batch holding them: a real inference failure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+from onnx_models.registry import ModelManifest, SpecialTokens, write_manifest
+
+LABELS = {0: "O", 1: "B-NAME", 2: "I-NAME", 3: "B-DATE", 4: "I-DATE"}
+NAMES = ["john", "smith", "jones", "maria", "okafor"]
+DATE_WORDS = ["monday", "tuesday"]
+FILLER = ["the", "patient", "was", "seen", "today", "and", "had", "no", "pain", "."]
+POISON = ["poison"]
+SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+
+
+def build_tokenizer() -> Tokenizer:
+    vocab_words = SPECIAL + FILLER + NAMES + DATE_WORDS + ["##s"] + POISON
+    vocab = {word: index for index, word in enumerate(vocab_words)}
+    tokenizer = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    return tokenizer
+
+
+def build_model(path: Path, tokenizer: Tokenizer) -> None:
+    vocab = tokenizer.get_vocab()
+    table_size = vocab[POISON[0]]  # poison ids fall outside the table
+    table = np.full((table_size, len(LABELS)), -4.0, dtype=np.float32)
+    table[:, 0] = 4.0
+    for word in NAMES:
+        table[vocab[word]] = [-4.0, -4.0, 4.0, -4.0, -4.0]  # I-NAME: lenient decoding opens it
+    for word in DATE_WORDS:
+        table[vocab[word]] = [-4.0, -4.0, -4.0, 4.0, -4.0]
+    table[vocab["##s"]] = [-4.0, -4.0, 4.0, -4.0, -4.0]
+    graph = helper.make_graph(
+        [
+            helper.make_node("Gather", ["table", "input_ids"], ["raw"], axis=0),
+            helper.make_node("Cast", ["attention_mask"], ["mask_f"], to=TensorProto.FLOAT),
+            helper.make_node("Unsqueeze", ["mask_f", "axis"], ["mask_3d"]),
+            helper.make_node("Mul", ["raw", "mask_3d"], ["logits"]),
+        ],
+        "lookup_ner",
+        [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"]),
+        ],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "seq", len(LABELS)])],
+        initializer=[
+            numpy_helper.from_array(table, "table"),
+            numpy_helper.from_array(np.array([-1], dtype=np.int64), "axis"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+
+
+def build_lookup_registry(directory: Path, *, max_length: int = 12, stride: int = 3) -> Path:
+    """Write a complete registry folder for the lookup model and return it."""
+    model_dir = directory / "lookup_ner"
+    model_dir.mkdir(parents=True, exist_ok=True)
+    tokenizer = build_tokenizer()
+    tokenizer.save(str(model_dir / "tokenizer.json"))
+    build_model(model_dir / "model.onnx", tokenizer)
+    (model_dir / "MODEL_CARD.md").write_text("# lookup_ner\n\nA test model: a Gather table.\n")
+    vocab = tokenizer.get_vocab()
+    manifest = ModelManifest(
+        name="lookup_ner",
+        version="test",
+        id2label=LABELS,
+        label_scheme="BIO",
+        label_map={"NAME": "PATIENT", "DATE": "DATE"},
+        max_length=max_length,
+        stride=stride,
+        special_tokens=SpecialTokens(start=vocab["[CLS]"], end=vocab["[SEP]"], pad=vocab["[PAD]"]),
+        input_names=("input_ids", "attention_mask"),
+        variants={"fp32": "model.onnx"},
+        source_checkpoint="tests/onnx_models/lookup_model.py",
+        license="Apache-2.0",
+    )
+    write_manifest(model_dir, manifest)
+    return model_dir

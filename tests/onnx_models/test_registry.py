@@ -1,0 +1,41 @@
+import json
+
+import pytest
+
+from onnx_models.registry import ModelRegistryError, load_bundle
+from tests.onnx_models.lookup_model import build_lookup_registry
+
+
+def test_a_complete_model_loads(tmp_path):
+    bundle = load_bundle(build_lookup_registry(tmp_path))
+    assert bundle.manifest.name == "lookup_ner"
+    assert set(bundle.manifest.files) == {"model.onnx", "tokenizer.json", "MODEL_CARD.md"}
+
+
+def test_an_altered_file_is_refused_by_name(tmp_path):
+    directory = build_lookup_registry(tmp_path)
+    with (directory / "model.onnx").open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ModelRegistryError, match=r"model\.onnx has sha256 .* expects"):
+        load_bundle(directory)
+
+
+def test_a_missing_file_is_refused_by_name(tmp_path):
+    directory = build_lookup_registry(tmp_path)
+    (directory / "tokenizer.json").unlink()
+    with pytest.raises(ModelRegistryError, match=r"tokenizer\.json is missing"):
+        load_bundle(directory)
+
+
+def test_an_unpinned_variant_is_refused(tmp_path):
+    directory = build_lookup_registry(tmp_path)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    del manifest["files"]["model.onnx"]
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelRegistryError, match="not pinned"):
+        load_bundle(directory)
+
+
+def test_unknown_model_lists_what_exists(tmp_path):
+    with pytest.raises(ModelRegistryError, match="not found"):
+        load_bundle(tmp_path / "nothing")

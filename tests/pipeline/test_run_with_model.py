@@ -1,0 +1,100 @@
+"""A registry model runs inside `deidcode run`, beside the pattern detector, fail-closed."""
+
+import json
+
+from tests.onnx_models.lookup_model import FILLER, build_lookup_registry
+from tests.pipeline.helpers import manifest, run_cli, table, write_jsonl
+
+
+def _config(tmp_path, model_dir, extra=""):
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "detection:\n  detectors:\n    - name: presidio_patterns\n    - name: onnx_ner\n"
+        f"      options: {{model: {model_dir}, device: cpu, batch_size: 8{extra}}}\n"
+    )
+    return config
+
+
+def test_model_and_patterns_run_together(tmp_path, run_key):
+    model_dir = build_lookup_registry(tmp_path / "registry")
+    notes = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {"note_id": "a", "patient_id": "p1", "text": "john smith called 617-555-0199"},
+            {"note_id": "b", "patient_id": "p1", "text": "poison " + " ".join(FILLER)},
+            {"note_id": "c", "patient_id": "p2", "text": " ".join(FILLER * 6) + " maria okafor"},
+        ],
+    )
+    out = tmp_path / "out"
+    code = run_cli(
+        "--input",
+        str(notes),
+        "--format",
+        "jsonl",
+        "--output",
+        str(out),
+        "--config",
+        str(_config(tmp_path, model_dir)),
+    )
+    assert code == 0
+    released = {n["note_id"]: n["text_deid"] for n in table(out, "notes")}
+    assert released["a"] == "[NAME] called [CONTACT]"
+    assert released["c"].endswith("[NAME]")
+    quarantine = table(out, "quarantine")
+    assert [(q["note_id"], q["reason"]) for q in quarantine] == [("b", "detector_failed")]
+    assert "onnx_ner" in quarantine[0]["detail"] and "poison" not in quarantine[0]["detail"]
+    detectors = {s["detector"] for s in table(out, "phi_spans")}
+    assert detectors == {"onnx_ner:lookup_ner", "presidio_patterns"}
+    m = manifest(out)
+    assert m["models"][0]["name"] == "lookup_ner" and m["models"][0]["variant"] == "fp32"
+    assert {d["name"] for d in m["detectors"]} == {"presidio_patterns", "onnx_ner"}
+    audit = [a for a in table(out, "audit") if a["outcome"] == "released"]
+    assert all("lookup_ner" in a["detectors"] for a in audit)
+    assert json.loads(audit[0]["detectors"])[1]["model_version"] == "test"
+
+
+def test_a_tampered_model_stops_the_run_before_it_starts(tmp_path, run_key, capsys):
+    model_dir = build_lookup_registry(tmp_path / "registry")
+    (model_dir / "tokenizer.json").write_text("{}")
+    notes = write_jsonl(tmp_path / "in.jsonl", [{"note_id": "a", "patient_id": "p", "text": "x"}])
+    out = tmp_path / "out"
+    code = run_cli(
+        "--input",
+        str(notes),
+        "--format",
+        "jsonl",
+        "--output",
+        str(out),
+        "--config",
+        str(_config(tmp_path, model_dir)),
+    )
+    assert code == 2
+    assert "tokenizer.json has sha256" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cuda_asked_for_without_a_gpu_stops_the_run(tmp_path, run_key, capsys):
+    model_dir = build_lookup_registry(tmp_path / "registry")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "detection:\n  detectors:\n    - name: onnx_ner\n"
+        f"      options: {{model: {model_dir}, device: cuda}}\n"
+    )
+    notes = write_jsonl(tmp_path / "in.jsonl", [{"note_id": "a", "patient_id": "p", "text": "x"}])
+    code = run_cli(
+        "--input",
+        str(notes),
+        "--format",
+        "jsonl",
+        "--output",
+        str(tmp_path / "o"),
+        "--config",
+        str(config),
+    )
+    import onnxruntime
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        assert code == 0
+    else:
+        assert code == 2
+        assert "no CUDA execution provider" in capsys.readouterr().err

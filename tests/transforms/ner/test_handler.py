@@ -1,0 +1,42 @@
+"""The ModelHandler inside a real Beam pipeline, with RunInference."""
+
+import apache_beam as beam
+from apache_beam.ml.inference.base import RunInference
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from tests.onnx_models.lookup_model import FILLER, build_lookup_registry
+from transforms.ner.engine import NerSettings
+from transforms.ner.handler import AnnotatedNote, ModelFailure, OnnxNerModelHandler
+from transforms.records import Note
+
+
+def summarise(item):
+    result = item.model_results["onnx_ner"]
+    if isinstance(result, ModelFailure):
+        return item.note.note_id, "failed"
+    return item.note.note_id, tuple(item.note.text[s.start : s.end] for s in result)
+
+
+def test_failing_note_is_marked_alone_in_its_batch(tmp_path):
+    directory = build_lookup_registry(tmp_path)
+    handler = OnnxNerModelHandler(
+        settings=NerSettings(model=str(directory)), min_batch_size=4, max_batch_size=4
+    )
+    notes = [
+        Note("f", 1, "a", "p", "john smith was seen"),
+        Note("f", 2, "b", "p", "poison " + " ".join(FILLER)),
+        Note("f", 3, "c", "p", "seen monday"),
+        Note("f", 4, "d", "p", "no phi"),
+    ]
+    with TestPipeline(argv=["--runner=FnApiRunner"]) as p:
+        results = (
+            p
+            | beam.Create([AnnotatedNote(n) for n in notes])
+            | RunInference(handler)
+            | beam.Map(summarise)
+        )
+        assert_that(
+            results,
+            equal_to([("a", ("john smith",)), ("b", "failed"), ("c", ("monday",)), ("d", ())]),
+        )

@@ -1,0 +1,1 @@
+"""Token-classification (NER) inference on ONNX models: windows, decoding, the Beam handler."""
