@@ -30,16 +30,20 @@ class CliError(Exception):
 
 def user_errors() -> tuple[type[BaseException], ...]:
     from onnx_models.registry import ModelRegistryError
+    from pipeline.eval_report import EvalError
     from pipeline.job import OutputDirError
     from pipeline.keys import KeyConfigError
     from schemas.config import ConfigError
     from transforms.detectors.base import DetectorConfigError
+    from transforms.gold_formats import GoldFormatError
     from transforms.ner.engine import NerConfigError
     from transforms.readers import InputError
     from transforms.redaction import OperatorConfigError
 
     return (
         CliError,
+        EvalError,
+        GoldFormatError,
         ModelRegistryError,
         NerConfigError,
         ConfigError,
@@ -124,7 +128,71 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace a non-empty output directory once the new run succeeds",
     )
     _add_models_parser(commands)
+    _add_eval_parser(commands)
     return parser
+
+
+def _add_eval_parser(commands: argparse._SubParsersAction) -> None:
+    evaluate = commands.add_parser(
+        "eval",
+        help="score a run against gold annotations",
+        description="Score a finished run's output against gold annotations.",
+    )
+    kinds = evaluate.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
+    phi = kinds.add_parser(
+        "phi",
+        help="PHI detection: token- and entity-level recall, precision, F1 and F2",
+        description=(
+            "Compare RUN_DIR/phi_spans with gold PHI spans. GOLD is JSONL "
+            '({"id", "text", "spans": [{"start", "end", "label"}]}), a BRAT standoff '
+            "directory (.txt + .ann) or i2b2 2014 XML (a file or a directory). Run deidcode "
+            "on the gold texts first, with note_id mapped to the gold id "
+            "(examples/eval_config.yaml). Figures go to stdout and REPORT_DIR/metrics.json, a "
+            "chart to REPORT_DIR/report.html; missed spans with their context go only to "
+            "REPORT_DIR/leaks.jsonl, created readable by its owner alone."
+        ),
+    )
+    phi.add_argument("--gold", required=True, help="gold annotations: JSONL, BRAT dir or i2b2 XML")
+    phi.add_argument("--pred", required=True, metavar="RUN_DIR", help="a finished deidcode run")
+    phi.add_argument("--report-dir", default="eval_report", help="where reports go")
+    phi.add_argument(
+        "--exclude-type",
+        action="append",
+        default=[],
+        metavar="PHI_TYPE",
+        help="leave a coarse type out of scoring (repeatable), e.g. OTHER",
+    )
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from pipeline.eval_report import run_eval
+
+    metrics = run_eval(args.gold, args.pred, args.report_dir, args.exclude_type)
+    token, entity = metrics["token"]["ALL"], metrics["entity"]["ALL"]
+    print(f"records {metrics['records']} (quarantined {metrics['quarantined_records']})")
+    print(
+        f"token  recall {token['recall']:.4f} precision {token['precision']:.4f} "
+        f"F1 {token['f1']:.4f} F2 {token['f2']:.4f}"
+    )
+    print(
+        f"entity recall {entity['recall']:.4f} precision {entity['precision']:.4f} "
+        f"F1 {entity['f1']:.4f} F2 {entity['f2']:.4f}"
+    )
+    for phi_type, m in metrics["token"].items():
+        if phi_type != "ALL":
+            print(
+                f"  {phi_type:<10} token recall {m['recall']:.4f} precision "
+                f"{m['precision']:.4f} support {m['support']}"
+            )
+    hard = metrics["hard_negatives"]
+    print(
+        f"hard negatives over-redacted {hard['over_redacted']}/{hard['records']} "
+        f"({hard['over_redaction_rate']:.2%})"
+    )
+    print(
+        f"missed entities: {metrics['missed_entities']} (listed in {args.report_dir}/leaks.jsonl)"
+    )
+    return 0
 
 
 def _add_models_parser(commands: argparse._SubParsersAction) -> None:
@@ -261,6 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, extra)
         if args.command == "models":
             return _models(args)
+        if args.command == "eval":
+            return _eval(args)
     except user_errors() as exc:
         print(f"deidcode: error: {exc}", file=sys.stderr)
         return 2

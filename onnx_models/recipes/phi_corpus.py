@@ -19,7 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from onnx_models.recipes.phi_values import (
-    DEVICES, DRUGS, EPONYMS, GENERIC_PLACES, LABS, TIMES, VITALS, ValueFactory,
+    DEVICES,
+    DRUGS,
+    EPONYMS,
+    GENERIC_PLACES,
+    LABS,
+    TIMES,
+    VITALS,
+    ValueFactory,
 )
 
 Part = str | tuple[str, str]  # literal text, or (value, subtype)
@@ -50,22 +57,38 @@ def _dr(v: ValueFactory, rng: random.Random) -> list[Part]:
 
 
 def _neg(rng: random.Random) -> str:
-    return rng.choice([rng.choice(DRUGS), rng.choice(VITALS), rng.choice(LABS),
-                       rng.choice(EPONYMS), rng.choice(DEVICES)])
+    return rng.choice(
+        [
+            rng.choice(DRUGS),
+            rng.choice(VITALS),
+            rng.choice(LABS),
+            rng.choice(EPONYMS),
+            rng.choice(DEVICES),
+        ]
+    )
 
 
 # --------------------------------------------------------------------- PHI sentences
 @sentence
 def s_pt_intro(v, r):
-    return [(v.person(), "PATIENT"), f" is a {v.young_age()} yo {r.choice(['M', 'F', 'man', 'woman'])} "
-            f"with {r.choice(EPONYMS)} admitted on ", (v.date(), "DATE"), "."]
+    return [
+        (v.person(), "PATIENT"),
+        f" is a {v.young_age()} yo {r.choice(['M', 'F', 'man', 'woman'])} "
+        f"with {r.choice(EPONYMS)} admitted on ",
+        (v.date(), "DATE"),
+        ".",
+    ]
 
 
 @sentence
 def s_pt_label(v, r):
-    return [r.choice(["Patient: ", "Name: ", "PATIENT NAME: ", "Pt name: "]), (v.person(), "PATIENT"),
-            r.choice(["\n", "  ", "; "]), r.choice(["MRN: ", "MR#", "Med Rec #: "]),
-            (v.identifier("MRN"), "MRN")]
+    return [
+        r.choice(["Patient: ", "Name: ", "PATIENT NAME: ", "Pt name: "]),
+        (v.person(), "PATIENT"),
+        r.choice(["\n", "  ", "; "]),
+        r.choice(["MRN: ", "MR#", "Med Rec #: "]),
+        (v.identifier("MRN"), "MRN"),
+    ]
 
 
 @sentence
@@ -75,70 +98,132 @@ def s_seen_by(v, r):
 
 @sentence
 def s_mr_mrs(v, r):
-    return [r.choice(["Mr. ", "Mrs. ", "Ms. ", "Miss "]), (v.last(), "PATIENT"),
-            f" tolerated the procedure well; {_neg(r)}."]
+    return [
+        r.choice(["Mr. ", "Mrs. ", "Ms. ", "Miss "]),
+        (v.last(), "PATIENT"),
+        f" tolerated the procedure well; {_neg(r)}.",
+    ]
 
 
 @sentence
 def s_family(v, r):
     rel = r.choice(["wife", "husband", "daughter", "son", "sister", "brother", "mother", "HCP"])
-    return [f"Spoke with {rel} ", (v.person(), "RELATIVE"), " at ", (v.phone(), "PHONE"),
-            ", who agrees with the plan."]
+    return [
+        f"Spoke with {rel} ",
+        (v.person(), "RELATIVE"),
+        " at ",
+        (v.phone(), "PHONE"),
+        ", who agrees with the plan.",
+    ]
 
 
 @sentence
 def s_followup(v, r):
-    return ["Follow up with ", *_dr(v, r), " at ", (v.hospital(), "HOSPITAL"), " in 2 weeks; call ",
-            (v.phone(), "PHONE"), " to schedule."]
+    return [
+        "Follow up with ",
+        *_dr(v, r),
+        " at ",
+        (v.hospital(), "HOSPITAL"),
+        " in 2 weeks; call ",
+        (v.phone(), "PHONE"),
+        " to schedule.",
+    ]
 
 
 @sentence
 def s_transfer(v, r):
-    return ["Transferred from ", (v.hospital(), "HOSPITAL"), " on ", (v.date(), "DATE"),
-            f" for {r.choice(['NSTEMI', 'sepsis', 'GI bleed', 'stroke workup', 'CHF exacerbation'])}."]
+    return [
+        "Transferred from ",
+        (v.hospital(), "HOSPITAL"),
+        " on ",
+        (v.date(), "DATE"),
+        f" for {r.choice(['NSTEMI', 'sepsis', 'GI bleed', 'stroke workup', 'CHF exacerbation'])}.",
+    ]
 
 
 @sentence
 def s_lives(v, r):
-    return ["Lives at ", (v.street(), "STREET"), ", ", (v.city(), "CITY"), ", ",
-            (v.state(), "STATE"), " ", (v.zip(), "ZIP"), f" with {r.choice(['wife', 'son', 'alone'])}."]
+    return [
+        "Lives at ",
+        (v.street(), "STREET"),
+        ", ",
+        (v.city(), "CITY"),
+        ", ",
+        (v.state(), "STATE"),
+        " ",
+        (v.zip(), "ZIP"),
+        f" with {r.choice(['wife', 'son', 'alone'])}.",
+    ]
 
 
 @sentence
 def s_from_city(v, r):
-    return [f"Originally from {''}", (v.city(), "CITY"), ", ", (v.country(), "COUNTRY"),
-            "; moved here in ", (str(r.randint(1970, 2020)), "YEAR_NOT_PHI"), "."]
+    return [
+        f"Originally from {''}",
+        (v.city(), "CITY"),
+        ", ",
+        (v.country(), "COUNTRY"),
+        "; moved here in ",
+        (str(r.randint(1970, 2020)), "YEAR_NOT_PHI"),
+        ".",
+    ]
 
 
 @sentence
 def s_works(v, r):
-    return ["Works as a ", (v.profession(), "PROFESSION"), " at ", (v.organization(), "ORGANIZATION"),
-            "."]
+    return [
+        "Works as a ",
+        (v.profession(), "PROFESSION"),
+        " at ",
+        (v.organization(), "ORGANIZATION"),
+        ".",
+    ]
 
 
 @sentence
 def s_old_age(v, r):
-    return [r.choice(["", "Pt is a "]), (v.old_age(), "AGE"),
-            r.choice([" yo ", "-year-old ", " y/o ", " year old "]),
-            f"{r.choice(['female', 'male', 'woman', 'man'])} with {r.choice(EPONYMS)}."]
+    return [
+        r.choice(["", "Pt is a "]),
+        (v.old_age(), "AGE"),
+        r.choice([" yo ", "-year-old ", " y/o ", " year old "]),
+        f"{r.choice(['female', 'male', 'woman', 'man'])} with {r.choice(EPONYMS)}.",
+    ]
 
 
 @sentence
 def s_ids(v, r):
-    kind, label = r.choice([("MRN", "MRN"), ("ACCOUNT", "ACCOUNT"), ("HEALTHPLAN", "HEALTHPLAN"),
-                            ("LICENSE", "LICENSE"), ("SSN", "SSN"), ("IDNUM", "IDNUM")])
-    words = {"MRN": ["MRN", "MRN#", "medical record number"], "ACCOUNT": ["Acct #", "account"],
-             "HEALTHPLAN": ["Medicaid ID", "insurance ID", "member ID", "policy #"],
-             "LICENSE": ["license #", "DEA #", "NPI"], "SSN": ["SSN", "social security number"],
-             "IDNUM": ["patient ID", "study ID", "accession #"]}
+    kind, label = r.choice(
+        [
+            ("MRN", "MRN"),
+            ("ACCOUNT", "ACCOUNT"),
+            ("HEALTHPLAN", "HEALTHPLAN"),
+            ("LICENSE", "LICENSE"),
+            ("SSN", "SSN"),
+            ("IDNUM", "IDNUM"),
+        ]
+    )
+    words = {
+        "MRN": ["MRN", "MRN#", "medical record number"],
+        "ACCOUNT": ["Acct #", "account"],
+        "HEALTHPLAN": ["Medicaid ID", "insurance ID", "member ID", "policy #"],
+        "LICENSE": ["license #", "DEA #", "NPI"],
+        "SSN": ["SSN", "social security number"],
+        "IDNUM": ["patient ID", "study ID", "accession #"],
+    }
     return [f"{r.choice(words[kind])} ", (v.identifier(kind), label), "."]
 
 
 @sentence
 def s_contact(v, r):
     name = v.first()
-    return ["Contact: ", (name, "PATIENT"), " ", (v.email(name), "EMAIL"), r.choice([", ", " / "]),
-            (v.phone(), "PHONE")]
+    return [
+        "Contact: ",
+        (name, "PATIENT"),
+        " ",
+        (v.email(name), "EMAIL"),
+        r.choice([", ", " / "]),
+        (v.phone(), "PHONE"),
+    ]
 
 
 @sentence
@@ -148,15 +233,24 @@ def s_fax(v, r):
 
 @sentence
 def s_portal(v, r):
-    return ["Results released to the patient portal ", (v.url(), "URL"), " from workstation ",
-            (v.ip(), "IP_ADDRESS"), "."]
+    return [
+        "Results released to the patient portal ",
+        (v.url(), "URL"),
+        " from workstation ",
+        (v.ip(), "IP_ADDRESS"),
+        ".",
+    ]
 
 
 @sentence
 def s_signed(v, r):
     cred = r.choice([", MD", " MD", ", RN", " RN", ", NP", ", PA-C", ", DO"])
-    return [r.choice(["Electronically signed by ", "Signed: ", "Dictated by: ", "-- ", ""]),
-            (v.person(), "DOCTOR"), f"{cred} ", (v.date(), "DATE")]
+    return [
+        r.choice(["Electronically signed by ", "Signed: ", "Dictated by: ", "-- ", ""]),
+        (v.person(), "DOCTOR"),
+        f"{cred} ",
+        (v.date(), "DATE"),
+    ]
 
 
 @sentence
@@ -166,8 +260,13 @@ def s_cc(v, r):
 
 @sentence
 def s_device_vehicle(v, r):
-    return ["Pacemaker serial ", (v.identifier("DEVICE"), "DEVICE"), "; drove in car plate ",
-            (v.identifier("VEHICLE"), "VEHICLE"), "."]
+    return [
+        "Pacemaker serial ",
+        (v.identifier("DEVICE"), "DEVICE"),
+        "; drove in car plate ",
+        (v.identifier("VEHICLE"), "VEHICLE"),
+        ".",
+    ]
 
 
 @sentence
@@ -183,46 +282,94 @@ def s_username(v, r):
 
 @sentence
 def s_question(v, r):
-    return [f"What is the best {r.choice(['management', 'workup', 'antibiotic choice'])} for ",
-            (v.person(), "PATIENT"), f", a {v.young_age()}-year-old seen at ", (v.hospital(), "HOSPITAL"),
-            " on ", (v.date(), "DATE"), r.choice([", MRN ", ", MRN: ", " (MRN# "]),
-            (v.identifier("MRN"), "MRN"), r.choice(["?", ")?"])]
+    return [
+        f"What is the best {r.choice(['management', 'workup', 'antibiotic choice'])} for ",
+        (v.person(), "PATIENT"),
+        f", a {v.young_age()}-year-old seen at ",
+        (v.hospital(), "HOSPITAL"),
+        " on ",
+        (v.date(), "DATE"),
+        r.choice([", MRN ", ", MRN: ", " (MRN# "]),
+        (v.identifier("MRN"), "MRN"),
+        r.choice(["?", ")?"]),
+    ]
 
 
 @sentence
 def s_question2(v, r):
-    return [f"tx options for pt {v.young_age()}{r.choice(['yo', ' y/o'])} w/ {r.choice(EPONYMS)}, "
-            "seen by ", *_dr(v, r), " in ", (v.city(), "CITY"), " on ", (v.date(), "DATE"), "?"]
+    return [
+        f"tx options for pt {v.young_age()}{r.choice(['yo', ' y/o'])} w/ {r.choice(EPONYMS)}, "
+        "seen by ",
+        *_dr(v, r),
+        " in ",
+        (v.city(), "CITY"),
+        " on ",
+        (v.date(), "DATE"),
+        "?",
+    ]
 
 
 @sentence
 def s_radiology(v, r):
-    return ["COMPARISON: ", (v.date(), "DATE"), ". Study read by ", *_dr(v, r), " at ",
-            (v.hospital(), "HOSPITAL"), "."]
+    return [
+        "COMPARISON: ",
+        (v.date(), "DATE"),
+        ". Study read by ",
+        *_dr(v, r),
+        " at ",
+        (v.hospital(), "HOSPITAL"),
+        ".",
+    ]
 
 
 @sentence
 def s_pathology(v, r):
-    return ["Specimen ", (v.identifier("IDNUM"), "IDNUM"), " received ", (v.date(), "DATE"),
-            "; grossed by ", (v.person(), "DOCTOR"), "."]
+    return [
+        "Specimen ",
+        (v.identifier("IDNUM"), "IDNUM"),
+        " received ",
+        (v.date(), "DATE"),
+        "; grossed by ",
+        (v.person(), "DOCTOR"),
+        ".",
+    ]
 
 
 @sentence
 def s_telephone(v, r):
-    return ["Pt called ", (v.date(), "DATE"), " from ", (v.phone(), "PHONE"),
-            f" re: refill of {r.choice(DRUGS)}; ", (v.first(), "PATIENT"), " aware."]
+    return [
+        "Pt called ",
+        (v.date(), "DATE"),
+        " from ",
+        (v.phone(), "PHONE"),
+        f" re: refill of {r.choice(DRUGS)}; ",
+        (v.first(), "PATIENT"),
+        " aware.",
+    ]
 
 
 @sentence
 def s_referral(v, r):
-    return ["Dear ", *_dr(v, r), ",\nThank you for referring ", (v.person(), "PATIENT"), ", DOB ",
-            (v.date(), "DATE"), ", to our clinic."]
+    return [
+        "Dear ",
+        *_dr(v, r),
+        ",\nThank you for referring ",
+        (v.person(), "PATIENT"),
+        ", DOB ",
+        (v.date(), "DATE"),
+        ", to our clinic.",
+    ]
 
 
 @sentence
 def s_nursing(v, r):
-    return [f"NPN: PT ALERT, {r.choice(VITALS)}. FAMILY ", (v.first(), "RELATIVE"),
-            " AT BEDSIDE. ", *_dr(v, r), " AWARE."]
+    return [
+        f"NPN: PT ALERT, {r.choice(VITALS)}. FAMILY ",
+        (v.first(), "RELATIVE"),
+        " AT BEDSIDE. ",
+        *_dr(v, r),
+        " AWARE.",
+    ]
 
 
 @sentence
@@ -232,8 +379,13 @@ def s_name_alone(v, r):
 
 @sentence
 def s_nursing_home(v, r):
-    return ["Returns to ", (f"{v.last()} {r.choice(['Nursing Home', 'Manor', 'Gardens', 'Rehab'])}",
-                            "LOCATION_OTHER"), " on ", (v.date(), "DATE"), "."]
+    return [
+        "Returns to ",
+        (f"{v.last()} {r.choice(['Nursing Home', 'Manor', 'Gardens', 'Rehab'])}", "LOCATION_OTHER"),
+        " on ",
+        (v.date(), "DATE"),
+        ".",
+    ]
 
 
 # --------------------------------------------------------------------- hard negatives
@@ -249,32 +401,42 @@ def n_vitals(v, r):
 
 @negative
 def n_young_age(v, r):
-    return [f"{v.young_age()} yo {r.choice(['M', 'F'])} with {r.choice(EPONYMS)}, "
-            f"diagnosed in {r.randint(1980, 2023)}."]
+    return [
+        f"{v.young_age()} yo {r.choice(['M', 'F'])} with {r.choice(EPONYMS)}, "
+        f"diagnosed in {r.randint(1980, 2023)}."
+    ]
 
 
 @negative
 def n_places(v, r):
-    return [f"Transferred from {r.choice(GENERIC_PLACES)} to {r.choice(GENERIC_PLACES)} "
-            f"{r.choice(TIMES)}; {r.choice(DEVICES)} in place."]
+    return [
+        f"Transferred from {r.choice(GENERIC_PLACES)} to {r.choice(GENERIC_PLACES)} "
+        f"{r.choice(TIMES)}; {r.choice(DEVICES)} in place."
+    ]
 
 
 @negative
 def n_doses(v, r):
-    return [f"Given {r.choice(DRUGS)} {r.choice(TIMES)}, then {r.choice(DRUGS)}; "
-            f"{r.choice(['GCS 15', 'pain 5/10', 'Wells score 2', 'CURB-65 of 2'])}."]
+    return [
+        f"Given {r.choice(DRUGS)} {r.choice(TIMES)}, then {r.choice(DRUGS)}; "
+        f"{r.choice(['GCS 15', 'pain 5/10', 'Wells score 2', 'CURB-65 of 2'])}."
+    ]
 
 
 @negative
 def n_plan(v, r):
-    return [f"Plan: continue {r.choice(DRUGS)}, {r.choice(['repeat', 'trend', 'check'])} "
-            f"{r.choice(LABS).split()[0]} in AM, PT/OT eval, d/c {r.choice(DEVICES)} when able."]
+    return [
+        f"Plan: continue {r.choice(DRUGS)}, {r.choice(['repeat', 'trend', 'check'])} "
+        f"{r.choice(LABS).split()[0]} in AM, PT/OT eval, d/c {r.choice(DEVICES)} when able."
+    ]
 
 
 @negative
 def n_question(v, r):
-    return [f"What is the first-line treatment for {r.choice(EPONYMS)} in a {v.young_age()}-year-old "
-            f"with {r.choice(LABS)} seen last {r.choice(['week', 'month', 'summer'])}?"]
+    return [
+        f"What is the first-line treatment for {r.choice(EPONYMS)} in a {v.young_age()}-year-old "
+        f"with {r.choice(LABS)} seen last {r.choice(['week', 'month', 'summer'])}?"
+    ]
 
 
 HEADERS = {
@@ -310,8 +472,9 @@ class Render:
             value, label = part
             value = self._case(value)
             if label != "YEAR_NOT_PHI":  # years alone are not PHI under Safe Harbor
-                self.spans.append({"start": self.length, "end": self.length + len(value),
-                                   "label": label})
+                self.spans.append(
+                    {"start": self.length, "end": self.length + len(value), "label": label}
+                )
         else:
             value = self._case(part)
             if self.style == "wrapped":
@@ -341,8 +504,9 @@ def generate(config: CorpusConfig) -> list[dict[str, object]]:
     records = []
     for index in range(config.n_notes):
         note_type = rng.choice(list(HEADERS))
-        style = rng.choices(["normal", "upper", "lower", "wrapped", "list"],
-                            weights=[45, 15, 15, 15, 10])[0]
+        style = rng.choices(
+            ["normal", "upper", "lower", "wrapped", "list"], weights=[45, 15, 15, 15, 10]
+        )[0]
         render = Render("normal" if style == "list" else style, rng)
         render.add(rng.choice(HEADERS[note_type]))
         n_sentences = 1 if note_type == "question" else rng.randint(2, 9)
@@ -353,6 +517,11 @@ def generate(config: CorpusConfig) -> list[dict[str, object]]:
             for part in template(values, rng):
                 render.add(part)
             render.add("\n" if style == "list" or rng.random() < 0.3 else " ")
-        records.append({"id": f"{config.split}-{config.seed}-{index:06d}",
-                        "text": render.text(), "spans": render.spans})
+        records.append(
+            {
+                "id": f"{config.split}-{config.seed}-{index:06d}",
+                "text": render.text(),
+                "spans": render.spans,
+            }
+        )
     return records

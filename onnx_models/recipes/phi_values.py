@@ -14,77 +14,330 @@ import string
 from faker import Faker
 
 LOCALES = [
-    "en_US", "en_GB", "en_IE", "en_IN", "en_AU", "es_ES", "es_MX", "fr_FR", "de_DE",
-    "it_IT", "pt_BR", "nl_NL", "pl_PL", "tr_TR", "sv_SE", "fi_FI", "cs_CZ", "ro_RO",
-    "hu_HU", "da_DK", "no_NO", "en_NZ", "fil_PH", "id_ID", "sw", "yo_NG", "vi_VN",
+    "en_US",
+    "en_GB",
+    "en_IE",
+    "en_IN",
+    "en_AU",
+    "es_ES",
+    "es_MX",
+    "fr_FR",
+    "de_DE",
+    "it_IT",
+    "pt_BR",
+    "nl_NL",
+    "pl_PL",
+    "tr_TR",
+    "sv_SE",
+    "fi_FI",
+    "cs_CZ",
+    "ro_RO",
+    "hu_HU",
+    "da_DK",
+    "no_NO",
+    "en_NZ",
+    "fil_PH",
+    "id_ID",
+    "sw",
+    "yo_NG",
+    "vi_VN",
 ]
 # Surnames that are also ordinary words: the model must read context, not the word.
 WORD_SURNAMES = [
-    "Baker", "Brown", "White", "Young", "Hall", "Wood", "Cook", "Bell", "Price", "Rose",
-    "Hope", "Lane", "Love", "Good", "Moody", "Small", "Strong", "Black", "Green", "Gray",
-    "Rich", "Best", "Sharp", "Field", "Stone", "Hill", "Banks", "Frost", "Wolf", "Fox",
-    "King", "Page", "May", "Bird", "Little", "Long", "Short", "Major", "Story", "Child",
+    "Baker",
+    "Brown",
+    "White",
+    "Young",
+    "Hall",
+    "Wood",
+    "Cook",
+    "Bell",
+    "Price",
+    "Rose",
+    "Hope",
+    "Lane",
+    "Love",
+    "Good",
+    "Moody",
+    "Small",
+    "Strong",
+    "Black",
+    "Green",
+    "Gray",
+    "Rich",
+    "Best",
+    "Sharp",
+    "Field",
+    "Stone",
+    "Hill",
+    "Banks",
+    "Frost",
+    "Wolf",
+    "Fox",
+    "King",
+    "Page",
+    "May",
+    "Bird",
+    "Little",
+    "Long",
+    "Short",
+    "Major",
+    "Story",
+    "Child",
 ]
 EPONYMS = [
-    "Parkinson disease", "Alzheimer dementia", "Foley catheter", "Bell's palsy", "Apgar score",
-    "Crohn disease", "Hodgkin lymphoma", "Cushing syndrome", "Graves disease", "Addison disease",
-    "Hashimoto thyroiditis", "Barrett esophagus", "Kawasaki disease", "Guillain-Barre syndrome",
-    "Raynaud phenomenon", "Sjogren syndrome", "Wilson disease", "Huntington disease",
-    "Tourette syndrome", "Down syndrome", "Babinski sign", "Murphy sign", "Swan-Ganz catheter",
-    "Whipple procedure", "Nissen fundoplication", "Glasgow Coma Scale", "Wells score",
-    "Epley maneuver", "Valsalva maneuver", "Trendelenburg position", "Holter monitor",
-    "Hickman line", "Bankart lesion", "Colles fracture", "Baker cyst", "Meckel diverticulum",
+    "Parkinson disease",
+    "Alzheimer dementia",
+    "Foley catheter",
+    "Bell's palsy",
+    "Apgar score",
+    "Crohn disease",
+    "Hodgkin lymphoma",
+    "Cushing syndrome",
+    "Graves disease",
+    "Addison disease",
+    "Hashimoto thyroiditis",
+    "Barrett esophagus",
+    "Kawasaki disease",
+    "Guillain-Barre syndrome",
+    "Raynaud phenomenon",
+    "Sjogren syndrome",
+    "Wilson disease",
+    "Huntington disease",
+    "Tourette syndrome",
+    "Down syndrome",
+    "Babinski sign",
+    "Murphy sign",
+    "Swan-Ganz catheter",
+    "Whipple procedure",
+    "Nissen fundoplication",
+    "Glasgow Coma Scale",
+    "Wells score",
+    "Epley maneuver",
+    "Valsalva maneuver",
+    "Trendelenburg position",
+    "Holter monitor",
+    "Hickman line",
+    "Bankart lesion",
+    "Colles fracture",
+    "Baker cyst",
+    "Meckel diverticulum",
 ]
 DRUGS = [
-    "metformin 500 mg PO BID", "lisinopril 10 mg daily", "apixaban 5 mg BID", "furosemide 40 mg IV",
-    "atorvastatin 40 mg qhs", "insulin glargine 20 units", "vancomycin 1 g q12h",
-    "piperacillin-tazobactam 4.5 g q6h", "heparin drip", "aspirin 81 mg", "prednisone 40 mg",
-    "albuterol nebs q4h prn", "ondansetron 4 mg IV", "morphine 2 mg IV q2h prn",
-    "levothyroxine 75 mcg", "warfarin 5 mg", "norepinephrine 0.05 mcg/kg/min", "propofol gtt",
-    "ceftriaxone 1 g IV daily", "Tylenol 650 mg q6h", "Lasix 20 mg", "Coumadin", "Eliquis",
-    "Keppra 500 mg BID", "Zosyn", "Humalog sliding scale", "KCl 40 mEq",
+    "metformin 500 mg PO BID",
+    "lisinopril 10 mg daily",
+    "apixaban 5 mg BID",
+    "furosemide 40 mg IV",
+    "atorvastatin 40 mg qhs",
+    "insulin glargine 20 units",
+    "vancomycin 1 g q12h",
+    "piperacillin-tazobactam 4.5 g q6h",
+    "heparin drip",
+    "aspirin 81 mg",
+    "prednisone 40 mg",
+    "albuterol nebs q4h prn",
+    "ondansetron 4 mg IV",
+    "morphine 2 mg IV q2h prn",
+    "levothyroxine 75 mcg",
+    "warfarin 5 mg",
+    "norepinephrine 0.05 mcg/kg/min",
+    "propofol gtt",
+    "ceftriaxone 1 g IV daily",
+    "Tylenol 650 mg q6h",
+    "Lasix 20 mg",
+    "Coumadin",
+    "Eliquis",
+    "Keppra 500 mg BID",
+    "Zosyn",
+    "Humalog sliding scale",
+    "KCl 40 mEq",
 ]
 DEVICES = [
-    "PICC line", "A-line", "ETT 7.5", "NG tube", "Pleurx catheter", "BiPAP", "CPAP 10",
-    "Impella", "IABP", "LVAD", "pacemaker", "ICD", "trach collar", "JP drain", "chest tube",
+    "PICC line",
+    "A-line",
+    "ETT 7.5",
+    "NG tube",
+    "Pleurx catheter",
+    "BiPAP",
+    "CPAP 10",
+    "Impella",
+    "IABP",
+    "LVAD",
+    "pacemaker",
+    "ICD",
+    "trach collar",
+    "JP drain",
+    "chest tube",
 ]
 VITALS = [
-    "BP 128/76", "HR 88", "RR 18", "SpO2 96% on 2L", "T 37.8", "Tmax 101.2", "HR 100-110'S",
-    "BP 90S/50S", "MAP 65", "CVP 12", "UO 30-40 cc/hr", "I/O +1.2 L", "FiO2 40%", "PEEP 8",
-    "GCS 14", "pain 7/10", "pain 3/10", "Apgars 8 and 9", "NIHSS 4", "CHA2DS2-VASc 3",
+    "BP 128/76",
+    "HR 88",
+    "RR 18",
+    "SpO2 96% on 2L",
+    "T 37.8",
+    "Tmax 101.2",
+    "HR 100-110'S",
+    "BP 90S/50S",
+    "MAP 65",
+    "CVP 12",
+    "UO 30-40 cc/hr",
+    "I/O +1.2 L",
+    "FiO2 40%",
+    "PEEP 8",
+    "GCS 14",
+    "pain 7/10",
+    "pain 3/10",
+    "Apgars 8 and 9",
+    "NIHSS 4",
+    "CHA2DS2-VASc 3",
 ]
 LABS = [
-    "WBC 12.4", "Hgb 9.1", "Plt 145", "Na 134", "K 5.1", "Cr 1.8 from 1.2", "BUN 32",
-    "glucose 245", "HbA1c 8.2%", "troponin 0.04", "BNP 1250", "INR 2.3", "lactate 3.1",
-    "ALT 54", "AST 61", "TSH 0.2", "LDL 132", "eGFR 38", "pH 7.31", "pCO2 48",
+    "WBC 12.4",
+    "Hgb 9.1",
+    "Plt 145",
+    "Na 134",
+    "K 5.1",
+    "Cr 1.8 from 1.2",
+    "BUN 32",
+    "glucose 245",
+    "HbA1c 8.2%",
+    "troponin 0.04",
+    "BNP 1250",
+    "INR 2.3",
+    "lactate 3.1",
+    "ALT 54",
+    "AST 61",
+    "TSH 0.2",
+    "LDL 132",
+    "eGFR 38",
+    "pH 7.31",
+    "pCO2 48",
 ]
 TIMES = ["0700", "1900", "14:30", "at 3 pm", "overnight", "at 0400", "q4h", "x2", "12-hour"]
 GENERIC_PLACES = [
-    "ICU", "MICU", "CCU", "ER", "ED", "OR", "PACU", "the floor", "rehab", "home",
-    "the clinic", "SNF", "cath lab", "step-down unit", "radiology", "the pharmacy",
+    "ICU",
+    "MICU",
+    "CCU",
+    "ER",
+    "ED",
+    "OR",
+    "PACU",
+    "the floor",
+    "rehab",
+    "home",
+    "the clinic",
+    "SNF",
+    "cath lab",
+    "step-down unit",
+    "radiology",
+    "the pharmacy",
 ]
 PROFESSIONS = [
-    "retired teacher", "electrician", "nurse", "truck driver", "lawyer", "accountant",
-    "construction worker", "farmer", "software engineer", "chef", "firefighter", "pastor",
-    "police officer", "hairdresser", "plumber", "pharmacist", "veterinarian", "welder",
-    "retired machinist", "bus driver", "professor", "dental hygienist", "coal miner",
+    "retired teacher",
+    "electrician",
+    "nurse",
+    "truck driver",
+    "lawyer",
+    "accountant",
+    "construction worker",
+    "farmer",
+    "software engineer",
+    "chef",
+    "firefighter",
+    "pastor",
+    "police officer",
+    "hairdresser",
+    "plumber",
+    "pharmacist",
+    "veterinarian",
+    "welder",
+    "retired machinist",
+    "bus driver",
+    "professor",
+    "dental hygienist",
+    "coal miner",
 ]
-HOLIDAYS = ["Christmas", "Thanksgiving", "New Year's Day", "Easter", "Labor Day",
-            "Memorial Day", "Christmas Eve", "the Fourth of July", "Halloween"]
+HOLIDAYS = [
+    "Christmas",
+    "Thanksgiving",
+    "New Year's Day",
+    "Easter",
+    "Labor Day",
+    "Memorial Day",
+    "Christmas Eve",
+    "the Fourth of July",
+    "Halloween",
+]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 HOSPITAL_PATTERNS = [
-    "{city} General Hospital", "{city} Medical Center", "St. {saint}'s Hospital",
-    "{last} Memorial Hospital", "{city} Community Hospital", "University of {state} Hospital",
-    "{city} Regional Medical Center", "{last} Clinic", "{city} Health", "Mercy {city}",
-    "{city} Children's Hospital", "{last}-{last2} Medical Group", "{city} VA Medical Center",
+    "{city} General Hospital",
+    "{city} Medical Center",
+    "St. {saint}'s Hospital",
+    "{last} Memorial Hospital",
+    "{city} Community Hospital",
+    "University of {state} Hospital",
+    "{city} Regional Medical Center",
+    "{last} Clinic",
+    "{city} Health",
+    "Mercy {city}",
+    "{city} Children's Hospital",
+    "{last}-{last2} Medical Group",
+    "{city} VA Medical Center",
 ]
 SAINTS = ["Mary", "Joseph", "Luke", "Vincent", "Francis", "Anne", "Elizabeth", "John", "Jude"]
-STATES = ["Massachusetts", "Ohio", "Texas", "Oregon", "Georgia", "Iowa", "Nevada", "Maine",
-          "Florida", "Colorado", "Michigan", "Arizona", "Vermont", "Kansas", "Utah"]
-STATE_CODES = ["MA", "OH", "TX", "OR", "GA", "IA", "NV", "ME", "FL", "CO", "MI", "AZ", "NY",
-               "CA", "WA", "PA", "IL", "NC", "VA", "MN"]
+STATES = [
+    "Massachusetts",
+    "Ohio",
+    "Texas",
+    "Oregon",
+    "Georgia",
+    "Iowa",
+    "Nevada",
+    "Maine",
+    "Florida",
+    "Colorado",
+    "Michigan",
+    "Arizona",
+    "Vermont",
+    "Kansas",
+    "Utah",
+]
+STATE_CODES = [
+    "MA",
+    "OH",
+    "TX",
+    "OR",
+    "GA",
+    "IA",
+    "NV",
+    "ME",
+    "FL",
+    "CO",
+    "MI",
+    "AZ",
+    "NY",
+    "CA",
+    "WA",
+    "PA",
+    "IL",
+    "NC",
+    "VA",
+    "MN",
+]
 
 
 class ValueFactory:
@@ -140,15 +393,36 @@ class ValueFactory:
     def hospital(self) -> str:
         pattern = self.rng.choice(HOSPITAL_PATTERNS)
         return pattern.format(
-            city=self.city(), saint=self.rng.choice(SAINTS), state=self.rng.choice(STATES),
-            last=self.last(), last2=self.last(),
+            city=self.city(),
+            saint=self.rng.choice(SAINTS),
+            state=self.rng.choice(STATES),
+            last=self.last(),
+            last2=self.last(),
         )
 
     def street(self) -> str:
-        suffix = self.rng.choice(["Street", "St", "Ave", "Avenue", "Road", "Rd", "Lane", "Drive",
-                                  "Blvd", "Court", "Way", "Place"])
-        name = self.rng.choice([self.last(), self.rng.choice(["Oak", "Maple", "Pine", "Elm",
-                                                              "Cedar", "Main", "Park", "Lake"])])
+        suffix = self.rng.choice(
+            [
+                "Street",
+                "St",
+                "Ave",
+                "Avenue",
+                "Road",
+                "Rd",
+                "Lane",
+                "Drive",
+                "Blvd",
+                "Court",
+                "Way",
+                "Place",
+            ]
+        )
+        name = self.rng.choice(
+            [
+                self.last(),
+                self.rng.choice(["Oak", "Maple", "Pine", "Elm", "Cedar", "Main", "Park", "Lake"]),
+            ]
+        )
         apt = f", Apt {self.rng.randint(1, 40)}" if self.rng.random() < 0.2 else ""
         return f"{self.rng.randint(1, 9999)} {name} {suffix}{apt}"
 
@@ -160,8 +434,21 @@ class ValueFactory:
         return self.rng.choice(STATE_CODES + STATES)
 
     def country(self) -> str:
-        return self.rng.choice(["Mexico", "India", "Nigeria", "Poland", "Brazil", "Vietnam",
-                                "the Philippines", "Ireland", "Turkey", "Haiti", "Kenya"])
+        return self.rng.choice(
+            [
+                "Mexico",
+                "India",
+                "Nigeria",
+                "Poland",
+                "Brazil",
+                "Vietnam",
+                "the Philippines",
+                "Ireland",
+                "Turkey",
+                "Haiti",
+                "Kenya",
+            ]
+        )
 
     def organization(self) -> str:
         return _latin(self.faker().company()) or "Acme Corp"
@@ -174,29 +461,62 @@ class ValueFactory:
         month = MONTHS[m - 1]
         ordinal = f"{d}{_ordinal(d)}"
         forms = [
-            f"{m:02d}/{d:02d}/{y}", f"{m}/{d}/{y}", f"{m}/{d}/{y % 100:02d}", f"{m}/{d}",
-            f"{y}-{m:02d}-{d:02d}", f"{month} {d}, {y}", f"{month} {ordinal}, {y}",
-            f"{month[:3]} {d}, {y}", f"{month[:3]}. {d}", f"{month} {d}", f"{d} {month} {y}",
-            f"{d}-{month[:3]}-{y}", f"{month[:3]} {y}", f"{month} {y}", f"'{y % 100:02d}",
-            f"{month[:3]} {d}, '{y % 100:02d}", f"{month} {ordinal}", f"{m}-{d}-{y}",
-            f"{d:02d}.{m:02d}.{y}", f"{month[:4] if m == 9 else month[:3]} {ordinal} {y}",
-            rng.choice(WEEKDAYS), rng.choice(HOLIDAYS), f"{rng.choice(WEEKDAYS)} {m}/{d}",
+            f"{m:02d}/{d:02d}/{y}",
+            f"{m}/{d}/{y}",
+            f"{m}/{d}/{y % 100:02d}",
+            f"{m}/{d}",
+            f"{y}-{m:02d}-{d:02d}",
+            f"{month} {d}, {y}",
+            f"{month} {ordinal}, {y}",
+            f"{month[:3]} {d}, {y}",
+            f"{month[:3]}. {d}",
+            f"{month} {d}",
+            f"{d} {month} {y}",
+            f"{d}-{month[:3]}-{y}",
+            f"{month[:3]} {y}",
+            f"{month} {y}",
+            f"'{y % 100:02d}",
+            f"{month[:3]} {d}, '{y % 100:02d}",
+            f"{month} {ordinal}",
+            f"{m}-{d}-{y}",
+            f"{d:02d}.{m:02d}.{y}",
+            f"{month[:4] if m == 9 else month[:3]} {ordinal} {y}",
+            rng.choice(WEEKDAYS),
+            rng.choice(HOLIDAYS),
+            f"{rng.choice(WEEKDAYS)} {m}/{d}",
         ]
         return rng.choice(forms)
 
     # -- numbers ----------------------------------------------------------------
     def phone(self) -> str:
         a, b, c = self.rng.randint(201, 989), self.rng.randint(200, 999), self.rng.randint(0, 9999)
-        return self.rng.choice([f"({a}) {b}-{c:04d}", f"{a}-{b}-{c:04d}", f"{a}.{b}.{c:04d}",
-                                f"{a} {b} {c:04d}", f"+1 {a} {b} {c:04d}", f"{b}-{c:04d}",
-                                f"{a}-{b}-{c:04d} x{self.rng.randint(10, 9999)}"])
+        return self.rng.choice(
+            [
+                f"({a}) {b}-{c:04d}",
+                f"{a}-{b}-{c:04d}",
+                f"{a}.{b}.{c:04d}",
+                f"{a} {b} {c:04d}",
+                f"+1 {a} {b} {c:04d}",
+                f"{b}-{c:04d}",
+                f"{a}-{b}-{c:04d} x{self.rng.randint(10, 9999)}",
+            ]
+        )
 
     def email(self, name: str | None = None) -> str:
         user = (name or self.first()).lower().replace(" ", ".").replace("'", "")
         user = "".join(ch for ch in user if ch.isalnum() or ch in "._")[:20] or "pt"
         user += self.rng.choice(["", str(self.rng.randint(1, 99)), "." + self.last().lower()[:6]])
-        domain = self.rng.choice(["gmail.com", "yahoo.com", "example.org", "mail.com",
-                                  "outlook.com", "hospital.org", "health.net"])
+        domain = self.rng.choice(
+            [
+                "gmail.com",
+                "yahoo.com",
+                "example.org",
+                "mail.com",
+                "outlook.com",
+                "hospital.org",
+                "health.net",
+            ]
+        )
         return f"{user}@{domain}"
 
     def url(self) -> str:
@@ -219,9 +539,15 @@ class ValueFactory:
             return f"{''.join(rng.choices(string.ascii_uppercase, k=3))}-{rng.randint(1000, 9999)}"
         if kind == "DEVICE":
             return f"SN{digits}{letters}"
-        forms = [digits, f"{letters}-{digits}", f"{letters}{digits}", f"#{digits}",
-                 f"{digits[:3]}-{digits[3:5]}-{digits[5:]}", f"{digits}{letters[:2]}",
-                 f"#{letters}-{digits}"]
+        forms = [
+            digits,
+            f"{letters}-{digits}",
+            f"{letters}{digits}",
+            f"#{digits}",
+            f"{digits[:3]}-{digits[3:5]}-{digits[5:]}",
+            f"{digits}{letters[:2]}",
+            f"#{letters}-{digits}",
+        ]
         return rng.choice(forms)
 
     def old_age(self) -> str:

@@ -16,7 +16,6 @@ import random
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from transformers import AutoModelForTokenClassification, AutoTokenizer
 
@@ -24,25 +23,63 @@ from onnx_models.recipes.phi_corpus import CorpusConfig, generate
 
 # Training labels: coarse enough to learn in an hour, fine where operators differ.
 TRAIN_LABEL = {
-    "PATIENT": "NAME", "RELATIVE": "NAME", "USERNAME": "NAME", "DOCTOR": "DOCTOR",
-    "HOSPITAL": "HOSPITAL", "STREET": "LOCATION", "CITY": "LOCATION", "STATE": "LOCATION",
-    "ZIP": "LOCATION", "COUNTRY": "LOCATION", "ORGANIZATION": "LOCATION",
-    "LOCATION_OTHER": "LOCATION", "DATE": "DATE", "AGE": "AGE", "PHONE": "CONTACT",
-    "FAX": "CONTACT", "EMAIL": "CONTACT", "URL": "CONTACT", "IP_ADDRESS": "CONTACT",
-    "MRN": "ID", "SSN": "ID", "ACCOUNT": "ID", "LICENSE": "ID", "DEVICE": "ID",
-    "HEALTHPLAN": "ID", "VEHICLE": "ID", "IDNUM": "ID", "PROFESSION": "PROFESSION",
+    "PATIENT": "NAME",
+    "RELATIVE": "NAME",
+    "USERNAME": "NAME",
+    "DOCTOR": "DOCTOR",
+    "HOSPITAL": "HOSPITAL",
+    "STREET": "LOCATION",
+    "CITY": "LOCATION",
+    "STATE": "LOCATION",
+    "ZIP": "LOCATION",
+    "COUNTRY": "LOCATION",
+    "ORGANIZATION": "LOCATION",
+    "LOCATION_OTHER": "LOCATION",
+    "DATE": "DATE",
+    "AGE": "AGE",
+    "PHONE": "CONTACT",
+    "FAX": "CONTACT",
+    "EMAIL": "CONTACT",
+    "URL": "CONTACT",
+    "IP_ADDRESS": "CONTACT",
+    "MRN": "ID",
+    "SSN": "ID",
+    "ACCOUNT": "ID",
+    "LICENSE": "ID",
+    "DEVICE": "ID",
+    "HEALTHPLAN": "ID",
+    "VEHICLE": "ID",
+    "IDNUM": "ID",
+    "PROFESSION": "PROFESSION",
 }
-ENTITY_LABELS = ["NAME", "DOCTOR", "HOSPITAL", "LOCATION", "DATE", "AGE", "CONTACT", "ID",
-                 "PROFESSION"]
+ENTITY_LABELS = [
+    "NAME",
+    "DOCTOR",
+    "HOSPITAL",
+    "LOCATION",
+    "DATE",
+    "AGE",
+    "CONTACT",
+    "ID",
+    "PROFESSION",
+]
 ID2LABEL = {0: "O"}
 for entity in ENTITY_LABELS:
     ID2LABEL[len(ID2LABEL)] = f"B-{entity}"
     ID2LABEL[len(ID2LABEL)] = f"I-{entity}"
 LABEL2ID = {label: index for index, label in ID2LABEL.items()}
 # Model label -> deidcode subtype, recorded in the manifest.
-LABEL_MAP = {"NAME": "PATIENT", "DOCTOR": "DOCTOR", "HOSPITAL": "HOSPITAL",
-             "LOCATION": "LOCATION", "DATE": "DATE", "AGE": "AGE", "CONTACT": "CONTACT",
-             "ID": "ID", "PROFESSION": "PROFESSION"}
+LABEL_MAP = {
+    "NAME": "PATIENT",
+    "DOCTOR": "DOCTOR",
+    "HOSPITAL": "HOSPITAL",
+    "LOCATION": "LOCATION",
+    "DATE": "DATE",
+    "AGE": "AGE",
+    "CONTACT": "CONTACT",
+    "ID": "ID",
+    "PROFESSION": "PROFESSION",
+}
 MAX_TOKENS = 126  # windows of 128 with [CLS] and [SEP]
 
 
@@ -135,20 +172,29 @@ def train(args: argparse.Namespace) -> Path:
     train_records = generate(CorpusConfig("train", args.train_notes, args.seed))
     test_records = generate(CorpusConfig("test", args.test_notes, args.seed + 1))
     train_examples = encode(train_records, tokenizer)
-    heldout_train = encode(generate(CorpusConfig("train", args.test_notes, args.seed + 2)), tokenizer)
+    heldout_train = encode(
+        generate(CorpusConfig("train", args.test_notes, args.seed + 2)), tokenizer
+    )
     test_examples = encode(test_records, tokenizer)
     model = AutoModelForTokenClassification.from_pretrained(
-        base, num_labels=len(ID2LABEL), id2label=ID2LABEL, label2id=LABEL2ID,
+        base,
+        num_labels=len(ID2LABEL),
+        id2label=ID2LABEL,
+        label2id=LABEL2ID,
         local_files_only=True,
     )
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    n_batches = sum(1 for _ in batches(train_examples, tokenizer, args.batch_tokens, random.Random(0)))
+    n_batches = sum(
+        1 for _ in batches(train_examples, tokenizer, args.batch_tokens, random.Random(0))
+    )
     total_steps = n_batches * args.epochs
     warmup = max(1, total_steps // 20)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
-        lambda step: min(1.0, (step + 1) / warmup)
-        * max(0.05, 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0)))),
+        lambda step: (
+            min(1.0, (step + 1) / warmup)
+            * max(0.05, 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0))))
+        ),
     )
     model.train()
     started = time.time()
@@ -166,8 +212,11 @@ def train(args: argparse.Namespace) -> Path:
             step += 1
             if step % 50 == 0:
                 elapsed = time.time() - started
-                print(f"epoch {epoch} step {step}/{total_steps} loss {loss.item():.4f} "
-                      f"{elapsed / 60:.1f} min", flush=True)
+                print(
+                    f"epoch {epoch} step {step}/{total_steps} loss {loss.item():.4f} "
+                    f"{elapsed / 60:.1f} min",
+                    flush=True,
+                )
                 log.append({"step": step, "loss": round(loss.item(), 4)})
             if time.time() > deadline:
                 break
@@ -177,10 +226,17 @@ def train(args: argparse.Namespace) -> Path:
     figures = {
         "synthetic_train_templates": token_scores(model, heldout_train, tokenizer),
         "synthetic_test_templates": token_scores(model, test_examples, tokenizer),
-        "training": {"steps": step, "planned_steps": total_steps, "minutes": round(minutes, 1),
-                     "train_notes": args.train_notes, "train_windows": len(train_examples),
-                     "seed": args.seed, "lr": args.lr, "batch_tokens": args.batch_tokens,
-                     "threads": args.threads},
+        "training": {
+            "steps": step,
+            "planned_steps": total_steps,
+            "minutes": round(minutes, 1),
+            "train_notes": args.train_notes,
+            "train_windows": len(train_examples),
+            "seed": args.seed,
+            "lr": args.lr,
+            "batch_tokens": args.batch_tokens,
+            "threads": args.threads,
+        },
     }
     print(json.dumps(figures, indent=2), flush=True)
     checkpoint = Path(args.checkpoint)

@@ -11,8 +11,15 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("optimum.exporters.onnx")
 
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors  # noqa: E402
-from tokenizers import trainers  # noqa: E402
+from tokenizers import (  # noqa: E402
+    Tokenizer,
+    decoders,
+    models,
+    normalizers,
+    pre_tokenizers,
+    processors,
+    trainers,  # noqa: E402
+)
 
 from onnx_models.export import export_model, infer_label_scheme  # noqa: E402
 from onnx_models.registry import load_bundle  # noqa: E402
@@ -42,8 +49,13 @@ def _wordpiece(with_lowercase: bool = True):
         single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
     )
     return transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-        sep_token="[SEP]", mask_token="[MASK]", model_max_length=64,
+        tokenizer_object=tokenizer,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=64,
     )
 
 
@@ -52,7 +64,8 @@ def _byte_level_bpe():
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=300, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+        vocab_size=300,
+        special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tokenizer.train_from_iterator(CORPUS, trainer)
@@ -60,14 +73,24 @@ def _byte_level_bpe():
         ("</s>", tokenizer.token_to_id("</s>")), ("<s>", tokenizer.token_to_id("<s>"))
     )
     return transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-        pad_token="<pad>", cls_token="<s>", sep_token="</s>", mask_token="<mask>",
+        tokenizer_object=tokenizer,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        cls_token="<s>",
+        sep_token="</s>",
+        mask_token="<mask>",
         model_max_length=64,
     )
 
 
-TINY = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
-        "intermediate_size": 64}
+TINY = {
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+}
 
 
 def _config(family: str, tokenizer):
@@ -83,13 +106,18 @@ def _config(family: str, tokenizer):
         return transformers.BertConfig(max_position_embeddings=64, **common)
     if family == "roberta":
         return transformers.RobertaConfig(
-            max_position_embeddings=66, bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id, **common,
+            max_position_embeddings=66,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            **common,
         )
     if family == "deberta-v2":
         return transformers.DebertaV2Config(
-            max_position_embeddings=64, relative_attention=True, position_buckets=16,
-            pos_att_type=["p2c", "c2p"], **common,
+            max_position_embeddings=64,
+            relative_attention=True,
+            position_buckets=16,
+            pos_att_type=["p2c", "c2p"],
+            **common,
         )
     return transformers.ElectraConfig(max_position_embeddings=64, embedding_size=32, **common)
 
@@ -106,8 +134,14 @@ def exported(request, tmp_path_factory):
     tokenizer.save_pretrained(checkpoint)
     registry = tmp_path_factory.mktemp("registry")
     manifest = export_model(
-        str(checkpoint), f"tiny_{family}", int8=True, fp16=True, registry_dir=registry,
-        max_length=32, stride=8, license="Apache-2.0",
+        str(checkpoint),
+        f"tiny_{family}",
+        int8=True,
+        fp16=True,
+        registry_dir=registry,
+        max_length=32,
+        stride=8,
+        license="Apache-2.0",
     )
     return family, model, tokenizer, registry / manifest.name
 
@@ -145,9 +179,13 @@ def test_onnx_fp32_matches_pytorch_on_every_window(exported, text):
 def test_int8_and_fp16_variants_run_and_roughly_agree(exported):
     family, model, tokenizer, directory = exported
     bundle = load_bundle(directory)
-    rows = [OnnxNerModel(bundle, NerSettings(model=str(directory), variant="fp32")).tokenize(SHORT).ids]
+    rows = [
+        OnnxNerModel(bundle, NerSettings(model=str(directory), variant="fp32")).tokenize(SHORT).ids
+    ]
     outputs = {
-        variant: OnnxNerModel(bundle, NerSettings(model=str(directory), variant=variant))._infer_rows(rows)[0]
+        variant: OnnxNerModel(
+            bundle, NerSettings(model=str(directory), variant=variant)
+        )._infer_rows(rows)[0]
         for variant in ("fp32", "int8", "fp16")
     }
     assert np.abs(outputs["fp16"] - outputs["fp32"]).max() < 1e-2

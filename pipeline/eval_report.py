@@ -1,0 +1,114 @@
+"""`deidcode eval phi`: score a run's phi_spans against gold, and write the reports.
+
+Figures go to stdout and metrics.json. Missed spans, which quote PHI, go only to
+a leak report created with owner-only permissions; the HTML report holds
+figures and charts, no text.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from transforms.evaluation import Evaluation, PredSpan, evaluate
+from transforms.gold_formats import read_gold
+
+
+class EvalError(ValueError):
+    """The prediction run or gold cannot be scored; the message names the path."""
+
+
+def load_predictions(run_dir: Path) -> dict[str, list[PredSpan]]:
+    if not (run_dir / "_SUCCESS").exists():
+        raise EvalError(f"{run_dir} has no _SUCCESS: the run did not finish")
+    predictions: dict[str, list[PredSpan]] = {}
+    for row in pq.read_table(run_dir / "phi_spans").to_pylist():
+        predictions.setdefault(row["note_id"], []).append(
+            PredSpan(row["start"], row["end"], row["phi_type"])
+        )
+    return predictions
+
+
+def quarantined_ids(run_dir: Path) -> set[str]:
+    return {r["note_id"] for r in pq.read_table(run_dir / "quarantine").to_pylist() if r["note_id"]}
+
+
+def write_leak_report(path: Path, evaluation: Evaluation) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.chmod(path, 0o600)  # also when the file already existed
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        for miss in evaluation.misses:
+            handle.write(json.dumps(asdict(miss), ensure_ascii=False) + "\n")
+
+
+def _chart(metrics: dict) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for axis, level in zip(axes, ("token", "entity"), strict=True):
+        types = [t for t in metrics[level] if t != "ALL"] + ["ALL"]
+        recall = [metrics[level][t]["recall"] for t in types]
+        precision = [metrics[level][t]["precision"] for t in types]
+        positions = range(len(types))
+        axis.bar([p - 0.2 for p in positions], recall, width=0.4, label="recall")
+        axis.bar([p + 0.2 for p in positions], precision, width=0.4, label="precision")
+        axis.set_xticks(list(positions), types, rotation=45, ha="right")
+        axis.set_ylim(0, 1.05)
+        axis.set_title(f"{level}-level")
+        axis.legend(loc="lower left")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def write_html(path: Path, metrics: dict, title: str) -> None:
+    rows = []
+    for level in ("token", "entity"):
+        for phi_type, m in metrics[level].items():
+            rows.append(
+                f"<tr><td>{level}</td><td>{phi_type}</td><td>{m['recall']:.4f}</td>"
+                f"<td>{m['precision']:.4f}</td><td>{m['f1']:.4f}</td><td>{m['f2']:.4f}</td>"
+                f"<td>{m['support']}</td></tr>"
+            )
+    hard = metrics["hard_negatives"]
+    html = f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 10px;text-align:right}}</style>
+</head><body><h1>{title}</h1>
+<p>{metrics["records"]} records; hard negatives over-redacted:
+{hard["over_redacted"]} of {hard["records"]} ({hard["over_redaction_rate"]:.2%}).</p>
+<img alt="recall and precision per PHI type" src="data:image/png;base64,{_chart(metrics)}">
+<table><tr><th>level</th><th>type</th><th>recall</th><th>precision</th><th>F1</th><th>F2</th>
+<th>support</th></tr>{"".join(rows)}</table>
+<p>Missed spans are listed only in the leak report (owner-only file).</p></body></html>
+"""
+    path.write_text(html, encoding="utf-8")
+
+
+def run_eval(gold: str, pred: str, report_dir: str, exclude_types: list[str]) -> dict:
+    run_dir = Path(pred)
+    records = read_gold(gold)
+    predictions = load_predictions(run_dir)
+    evaluation = evaluate(records, predictions, exclude_types=exclude_types)
+    metrics = evaluation.to_dict()
+    metrics["gold"] = str(gold)
+    metrics["pred"] = str(run_dir)
+    metrics["excluded_types"] = sorted(exclude_types)
+    metrics["quarantined_records"] = len(quarantined_ids(run_dir) & {r.id for r in records})
+    out = Path(report_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    write_leak_report(out / "leaks.jsonl", evaluation)
+    write_html(out / "report.html", metrics, f"deidcode PHI evaluation: {Path(gold).name}")
+    return metrics

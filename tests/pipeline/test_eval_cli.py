@@ -1,0 +1,75 @@
+"""`deidcode eval phi` on a real run: figures on stdout, PHI only in the owner-only leak file."""
+
+import json
+
+from pipeline.cli import main
+from tests.conftest import REPO_ROOT
+from tests.pipeline.helpers import run_cli, write_jsonl
+
+
+def test_eval_reports_figures_and_keeps_leaks_private(tmp_path, run_key, capsys):
+    gold = write_jsonl(
+        tmp_path / "gold.jsonl",
+        [
+            {
+                "id": "g1",
+                "patient_id": "p",
+                "text": "Seen by Dr. Roe on 03/14/2021.",
+                "spans": [
+                    {"start": 12, "end": 15, "label": "DOCTOR", "hipaa": "NAME"},
+                    {"start": 19, "end": 29, "label": "DATE", "hipaa": "DATE"},
+                ],
+            },
+            {
+                "id": "g2",
+                "patient_id": "p",
+                "text": "Zanzibar Quill called.",
+                "spans": [{"start": 0, "end": 13, "label": "PATIENT", "hipaa": "NAME"}],
+            },
+            {
+                "id": "g3",
+                "patient_id": "p",
+                "text": "History of Parkinson disease.",
+                "spans": [],
+                "hard_negative": True,
+            },
+        ],
+    )
+    run = tmp_path / "run"
+    assert (
+        run_cli(
+            "--input",
+            str(gold),
+            "--format",
+            "jsonl",
+            "--output",
+            str(run),
+            "--config",
+            str(REPO_ROOT / "examples" / "eval_config.yaml"),
+        )
+        == 0
+    )
+    capsys.readouterr()
+    report = tmp_path / "report"
+    assert (
+        main(["eval", "phi", "--gold", str(gold), "--pred", str(run), "--report-dir", str(report)])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "token  recall 0.6667" in out  # Roe, 03, 14, 2021 found; Zanzibar, Quill missed
+    assert "hard negatives over-redacted 0/1" in out
+    assert "Zanzibar" not in out
+    leaks = report / "leaks.jsonl"
+    assert leaks.stat().st_mode & 0o077 == 0
+    assert json.loads(leaks.read_text())["surface"] == "Zanzibar Quill"
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert metrics["entity"]["NAME"]["recall"] == 0.5
+    html = (report / "report.html").read_text()
+    assert "data:image/png;base64," in html and "Zanzibar" not in html
+
+
+def test_eval_refuses_an_unfinished_run(tmp_path, capsys):
+    (tmp_path / "run").mkdir()
+    gold = write_jsonl(tmp_path / "g.jsonl", [{"id": "a", "text": "x", "spans": []}])
+    assert main(["eval", "phi", "--gold", str(gold), "--pred", str(tmp_path / "run")]) == 2
+    assert "no _SUCCESS" in capsys.readouterr().err
