@@ -24,7 +24,7 @@ def test_eval_reports_figures_and_keeps_leaks_private(tmp_path, run_key, capsys)
                 "id": "g2",
                 "patient_id": "p",
                 "text": "Zanzibar Quill called.",
-                "spans": [{"start": 0, "end": 13, "label": "PATIENT", "hipaa": "NAME"}],
+                "spans": [{"start": 0, "end": 14, "label": "PATIENT", "hipaa": "NAME"}],
             },
             {
                 "id": "g3",
