@@ -14,6 +14,7 @@ Three things keep presidio offline and fail-closed here:
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
@@ -30,14 +31,14 @@ from presidio_analyzer import (
     RecognizerRegistry,
     RecognizerResult,
 )
-from presidio_analyzer.nlp_engine import SpacyNlpEngine
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import (
     EmailRecognizer,
     IpRecognizer,
     UrlRecognizer,
     UsSsnRecognizer,
 )
-from spacy.language import Language
 
 from transforms.detectors.base import Detector, DetectorConfigError, register_detector
 from transforms.detectors.pattern_rules import PatternRule, RuleSet, load_builtin_rules
@@ -56,26 +57,62 @@ class PatternTimeoutError(RuntimeError):
     """A regex ran past its time limit; the note must not be released."""
 
 
-@Language.component("deidcode_lowercase_lemmas")
-def _lowercase_lemmas(doc: Any) -> Any:
-    # presidio's context enhancer compares context words with lemmas; a blank
-    # pipeline has none, and lower-cased tokens are a good stand-in for IDs.
-    for token in doc:
-        token.lemma_ = token.lower_
-    return doc
+class TokenStarts(list):
+    """Token start offsets that also carry token end offsets, for bisection."""
+
+    ends: list[int]
 
 
 class BlankSpacyNlpEngine(SpacyNlpEngine):
-    """presidio's spaCy engine on ``spacy.blank``: tokenizer only, nothing to download."""
+    """presidio's spaCy engine on ``spacy.blank``: tokenizer only, nothing to download.
+
+    presidio's context enhancer compares context words with lemmas; a blank
+    pipeline has none, so lower-cased tokens stand in, computed in the same
+    single pass over the tokens that collects their offsets.
+    """
 
     def __init__(self, language: str = "en") -> None:
         super().__init__(models=[{"lang_code": language, "model_name": f"blank:{language}"}])
         self._language = language
 
     def load(self) -> None:
-        nlp = spacy.blank(self._language)
-        nlp.add_pipe("deidcode_lowercase_lemmas")
-        self.nlp = {self._language: nlp}
+        self.nlp = {self._language: spacy.blank(self._language)}
+
+    def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
+        starts = TokenStarts()
+        ends, lemmas = [], []
+        for token in doc:
+            starts.append(token.idx)
+            ends.append(token.idx + len(token))
+            lemmas.append(token.lower_)
+        starts.ends = ends
+        return NlpArtifacts(
+            entities=[],
+            tokens=doc,
+            tokens_indices=starts,
+            lemmas=lemmas,
+            nlp_engine=self,
+            language=language,
+            scores=[],
+        )
+
+
+class IndexedContextEnhancer(LemmaContextAwareEnhancer):
+    """presidio's lemma context enhancer, finding a match's token by bisection.
+
+    The stock enhancer walks every token of the note for every match, which is
+    quadratic in note length and took most of the detector's time on long notes.
+    """
+
+    @staticmethod
+    def _find_index_of_match_token(  # type: ignore[override]
+        word: str, start: int, tokens: Any, tokens_indices: list[int]
+    ) -> int:
+        ends = tokens_indices.ends  # type: ignore[attr-defined]
+        index = bisect.bisect_right(ends, start)
+        if index >= len(ends):
+            raise ValueError("a match lies beyond the note's last token")
+        return index
 
 
 class FailClosedPatterns:
@@ -101,8 +138,15 @@ class FailClosedPatterns:
                 pattern.compiled_with_flags = flags
                 pattern.compiled_regex = regex.compile(pattern.regex, flags=flags)
             try:
+                # A group named "phi" marks the PHI inside a match that also
+                # consumed its label ("MRN: 123" -> "123"): label-first regexes
+                # run much faster than variable-width look-behinds.
+                has_group = "phi" in pattern.compiled_regex.groupindex
                 for match in pattern.compiled_regex.finditer(text, timeout=REGEX_TIMEOUT_SECONDS):
-                    result = self._result_for(text, match.start(), match.end(), pattern, flags)
+                    start, end = match.span("phi") if has_group else match.span()
+                    if start < 0:
+                        continue
+                    result = self._result_for(text, start, end, pattern, flags)
                     if result is not None:
                         results.append(result)
             except TimeoutError:
@@ -268,7 +312,10 @@ class PresidioPatternDetector(Detector):
         engine = BlankSpacyNlpEngine()
         engine.load()
         self._analyzer = AnalyzerEngine(
-            registry=registry, nlp_engine=engine, supported_languages=["en"]
+            registry=registry,
+            nlp_engine=engine,
+            supported_languages=["en"],
+            context_aware_enhancer=IndexedContextEnhancer(),
         )
 
     def detect(self, text: str) -> list[Span]:
