@@ -208,7 +208,9 @@ def _run_and_publish(
         fmt=request.fmt,
         config=config,
         keys=RunKeys(
-            patient_id=derive_key(key, "patient_id"), date_shift=derive_key(key, "date_shift")
+            patient_id=derive_key(key, "patient_id"),
+            date_shift=derive_key(key, "date_shift"),
+            hash=derive_key(key, "hash"),
         ),
         run_id=run_id,
         staging_dir=staging,

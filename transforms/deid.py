@@ -34,6 +34,7 @@ class RunKeys:
 
     patient_id: bytes
     date_shift: bytes
+    hash: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,15 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
 
 
+def patient_date_offset(keys: RunKeys, patient_id: str, config: DeidcodeConfig) -> int:
+    return date_shift_days(
+        keys.date_shift,
+        patient_id,
+        min_days=config.keys.date_shift_min_days,
+        max_days=config.keys.date_shift_max_days,
+    )
+
+
 def release_note_date(
     note_date: dt.date | None, policy: str, *, keys: RunKeys, patient_id: str, config: Any
 ) -> dt.date | None:
@@ -57,13 +67,7 @@ def release_note_date(
         return note_date
     if policy == "year":
         return dt.date(note_date.year, 1, 1)
-    days = date_shift_days(
-        keys.date_shift,
-        patient_id,
-        min_days=config.keys.date_shift_min_days,
-        max_days=config.keys.date_shift_max_days,
-    )
-    return shift_date(note_date, days)
+    return shift_date(note_date, patient_date_offset(keys, patient_id, config))
 
 
 def _check_spans(spans: list[Span], text_length: int, detector: str) -> None:
@@ -130,8 +134,15 @@ def deidentify_note(
             return fail("detector_failed", f"detector {detector.name}: {type(exc).__name__}")
         found.extend(spans)
     merged = merge_spans(found)
+    context = RedactionContext(
+        note.note_id,
+        note.patient_id,
+        date_shift_days=patient_date_offset(keys, note.patient_id, config),
+        reference_year=note.note_date.year if note.note_date else None,
+        hash_key=keys.hash,
+    )
     try:
-        result = redact(note.text, merged, policy, RedactionContext(note.note_id, note.patient_id))
+        result = redact(note.text, merged, policy, context)
     except Exception as exc:  # noqa: BLE001
         return fail("redaction_failed", type(exc).__name__)
 

@@ -27,6 +27,12 @@ class RedactionContext:
 
     note_id: str
     patient_id: str
+    # The patient's date offset in days, when the run has a date-shift key.
+    date_shift_days: int | None = None
+    # The year partial dates (3/14, March 14) are read in: the note's year if known.
+    reference_year: int | None = None
+    # Sub-key for the hash operator.
+    hash_key: bytes | None = None
 
 
 class Operator(ABC):
@@ -75,6 +81,8 @@ class TagOperator(Operator):
 
 def build_operator(spec: Mapping[str, Any]) -> Operator:
     """Build and validate an operator from ``{"type": NAME, ...settings}``."""
+    import transforms.operators  # noqa: F401 - registers the operators beyond tag
+
     settings = dict(spec)
     kind = settings.pop("type", None)
     if kind not in OPERATOR_REGISTRY:

@@ -1,0 +1,54 @@
+import pytest
+
+from transforms.redaction import OperatorConfigError, RedactionContext, build_operator
+from transforms.spans import Span
+
+CTX = RedactionContext("n", "p", date_shift_days=-70, reference_year=2021, hash_key=b"h" * 32)
+
+
+def span(phi_type, subtype=None):
+    return Span(0, 1, phi_type, subtype or phi_type, 1.0, "t")
+
+
+def apply(spec, original, phi_type="NAME", subtype=None, context=CTX):
+    return build_operator(spec).replace(original, span(phi_type, subtype), context)
+
+
+def test_mask_and_remove():
+    assert apply({"type": "mask"}, "John Smith") == "**** *****"
+    assert apply({"type": "mask", "char": "X"}, "Roe") == "XXX"
+    assert apply({"type": "remove"}, "Roe") == ""
+    with pytest.raises(OperatorConfigError, match="mask.char"):
+        build_operator({"type": "mask", "char": "**"})
+
+
+def test_hash_is_keyed_stable_and_optionally_format_preserving():
+    first = apply({"type": "hash"}, "MRN-123456")
+    assert first == apply({"type": "hash"}, " mrn-123456 ") and len(first) == 12
+    other = RedactionContext("n", "p", hash_key=b"k" * 32)
+    assert apply({"type": "hash"}, "MRN-123456", context=other) != first
+    shaped = apply({"type": "hash", "format_preserving": True}, "Ab-123456")
+    assert shaped[0].isupper() and shaped[1].islower() and shaped[2] == "-"
+    assert shaped[3:].isdigit() and shaped != "Ab-123456"
+    with pytest.raises(OperatorConfigError, match="length"):
+        build_operator({"type": "hash", "length": 2})
+
+
+def test_date_shift_operator_falls_back_to_a_tag():
+    assert apply({"type": "date_shift"}, "03/14/2021", "DATE") == "01/03/2021"
+    assert apply({"type": "date_shift"}, "Christmas", "DATE") == "[DATE]"
+
+
+def test_generalize():
+    assert apply({"type": "generalize"}, "93", "AGE") == "90+"
+    assert apply({"type": "generalize", "age_phrase": "ninety or older"}, "101", "AGE") == (
+        "ninety or older"
+    )
+    assert apply({"type": "generalize"}, "72", "AGE") == "72"
+    assert apply({"type": "generalize"}, "March 14, 2021", "DATE") == "2021"
+    assert apply({"type": "generalize"}, "March 14", "DATE") == "[DATE]"
+    assert apply({"type": "generalize"}, "02115", "LOCATION", "ZIP") == "021"
+    assert apply({"type": "generalize"}, "03601", "LOCATION", "ZIP") == "000"
+    assert apply({"type": "generalize"}, "Boston", "LOCATION", "CITY") == "[LOCATION]"
+    with pytest.raises(OperatorConfigError, match="restricted_zip3"):
+        build_operator({"type": "generalize", "restricted_zip3": ["12"]})

@@ -1,0 +1,175 @@
+"""Redaction operators beyond ``tag``: mask, remove, hash, date_shift and generalize.
+
+Each is a small class registered under a stable name, with its own ``validate``.
+Keyed operators read their key material and the patient's date offset from the
+``RedactionContext``; they never see the run key itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import string
+from collections.abc import Iterable
+
+from transforms.date_shift import shift_date_text
+from transforms.redaction import (
+    Operator,
+    OperatorConfigError,
+    RedactionContext,
+    register_operator,
+)
+from transforms.spans import Span
+
+# HHS, "Guidance Regarding Methods for De-identification of PHI in Accordance with
+# the HIPAA Privacy Rule" (2012), section 3.3: the three-digit ZIP prefixes whose
+# areas held 20,000 or fewer people in the 2000 Census, to be released as 000.
+# HHS says to use newer Census data where published; override with
+# redaction.*.restricted_zip3 once a current list is verified.
+HHS_2000_RESTRICTED_ZIP3 = (
+    "036",
+    "059",
+    "063",
+    "102",
+    "203",
+    "556",
+    "692",
+    "790",
+    "821",
+    "823",
+    "830",
+    "831",
+    "878",
+    "879",
+    "884",
+    "890",
+    "893",
+)
+
+
+@register_operator("mask")
+class MaskOperator(Operator):
+    """Replace every character but white space with ``char``, keeping the length."""
+
+    def __init__(self, *, char: str = "*") -> None:
+        self.char = char
+
+    def validate(self) -> None:
+        if len(self.char) != 1 or self.char.isspace():
+            raise OperatorConfigError("mask.char must be one visible character")
+
+    def replace(self, original: str, span: Span, context: RedactionContext) -> str:
+        return "".join(ch if ch.isspace() else self.char for ch in original)
+
+
+@register_operator("remove")
+class RemoveOperator(Operator):
+    """Delete the span's text."""
+
+    def replace(self, original: str, span: Span, context: RedactionContext) -> str:
+        return ""
+
+
+@register_operator("hash")
+class HashOperator(Operator):
+    """Keyed HMAC-SHA256 of the normalised value, truncated.
+
+    With ``format_preserving``, each digit becomes a digit and each letter a
+    letter of the same case, separators stay: ``MRN 12-345`` keeps its shape.
+    The same value gives the same hash in every note, patient and run under one key.
+    """
+
+    def __init__(self, *, length: int = 12, format_preserving: bool = False) -> None:
+        self.length = length
+        self.format_preserving = format_preserving
+
+    def validate(self) -> None:
+        if not 4 <= self.length <= 64:
+            raise OperatorConfigError("hash.length must be between 4 and 64")
+
+    def replace(self, original: str, span: Span, context: RedactionContext) -> str:
+        if context.hash_key is None:
+            raise OperatorConfigError("hash needs a key; none was given to the run")
+        normalised = re.sub(r"\s+", " ", original.strip()).upper()
+        digest = hmac.new(context.hash_key, normalised.encode("utf-8"), hashlib.sha256).digest()
+        if not self.format_preserving:
+            return digest.hex()[: self.length]
+        stream = _digest_stream(context.hash_key, normalised)
+        out = []
+        for ch in original:
+            if ch.isdigit():
+                out.append(string.digits[next(stream) % 10])
+            elif ch.isalpha():
+                letter = string.ascii_lowercase[next(stream) % 26]
+                out.append(letter.upper() if ch.isupper() else letter)
+            else:
+                out.append(ch)
+        return "".join(out)
+
+
+def _digest_stream(key: bytes, value: str) -> Iterable[int]:
+    counter = 0
+    while True:
+        block = hmac.new(key, f"{counter}:{value}".encode(), hashlib.sha256).digest()
+        yield from block
+        counter += 1
+
+
+@register_operator("date_shift")
+class DateShiftOperator(Operator):
+    """Move a date by the patient's offset, in its own format; unparsable dates are tagged."""
+
+    def __init__(self, *, fallback_template: str = "[{phi_type}]") -> None:
+        self.fallback_template = fallback_template
+
+    def replace(self, original: str, span: Span, context: RedactionContext) -> str:
+        if context.date_shift_days is None:
+            raise OperatorConfigError("date_shift needs a key; none was given to the run")
+        shifted = shift_date_text(
+            original, context.date_shift_days, reference_year=context.reference_year
+        )
+        if shifted is None or shifted == original:
+            return self.fallback_template.format(phi_type=span.phi_type, subtype=span.subtype)
+        return shifted
+
+
+@register_operator("generalize")
+class GeneralizeOperator(Operator):
+    """Safe Harbor generalisation: ages of 90 and over, dates to years, ZIP codes to ZIP3.
+
+    Other types, and values it cannot read, get the fallback tag.
+    """
+
+    def __init__(
+        self,
+        *,
+        age_phrase: str = "90+",
+        restricted_zip3: Iterable[str] = HHS_2000_RESTRICTED_ZIP3,
+        fallback_template: str = "[{phi_type}]",
+    ) -> None:
+        self.age_phrase = age_phrase
+        self.restricted_zip3 = frozenset(restricted_zip3)
+        self.fallback_template = fallback_template
+
+    def validate(self) -> None:
+        bad = sorted(z for z in self.restricted_zip3 if not re.fullmatch(r"\d{3}", z))
+        if bad:
+            raise OperatorConfigError(f"generalize.restricted_zip3 has non-ZIP3 values {bad}")
+
+    def replace(self, original: str, span: Span, context: RedactionContext) -> str:
+        fallback = self.fallback_template.format(phi_type=span.phi_type, subtype=span.subtype)
+        if span.phi_type == "AGE":
+            digits = re.search(r"\d+", original)
+            if digits is None:
+                return fallback
+            return self.age_phrase if int(digits.group()) >= 90 else original
+        if span.phi_type == "DATE":
+            year = re.search(r"(?<!\d)(19|20)\d{2}(?!\d)", original)
+            return year.group() if year else fallback
+        if span.subtype == "ZIP":
+            zip3 = re.match(r"\s*(\d{3})\d{2}", original)
+            if zip3 is None:
+                return fallback
+            return "000" if zip3.group(1) in self.restricted_zip3 else zip3.group(1)
+        return fallback
