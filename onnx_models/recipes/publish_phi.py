@@ -1,7 +1,8 @@
 """Export the fine-tuned PHI checkpoint into the registry and write its model card.
 
     python -m onnx_models.recipes.publish_phi --checkpoint build/phi_checkpoint \
-        --eval asqphi=build/eval/asqphi/metrics.json --eval meddocan=build/eval/meddocan/metrics.json
+        --eval asqphi=build/eval/asqphi/metrics.json \
+        --eval meddocan=build/eval/meddocan/metrics.json
 
 Writes two registry folders:
 * ``onnx_models/deid_phi_minilm``: the bundled model, int8 (CPU) and fp16 (GPU)
@@ -28,18 +29,25 @@ STRIDE = 32
 
 
 def _figures_table(evaluations: dict[str, dict]) -> str:
-    lines = ["| data set | level | type | recall | precision | F1 | F2 | support |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| data set | level | type | recall | precision | F1 | F2 | support |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, metrics in evaluations.items():
         for level in ("token", "entity"):
             for phi_type, m in metrics[level].items():
-                lines.append(f"| {name} | {level} | {phi_type} | {m['recall']:.4f} | "
-                             f"{m['precision']:.4f} | {m['f1']:.4f} | {m['f2']:.4f} | "
-                             f"{m['support']} |")
-    hard = [f"- {name}: {m['hard_negatives']['over_redacted']} of "
-            f"{m['hard_negatives']['records']} hard-negative records over-redacted "
-            f"({m['hard_negatives']['over_redaction_rate']:.2%})"
-            for name, m in evaluations.items() if m["hard_negatives"]["records"]]
+                lines.append(
+                    f"| {name} | {level} | {phi_type} | {m['recall']:.4f} | "
+                    f"{m['precision']:.4f} | {m['f1']:.4f} | {m['f2']:.4f} | "
+                    f"{m['support']} |"
+                )
+    hard = [
+        f"- {name}: {m['hard_negatives']['over_redacted']} of "
+        f"{m['hard_negatives']['records']} hard-negative records over-redacted "
+        f"({m['hard_negatives']['over_redaction_rate']:.2%})"
+        for name, m in evaluations.items()
+        if m["hard_negatives"]["records"]
+    ]
     return "\n".join(lines + [""] + hard)
 
 
@@ -65,9 +73,17 @@ def publish(checkpoint: Path, evaluations: dict[str, dict], full_dir: Path) -> M
     training = json.loads((checkpoint / "training_figures.json").read_text())
     full_dir.mkdir(parents=True, exist_ok=True)
     full = export_model(
-        str(checkpoint), f"{NAME}_full", int8=True, fp16=True, registry_dir=full_dir,
-        version=VERSION, license="Apache-2.0", label_map=LABEL_MAP, max_length=MAX_LENGTH,
-        stride=STRIDE, overwrite=True,
+        str(checkpoint),
+        f"{NAME}_full",
+        int8=True,
+        fp16=True,
+        registry_dir=full_dir,
+        version=VERSION,
+        license="Apache-2.0",
+        label_map=LABEL_MAP,
+        max_length=MAX_LENGTH,
+        stride=STRIDE,
+        overwrite=True,
     )
     target = REGISTRY_DIR / NAME
     if target.exists():
@@ -105,10 +121,14 @@ def main() -> None:
     for item in args.eval:
         name, _, path = item.partition("=")
         metrics = json.loads(Path(path).read_text())
-        evaluations[name] = {k: metrics[k] for k in ("records", "token", "entity", "hard_negatives")}
+        evaluations[name] = {
+            k: metrics[k] for k in ("records", "token", "entity", "hard_negatives")
+        }
     manifest = publish(Path(args.checkpoint), evaluations, Path(args.full_dir))
     size = sum((REGISTRY_DIR / NAME / f).stat().st_size for f in manifest.files) / 1e6
-    print(f"published {manifest.name} {manifest.version}: {sorted(manifest.variants)}, {size:.1f} MB")
+    print(
+        f"published {manifest.name} {manifest.version}: {sorted(manifest.variants)}, {size:.1f} MB"
+    )
 
 
 if __name__ == "__main__":
