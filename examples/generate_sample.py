@@ -12,6 +12,7 @@ Run: python examples/generate_sample.py  (deterministic; rewrites the CSV)
 
 from __future__ import annotations
 
+import calendar
 import csv
 import random
 from pathlib import Path
@@ -172,20 +173,7 @@ DATE_STYLES = [
     "{y}-{m:02d}-{d:02d}",
     "{m}/{d}",
 ]
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+MONTHS = list(calendar.month_name)[1:]
 
 
 def fmt_date(rng: random.Random) -> tuple[str, str]:

@@ -7,6 +7,7 @@ from a real record.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import random
 import string
@@ -269,20 +270,7 @@ HOLIDAYS = [
     "Halloween",
 ]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+MONTHS = list(calendar.month_name)[1:]
 HOSPITAL_PATTERNS = [
     "{city} General Hospital",
     "{city} Medical Center",
