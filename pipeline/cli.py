@@ -162,12 +162,20 @@ def _add_eval_parser(commands: argparse._SubParsersAction) -> None:
         metavar="PHI_TYPE",
         help="leave a coarse type out of scoring (repeatable), e.g. OTHER",
     )
+    phi.add_argument(
+        "--score-titles",
+        action="store_true",
+        help="score titles (Dr, Mr, Mrs, ...) inside gold name spans as PHI tokens; by default "
+        "they are skipped, since they identify no one and gold sets differ on including them",
+    )
 
 
 def _eval(args: argparse.Namespace) -> int:
     from pipeline.eval_report import run_eval
 
-    metrics = run_eval(args.gold, args.pred, args.report_dir, args.exclude_type)
+    metrics = run_eval(
+        args.gold, args.pred, args.report_dir, args.exclude_type, score_titles=args.score_titles
+    )
     token, entity = metrics["token"]["ALL"], metrics["entity"]["ALL"]
     print(f"records {metrics['records']} (quarantined {metrics['quarantined_records']})")
     print(

@@ -96,15 +96,20 @@ def write_html(path: Path, metrics: dict, title: str) -> None:
     path.write_text(html, encoding="utf-8")
 
 
-def run_eval(gold: str, pred: str, report_dir: str, exclude_types: list[str]) -> dict:
+def run_eval(
+    gold: str, pred: str, report_dir: str, exclude_types: list[str], *, score_titles: bool = False
+) -> dict:
     run_dir = Path(pred)
     records = read_gold(gold)
     predictions = load_predictions(run_dir)
-    evaluation = evaluate(records, predictions, exclude_types=exclude_types)
+    evaluation = evaluate(
+        records, predictions, exclude_types=exclude_types, score_titles=score_titles
+    )
     metrics = evaluation.to_dict()
     metrics["gold"] = str(gold)
     metrics["pred"] = str(run_dir)
     metrics["excluded_types"] = sorted(exclude_types)
+    metrics["titles_scored"] = score_titles
     metrics["quarantined_records"] = len(quarantined_ids(run_dir) & {r.id for r in records})
     out = Path(report_dir)
     out.mkdir(parents=True, exist_ok=True)

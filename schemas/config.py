@@ -73,8 +73,15 @@ class DetectorSpec(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+BUNDLED_PHI_MODEL = "deid_phi_minilm"
+
+
 def _default_detectors() -> list[DetectorSpec]:
-    return [DetectorSpec(name="presidio_patterns")]
+    """Patterns and the bundled transformer model, as a union: recall first."""
+    return [
+        DetectorSpec(name="presidio_patterns"),
+        DetectorSpec(name="onnx_ner", options={"model": BUNDLED_PHI_MODEL}),
+    ]
 
 
 class DetectionConfig(_Strict):

@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from transforms.phi_types import PHI_TYPES, coarse_type
 
 TOKEN = re.compile(r"\w+")
+# Titles are not identifiers, and gold sets differ on whether a name span
+# includes them ("Dr. Patel" or "Patel"), so they are not scored.
+TITLES = frozenset({"dr", "drs", "mr", "mrs", "ms", "miss", "mx", "prof", "doctor"})
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,10 @@ def evaluate(
     *,
     exclude_types: Iterable[str] = (),
     context_chars: int = 40,
+    score_titles: bool = False,
 ) -> Evaluation:
     excluded = set(exclude_types)
+    titles = frozenset() if score_titles else TITLES
     result = Evaluation()
     for record in gold:
         result.records += 1
@@ -144,6 +149,8 @@ def evaluate(
             if _overlaps(start, end, ignored):
                 continue
             gold_hits = _overlaps(start, end, spans)
+            if match.group().lower() in titles and all(s.phi_type == "NAME" for s in gold_hits):
+                continue
             pred_hits = _overlaps(start, end, predicted)
             for phi_type in {s.phi_type for s in gold_hits}:
                 counts = result.token[phi_type]
@@ -162,7 +169,11 @@ def evaluate(
             elif pred_hits:
                 overall.fp += 1
         for span in spans:
-            tokens = [m.span() for m in TOKEN.finditer(record.text, span.start, span.end)]
+            tokens = [
+                m.span()
+                for m in TOKEN.finditer(record.text, span.start, span.end)
+                if span.phi_type != "NAME" or m.group().lower() not in titles
+            ]
             covered = (
                 all(_overlaps(a, b, predicted) for a, b in tokens)
                 if tokens

@@ -65,10 +65,13 @@ def merge_spans(spans: Iterable[Span]) -> list[Span]:
     * Coverage is the union. Overlapping spans merge into one span from the
       smallest start to the largest end, so merging never un-redacts a
       character that any detector flagged (fail closed, favour recall).
-    * The merged span takes ``phi_type`` and ``subtype`` from the winning
-      member: highest score, then the more sensitive type
+    * The merged span takes ``phi_type`` from the winning member: highest
+      score, then the more sensitive type
       (ID > CONTACT > NAME > LOCATION > DATE > AGE > PROFESSION > OTHER),
       then the longer span, then names, so the result is deterministic.
+    * Its ``subtype`` is the winner's, unless another member of the same type
+      has a specific subtype (``ZIP`` rather than ``LOCATION``): then the best
+      such member's, so subtype operators keep working.
     * ``score`` is the maximum of the members; ``detector`` lists every
       contributing detector, sorted and joined by ``+``.
     * Spans that merely touch (``a.end == b.start``) stay separate.
@@ -90,11 +93,15 @@ def _merge_group(group: list[Span]) -> Span:
     if len(group) == 1:
         return group[0]
     winner = min(group, key=_winner_rank)
+    # A specific subtype (ZIP, MRN) beats a generic one (LOCATION, ID) of the same
+    # type, so subtype-specific operators still apply when a model covers the span.
+    specific = [s for s in group if s.phi_type == winner.phi_type and s.subtype != s.phi_type]
+    subtype = min(specific, key=_winner_rank).subtype if specific else winner.subtype
     return Span(
         start=min(s.start for s in group),
         end=max(s.end for s in group),
         phi_type=winner.phi_type,
-        subtype=winner.subtype,
+        subtype=subtype,
         score=max(s.score for s in group),
         detector="+".join(sorted({s.detector for s in group})),
     )

@@ -51,6 +51,24 @@ def _figures_table(evaluations: dict[str, dict]) -> str:
     return "\n".join(lines + [""] + hard)
 
 
+def _targets(evaluations: dict[str, dict]) -> str:
+    asq = evaluations.get("asqphi")
+    if asq is None:
+        return "(not evaluated yet)"
+    rows = [
+        ("token recall, all types", asq["token"]["ALL"]["recall"], ">=", 0.98),
+        ("token recall, NAME", asq["token"]["NAME"]["recall"], ">=", 0.99),
+        ("token precision, all types", asq["token"]["ALL"]["precision"], ">=", 0.90),
+        ("hard negatives over-redacted", asq["hard_negatives"]["over_redaction_rate"], "<=", 0.10),
+    ]
+    lines = ["| ASQ-PHI dev | measured | target | met |", "|---|---|---|---|"]
+    for label, value, op, target in rows:
+        met = value >= target if op == ">=" else value <= target
+        gap = "yes" if met else f"no, by {abs(value - target):.4f}"
+        lines.append(f"| {label} | {value:.4f} | {op} {target} | {gap} |")
+    return "\n".join(lines)
+
+
 def write_card(directory: Path, manifest: ModelManifest, training: dict, evaluations: dict) -> None:
     template = (Path(__file__).with_name("phi_model_card.md")).read_text(encoding="utf-8")
     card = template.format(
@@ -60,6 +78,7 @@ def write_card(directory: Path, manifest: ModelManifest, training: dict, evaluat
         synthetic_train=json.dumps(training.get("synthetic_train_templates", {})),
         synthetic_test=json.dumps(training.get("synthetic_test_templates", {})),
         figures=_figures_table(evaluations) if evaluations else "(not evaluated yet)",
+        targets=_targets(evaluations),
         labels=", ".join(sorted(manifest.label_map)),
         label_map=json.dumps(manifest.label_map, sort_keys=True),
         max_length=manifest.max_length,

@@ -35,20 +35,15 @@ def test_eval_reports_figures_and_keeps_leaks_private(tmp_path, run_key, capsys)
             },
         ],
     )
-    run = tmp_path / "run"
-    assert (
-        run_cli(
-            "--input",
-            str(gold),
-            "--format",
-            "jsonl",
-            "--output",
-            str(run),
-            "--config",
-            str(REPO_ROOT / "examples" / "eval_config.yaml"),
-        )
-        == 0
+    # Patterns only, so that the unlabelled name is certainly missed.
+    config = tmp_path / "patterns_only.yaml"
+    config.write_text(
+        (REPO_ROOT / "examples" / "eval_config.yaml").read_text()
+        + "detection:\n  detectors:\n    - name: presidio_patterns\n"
     )
+    run = tmp_path / "run"
+    args = ["--input", str(gold), "--format", "jsonl", "--output", str(run)]
+    assert run_cli(*args, "--config", str(config)) == 0
     capsys.readouterr()
     report = tmp_path / "report"
     assert (

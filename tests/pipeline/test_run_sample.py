@@ -49,7 +49,13 @@ def test_manifest_records_provenance(sample_run):
     assert m["inputs"][0]["path"] == str(SAMPLE_CSV)
     assert len(m["inputs"][0]["sha256"]) == 64
     assert m["key_fingerprint"].startswith("sha256:")
-    assert m["detectors"] == [{"name": "presidio_patterns", "version": "1.0"}]
+    assert [d["name"] for d in m["detectors"]] == ["presidio_patterns", "onnx_ner"]
+    model = m["models"][0]
+    assert (model["name"], model["variant"], model["provider"]) == (
+        "deid_phi_minilm",
+        "int8",
+        "CPUExecutionProvider",
+    )
     assert {"deidcode", "apache-beam", "pyarrow"} <= set(m["versions"])
 
 

@@ -81,8 +81,30 @@ def test_note_date_policies():
     )
 
 
-def test_dofn_in_a_pipeline():
+PATTERNS_ONLY = {"detection": {"detectors": [{"name": "presidio_patterns"}]}}
+
+
+def test_dofn_quarantines_notes_a_configured_model_never_saw():
+    """The default config has a model detector; without its RunInference step, fail closed."""
     config = parse_config({}).model_dump(mode="json")
+    with TestPipeline(argv=["--runner=FnApiRunner"]) as p:
+        results = (
+            p
+            | beam.Create([note("Call 617-555-0199.", "a")])
+            | beam.ParDo(DeidentifyNotes(config=config, keys=KEYS, run_id="r")).with_outputs(
+                DeidentifyNotes.QUARANTINE, main="notes"
+            )
+        )
+        assert_that(results.notes, equal_to([]))
+        assert_that(
+            results[DeidentifyNotes.QUARANTINE] | beam.Map(lambda q: (q.reason, q.detail)),
+            equal_to([("detector_failed", "detector onnx_ner: did not run")]),
+            label="quarantine",
+        )
+
+
+def test_dofn_in_a_pipeline():
+    config = parse_config(PATTERNS_ONLY).model_dump(mode="json")
     notes = [note("Call 617-555-0199.", "a"), note("No PHI here.", "b")]
     with TestPipeline(argv=["--runner=FnApiRunner"]) as p:
         results = (

@@ -75,3 +75,13 @@ def test_merge_never_uncovers_a_character_and_never_overlaps(spans):
 @given(spans_strategy)
 def test_merge_is_order_independent(spans):
     assert merge_spans(spans) == merge_spans(list(reversed(spans)))
+
+
+def test_a_specific_subtype_survives_a_generic_higher_scoring_span():
+    merged = merge_spans(
+        [
+            span(10, 15, "LOCATION", 0.85, "patterns", subtype="ZIP"),
+            span(0, 15, "LOCATION", 0.99, "model"),
+        ]
+    )
+    assert (merged[0].subtype, merged[0].score, merged[0].start) == ("ZIP", 0.99, 0)
