@@ -58,7 +58,9 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child_model_only(corpus: Path, model: str, variant: str, threads: int, notes_per_batch: int):
+def child_model_only(
+    corpus: Path, model: str, variant: str, threads: int, notes_per_batch: int, batched: bool
+):
     from onnx_models.registry import load_bundle
     from transforms.ner.engine import NerSettings, OnnxNerModel
 
@@ -85,7 +87,9 @@ def child_model_only(corpus: Path, model: str, variant: str, threads: int, notes
     }
 
 
-def child_pipeline(corpus: Path, model: str, variant: str, threads: int, tokens: int):
+def child_pipeline(
+    corpus: Path, model: str, variant: str, threads: int, tokens: int, batched: bool
+):
     os.environ.setdefault("DEIDCODE_KEY", "bench-key-" + "0" * 40)
     from pipeline.cli import main
 
@@ -94,7 +98,8 @@ def child_pipeline(corpus: Path, model: str, variant: str, threads: int, tokens:
         config.write_text(
             "detection:\n  detectors:\n    - name: presidio_patterns\n    - name: onnx_ner\n"
             f"      options: {{model: {model}, variant: {variant}, device: cpu, "
-            f"intra_op_num_threads: {threads}, batch_size: 32}}\n"
+            f"intra_op_num_threads: {threads}, batch_size: 32, "
+            f"deterministic: {str(not batched).lower()}}}\n"
             "output:\n  num_shards: 2\n"
         )
         out = Path(scratch) / "out"
@@ -158,7 +163,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--notes-per-batch", type=int, default=64)
-    parser.add_argument("--variants", default="fp32,int8")
+    parser.add_argument(
+        "--variants",
+        default="fp32,int8,int8:batched",
+        help="variants to run; ':batched' batches windows (not deterministic)",
+    )
     parser.add_argument("--out", default="bench/results.json")
     parser.add_argument("--child")
     parser.add_argument("--child-args")
@@ -173,7 +182,9 @@ def main() -> None:
         corpus = Path(scratch) / "corpus.jsonl"
         make_corpus(corpus, args.notes, args.seed)
         rows = []
-        for variant in args.variants.split(","):
+        for spec in args.variants.split(","):
+            variant, _, mode = spec.partition(":")
+            batched = mode == "batched"
             model_only = run_child(
                 "model",
                 corpus=str(corpus),
@@ -181,6 +192,7 @@ def main() -> None:
                 variant=variant,
                 threads=args.threads,
                 notes_per_batch=args.notes_per_batch,
+                batched=batched,
             )
             whole = run_child(
                 "pipeline",
@@ -189,11 +201,12 @@ def main() -> None:
                 variant=variant,
                 threads=args.threads,
                 tokens=model_only["tokens"],
+                batched=batched,
             )
             for stage, result in (("model only", model_only), ("whole pipeline", whole)):
                 rows.append(
                     {
-                        "variant": variant,
+                        "variant": spec,
                         "stage": stage,
                         "tokens_per_s": round(result["tokens"] / result["seconds"]),
                         "notes_per_s": round(result["notes"] / result["seconds"], 2),
