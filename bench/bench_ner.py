@@ -59,7 +59,13 @@ def _peak_rss_mb() -> float:
 
 
 def child_model_only(
-    corpus: Path, model: str, variant: str, threads: int, notes_per_batch: int, batched: bool
+    corpus: Path,
+    model: str,
+    variant: str,
+    threads: int,
+    notes_per_batch: int,
+    batched: bool,
+    device: str,
 ):
     from onnx_models.registry import load_bundle
     from transforms.ner.engine import NerSettings, OnnxNerModel
@@ -68,7 +74,7 @@ def child_model_only(
     engine = OnnxNerModel(
         load_bundle(model),
         NerSettings(
-            model=model, variant=variant, device="cpu", intra_op_num_threads=threads, batch_size=32
+            model=model, variant=variant, device=device, intra_op_num_threads=threads, batch_size=32
         ),
     )
     engine.predict(texts[:4])  # warm-up: session initialisation, first allocations
@@ -88,7 +94,7 @@ def child_model_only(
 
 
 def child_pipeline(
-    corpus: Path, model: str, variant: str, threads: int, tokens: int, batched: bool
+    corpus: Path, model: str, variant: str, threads: int, tokens: int, batched: bool, device: str
 ):
     os.environ.setdefault("DEIDCODE_KEY", "bench-key-" + "0" * 40)
     from pipeline.cli import main
@@ -97,7 +103,7 @@ def child_pipeline(
         config = Path(scratch) / "config.yaml"
         config.write_text(
             "detection:\n  detectors:\n    - name: presidio_patterns\n    - name: onnx_ner\n"
-            f"      options: {{model: {model}, variant: {variant}, device: cpu, "
+            f"      options: {{model: {model}, variant: {variant}, device: {device}, "
             f"intra_op_num_threads: {threads}, batch_size: 32, "
             f"deterministic: {str(not batched).lower()}}}\n"
             "output:\n  num_shards: 2\n"
@@ -162,6 +168,7 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     parser.add_argument("--notes-per-batch", type=int, default=64)
     parser.add_argument(
         "--variants",
@@ -193,6 +200,7 @@ def main() -> None:
                 threads=args.threads,
                 notes_per_batch=args.notes_per_batch,
                 batched=batched,
+                device=args.device,
             )
             whole = run_child(
                 "pipeline",
@@ -202,6 +210,7 @@ def main() -> None:
                 threads=args.threads,
                 tokens=model_only["tokens"],
                 batched=batched,
+                device=args.device,
             )
             for stage, result in (("model only", model_only), ("whole pipeline", whole)):
                 rows.append(

@@ -53,7 +53,7 @@ class NerSettings:
     batch_size: int = 32  # windows per onnxruntime call, when not deterministic
     # int8 dynamic quantization scales activations over the whole batch, so a
     # window's labels could depend on which notes share its batch. Deterministic
-    # runs feed one window per call; false batches windows for ~10-15% more speed.
+    # runs feed one window per call; false batches windows (see BENCHMARKS.md).
     deterministic: bool = True
     intra_op_num_threads: int = 0  # 0 lets onnxruntime choose
     default_threshold: float = 0.5
