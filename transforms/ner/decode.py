@@ -98,3 +98,23 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=-1, keepdims=True)
+
+
+# Punctuation a model may attach to an entity's edge: "Whitlock (", ", Oduya".
+_EDGE = set(' \t\r\n,;:()[]{}"<>|/')
+
+
+def trim_entity(entity: Entity, text: str) -> Entity | None:
+    """Drop white space and bracketing punctuation from an entity's edges.
+
+    Characters inside names ("O'Brien", "Smith-Jones", "Robert L.") are kept.
+    Returns None when nothing is left.
+    """
+    start, end = entity.start, entity.end
+    while start < end and text[start] in _EDGE:
+        start += 1
+    while end > start and text[end - 1] in _EDGE:
+        end -= 1
+    if start == end:
+        return None
+    return Entity(start, end, entity.label, entity.score)

@@ -17,7 +17,7 @@ import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from onnx_models.registry import ModelBundle, ModelRegistryError
-from transforms.ner.decode import decode_entities, softmax, words_from_tokens
+from transforms.ner.decode import decode_entities, softmax, trim_entity, words_from_tokens
 from transforms.ner.windows import Window, most_central_window, plan_windows
 from transforms.phi_types import PHI_TYPES, coarse_type
 from transforms.spans import Span
@@ -294,6 +294,9 @@ class OnnxNerModel:
             subtype = self.manifest.label_map.get(entity.label, entity.label).upper()
             phi_type = coarse_type(subtype)
             threshold = self.settings.thresholds.get(phi_type, self.settings.default_threshold)
+            entity = trim_entity(entity, note_text)
+            if entity is None:
+                continue
             surface = note_text[entity.start : entity.end]
             if (
                 phi_type == "DATE"

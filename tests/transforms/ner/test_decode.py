@@ -1,6 +1,13 @@
 import numpy as np
 
-from transforms.ner.decode import Word, decode_entities, split_label, words_from_tokens
+from transforms.ner.decode import (
+    Entity,
+    Word,
+    decode_entities,
+    split_label,
+    trim_entity,
+    words_from_tokens,
+)
 
 
 def w(start, label, score=0.9):
@@ -45,3 +52,11 @@ def test_subwords_take_the_first_subtokens_label():
     probs = np.array([[0.1, 0.9], [0.8, 0.2], [0.9, 0.1]])
     words = words_from_tokens(probs, [(0, 3), (3, 5), (6, 8)], [0, 0, 1], {0: "O", 1: "I-NAME"})
     assert words == [Word(0, 5, "I-NAME", 0.9), Word(6, 8, "O", 0.9)]
+
+
+def test_edges_lose_brackets_and_commas_but_names_keep_their_marks():
+    text = "Whitlock (M), Robert L., O'Brien-Smith"
+    assert trim_entity(Entity(0, 10, "NAME", 1.0), text) == Entity(0, 8, "NAME", 1.0)
+    assert trim_entity(Entity(12, 23, "NAME", 1.0), text) == Entity(14, 23, "NAME", 1.0)
+    assert trim_entity(Entity(25, 38, "NAME", 1.0), text) == Entity(25, 38, "NAME", 1.0)
+    assert trim_entity(Entity(9, 10, "NAME", 1.0), text) is None
