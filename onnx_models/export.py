@@ -157,5 +157,7 @@ def _default_card(manifest: ModelManifest, config: Any) -> str:
         f"- Windows: max_length {manifest.max_length}, stride {manifest.stride}\n"
         f"- Variants: {', '.join(sorted(manifest.variants))}\n"
         f"- Licence: {manifest.license}\n\n"
-        "Training data, intended use and evaluation figures: fill in before release.\n"
+        "No training data, intended use or evaluation figures were recorded at export. "
+        "Measure the model on local gold data with `deidcode eval phi` and add the figures "
+        "and the training description here before using it on PHI.\n"
     )
