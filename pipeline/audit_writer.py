@@ -14,13 +14,37 @@ from schemas.audit_db import note_audit, runs, upgrade_schema
 BATCH_ROWS = 5_000
 
 
+class AuditDatabaseError(ValueError):
+    """The audit database cannot be reached or migrated; the message hides any password."""
+
+
+def safe_url(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<unparsable URL>"
+
+
 class AuditDatabase:
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = sa.create_engine(url)
+        try:
+            self.engine = sa.create_engine(url)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise AuditDatabaseError(
+                f"audit database URL {safe_url(url)} cannot be used ({type(exc).__name__}); "
+                f"for PostgreSQL install deidcode[postgres]"
+            ) from None
 
     def prepare(self) -> None:
-        upgrade_schema(self.engine)
+        """Create or upgrade the schema; fails before the pipeline starts."""
+        try:
+            upgrade_schema(self.engine)
+        except sa.exc.SQLAlchemyError as exc:
+            raise AuditDatabaseError(
+                f"audit database {safe_url(self.url)} cannot be reached or migrated "
+                f"({type(exc).__name__})"
+            ) from None
 
     def start_run(self, **values: Any) -> None:
         with self.engine.begin() as connection:

@@ -30,6 +30,7 @@ class CliError(Exception):
 
 def user_errors() -> tuple[type[BaseException], ...]:
     from onnx_models.registry import ModelRegistryError
+    from pipeline.audit_writer import AuditDatabaseError
     from pipeline.eval_report import EvalError
     from pipeline.job import OutputDirError
     from pipeline.keys import KeyConfigError
@@ -42,6 +43,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
     return (
         CliError,
+        AuditDatabaseError,
         EvalError,
         GoldFormatError,
         ModelRegistryError,

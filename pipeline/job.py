@@ -25,7 +25,7 @@ from apache_beam.metrics.metric import MetricsFilter
 
 from pipeline import __version__
 from pipeline.assembly import RECORDS_READ, TABLES, PipelinePlan, build_pipeline
-from pipeline.audit_writer import AuditDatabase
+from pipeline.audit_writer import AuditDatabase, safe_url
 from pipeline.keys import load_key
 from pipeline.manifest import (
     count_by,
@@ -140,7 +140,11 @@ def run_deid(request: RunRequest) -> RunSummary:
         or ("sqlite:///" + os.path.join(staging, "audit.sqlite"))
     )
     fingerprint = key_fingerprint(key)
-    audit_db = AuditDatabase(audit_url)
+    try:
+        audit_db = AuditDatabase(audit_url)
+    except Exception:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     LOGGER.info("run %s: %d input file(s), staging in %s", run_id, len(files), staging)
     try:
         audit_db.prepare()
@@ -273,7 +277,7 @@ def _run_and_publish(
         "outputs": describe_outputs(staging, TABLES),
         "audit_db": "audit.sqlite"
         if audit_db.url.startswith("sqlite:///" + staging)
-        else _redact_url(audit_db.url),
+        else safe_url(audit_db.url),
     }
     write_manifest(os.path.join(staging, "manifest.json"), manifest)
     audit_db.dispose()  # close the SQLite file before its directory moves
@@ -286,13 +290,6 @@ def _run_and_publish(
         quarantined,
     )
     return RunSummary(run_id, output, records_read, notes_written, quarantined)
-
-
-def _redact_url(url: str) -> str:
-    """Audit DB URL without its password."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def _publish(staging: str, output: str) -> None:

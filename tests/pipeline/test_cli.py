@@ -139,3 +139,21 @@ def test_protected_quarantine_keeps_text_owner_only(tmp_path, run_key):
     assert files and all((f.stat().st_mode & 0o077) == 0 for f in files)
     assert any('"text": 7' in f.read_text() for f in files)
     assert all((d.stat().st_mode & 0o077) == 0 for d in protected.iterdir())
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("nonsense://", "cannot be used"),
+        ("postgresql+psycopg2://someone:s3cret@127.0.0.1:1/test", "cannot be reached"),
+    ],
+)
+def test_unusable_audit_database_stops_the_run_without_leaking_the_password(
+    tmp_path, run_key, capsys, url, message
+):
+    out = tmp_path / "out"
+    assert run_cli(*_args(out, "--audit-db", url)) == 2
+    err = capsys.readouterr().err
+    assert message in err and "s3cret" not in err and "Traceback" not in err
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if ".staging-" in p.name]
