@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+
+from onnx_models.registry import sha256_file
 
 LIBRARIES = ("deidcode", "apache-beam", "pyarrow", "presidio-analyzer", "onnxruntime", "sqlalchemy")
 
@@ -48,13 +50,11 @@ def describe_outputs(root: str, tables: tuple[str, ...]) -> dict[str, Any]:
     for table in tables:
         files = []
         for path in table_files(os.path.join(root, table)):
-            with open(path, "rb") as handle:
-                digest = hashlib.sha256(handle.read()).hexdigest()
             files.append(
                 {
                     "path": os.path.relpath(path, root),
                     "rows": pq.ParquetFile(path).metadata.num_rows,
-                    "sha256": digest,
+                    "sha256": sha256_file(Path(path)),
                 }
             )
         described[table] = files

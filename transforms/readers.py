@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import csv
 import glob
-import hashlib
-import io
 import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from onnx_models.registry import sha256_file
 from transforms.records import RawRecord
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -58,11 +57,7 @@ def expand_inputs(pattern: str) -> list[str]:
 
 
 def file_digest(path: str) -> InputFile:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return InputFile(path=path, size_bytes=os.path.getsize(path), sha256=digest.hexdigest())
+    return InputFile(path=path, size_bytes=os.path.getsize(path), sha256=sha256_file(Path(path)))
 
 
 def input_columns(path: str, fmt: str, *, delimiter: str = ",") -> list[str] | None:
@@ -214,11 +209,3 @@ def read_parquet(path: str) -> Iterator[RawRecord]:
         for row in rows:
             number += 1
             yield RawRecord(path, number, row)
-
-
-def write_jsonl(records: list[dict[str, Any]]) -> str:
-    """Serialise records as JSONL (used by tests and the bench corpus generator)."""
-    buffer = io.StringIO()
-    for record in records:
-        buffer.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return buffer.getvalue()
