@@ -207,6 +207,8 @@ def _run_and_publish(
         quarantine_text_dir = os.path.join(
             os.path.abspath(config.output.quarantine_text_dir), run_id
         )
+    # The same names and versions go to every audit row and to the manifest.
+    descriptions = [d.describe() for d in detectors]
     plan = PipelinePlan(
         files=files,
         fmt=request.fmt,
@@ -220,7 +222,7 @@ def _run_and_publish(
         staging_dir=staging,
         quarantine_text_dir=quarantine_text_dir,
         model_detectors=tuple(d for d in detectors if d.batched),
-        detector_descriptions=tuple(d.describe() for d in detectors),
+        detector_descriptions=tuple(descriptions),
     )
     pipeline = beam.Pipeline(options=beam_options(request.beam_args))
     build_pipeline(pipeline, plan)
@@ -268,7 +270,7 @@ def _run_and_publish(
         "config_sha256": config.sha256(),
         "key_fingerprint": fingerprint,
         "versions": library_versions(),
-        "detectors": [d.describe() for d in detectors],
+        "detectors": descriptions,
         "models": models,
         "input_format": request.fmt,
         "inputs": [vars(file_digest(path)) for path in files],

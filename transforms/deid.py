@@ -58,16 +58,15 @@ def patient_date_offset(keys: RunKeys, patient_id: str, config: DeidcodeConfig) 
     )
 
 
-def release_note_date(
-    note_date: dt.date | None, policy: str, *, keys: RunKeys, patient_id: str, config: Any
-) -> dt.date | None:
+def release_note_date(note_date: dt.date | None, policy: str, *, shift_days: int) -> dt.date | None:
+    """The structured note date as released; ``shift_days`` is the patient's offset."""
     if note_date is None or policy == "drop":
         return None
     if policy == "keep":
         return note_date
     if policy == "year":
         return dt.date(note_date.year, 1, 1)
-    return shift_date(note_date, patient_date_offset(keys, patient_id, config))
+    return shift_date(note_date, shift_days)
 
 
 def _check_spans(spans: list[Span], text_length: int, detector: str) -> None:
@@ -134,10 +133,12 @@ def deidentify_note(
             return fail("detector_failed", f"detector {detector.name}: {type(exc).__name__}")
         found.extend(spans)
     merged = merge_spans(found)
+    # One offset per patient serves the dates in the text and the note_date column.
+    shift_days = patient_date_offset(keys, note.patient_id, config)
     context = RedactionContext(
         note.note_id,
         note.patient_id,
-        date_shift_days=patient_date_offset(keys, note.patient_id, config),
+        date_shift_days=shift_days,
         reference_year=note.note_date.year if note.note_date else None,
         hash_key=keys.hash,
     )
@@ -153,11 +154,7 @@ def deidentify_note(
         "patient_id": patient_pseudonym,
         "text_deid": result.text,
         "note_date": release_note_date(
-            note.note_date,
-            config.output.note_date,
-            keys=keys,
-            patient_id=note.patient_id,
-            config=config,
+            note.note_date, config.output.note_date, shift_days=shift_days
         ),
         "note_type": note.note_type,
         "n_phi": len(merged),

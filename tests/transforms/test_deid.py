@@ -8,7 +8,13 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from schemas.config import DeidcodeConfig, parse_config
-from transforms.deid import DeidentifyNotes, RunKeys, deidentify_note, release_note_date
+from transforms.deid import (
+    DeidentifyNotes,
+    RunKeys,
+    deidentify_note,
+    patient_date_offset,
+    release_note_date,
+)
 from transforms.detectors import Detector
 from transforms.detectors.patterns import PresidioPatternDetector
 from transforms.records import Note
@@ -70,7 +76,7 @@ def test_failing_detector_quarantines_without_text(patterns, broken):
 
 def test_note_date_policies():
     day = dt.date(2021, 3, 14)
-    kwargs = {"keys": KEYS, "patient_id": "P1", "config": CONFIG}
+    kwargs = {"shift_days": patient_date_offset(KEYS, "P1", CONFIG)}
     assert release_note_date(day, "keep", **kwargs) == day
     assert release_note_date(day, "drop", **kwargs) is None
     assert release_note_date(day, "year", **kwargs) == dt.date(2021, 1, 1)
