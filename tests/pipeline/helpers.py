@@ -15,6 +15,16 @@ def run_cli(*args: str) -> int:
     return main(["run", *args])
 
 
+def run_export(
+    path: Path | str, out: Path, *extra: str, fmt: str = "jsonl", config: Path | None = None
+) -> int:
+    """`deidcode run` on one export file or glob, optionally with a config, as a user types it."""
+    args = ["--input", str(path), "--format", fmt, "--output", str(out)]
+    if config is not None:
+        args += ["--config", str(config)]
+    return run_cli(*args, *extra)
+
+
 def table(out: Path, name: str) -> list[dict[str, Any]]:
     return pq.read_table(out / name).to_pylist()
 

@@ -4,12 +4,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.pipeline.helpers import manifest, run_cli, table, write_jsonl
+from tests.pipeline.helpers import manifest, run_cli, run_export, table, write_jsonl
 
 
 def _run(tmp_path, path, fmt):
     out = tmp_path / "out"
-    assert run_cli("--input", str(path), "--format", fmt, "--output", str(out)) == 0
+    assert run_export(path, out, fmt=fmt) == 0
     reasons = {(q["note_id"], q["reason"]) for q in table(out, "quarantine")}
     return out, reasons
 
@@ -105,7 +105,7 @@ def test_inputs_across_files_and_duplicates_across_files(tmp_path, run_key):
 def test_unusable_inputs_stop_before_the_run(tmp_path, run_key, capsys, setup, fmt, message):
     path = setup(tmp_path)
     out = tmp_path / "out"
-    assert run_cli("--input", str(path), "--format", fmt, "--output", str(out)) == 2
+    assert run_export(path, out, fmt=fmt) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()

@@ -4,7 +4,7 @@ import json
 
 from pipeline.cli import main
 from tests.conftest import REPO_ROOT
-from tests.pipeline.helpers import run_cli, write_jsonl
+from tests.pipeline.helpers import run_export, write_jsonl
 
 
 def test_eval_reports_figures_and_keeps_leaks_private(tmp_path, run_key, capsys):
@@ -42,8 +42,7 @@ def test_eval_reports_figures_and_keeps_leaks_private(tmp_path, run_key, capsys)
         + "detection:\n  detectors:\n    - name: presidio_patterns\n"
     )
     run = tmp_path / "run"
-    args = ["--input", str(gold), "--format", "jsonl", "--output", str(run)]
-    assert run_cli(*args, "--config", str(config)) == 0
+    assert run_export(gold, run, config=config) == 0
     capsys.readouterr()
     report = tmp_path / "report"
     assert (

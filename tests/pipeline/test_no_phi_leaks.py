@@ -6,7 +6,7 @@ import sqlite3
 
 import pyarrow.parquet as pq
 
-from tests.pipeline.helpers import run_cli, write_jsonl
+from tests.pipeline.helpers import run_export, write_jsonl
 
 CANARY_NAME = "Zebulon Quackenbush"
 CANARY_PHONE = "617-555-0142"
@@ -35,9 +35,7 @@ def test_canaries_stay_out_of_everything_but_quarantine_text(tmp_path, run_key, 
     config.write_text("input:\n  max_text_chars: 1000\n")
     out = tmp_path / "out"
     caplog.set_level(logging.DEBUG)
-    code = run_cli(
-        "--input", str(path), "--format", "jsonl", "--output", str(out), "--config", str(config)
-    )
+    code = run_export(path, out, config=config)
     assert code == 0
     captured = capfd.readouterr()
     haystacks = {

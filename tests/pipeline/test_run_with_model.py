@@ -3,14 +3,15 @@
 import json
 
 from tests.onnx_models.lookup_model import FILLER, build_lookup_registry
-from tests.pipeline.helpers import manifest, run_cli, table, write_jsonl
+from tests.pipeline.helpers import manifest, run_export, table, write_jsonl
 
 
-def _config(tmp_path, model_dir, extra=""):
+def _config(tmp_path, model_dir, *, with_patterns=True, device="cpu"):
+    patterns = "    - name: presidio_patterns\n" if with_patterns else ""
     config = tmp_path / "config.yaml"
     config.write_text(
-        "detection:\n  detectors:\n    - name: presidio_patterns\n    - name: onnx_ner\n"
-        f"      options: {{model: {model_dir}, device: cpu, batch_size: 8{extra}}}\n"
+        f"detection:\n  detectors:\n{patterns}    - name: onnx_ner\n"
+        f"      options: {{model: {model_dir}, device: {device}, batch_size: 8}}\n"
     )
     return config
 
@@ -26,16 +27,7 @@ def test_model_and_patterns_run_together(tmp_path, run_key):
         ],
     )
     out = tmp_path / "out"
-    code = run_cli(
-        "--input",
-        str(notes),
-        "--format",
-        "jsonl",
-        "--output",
-        str(out),
-        "--config",
-        str(_config(tmp_path, model_dir)),
-    )
+    code = run_export(notes, out, config=_config(tmp_path, model_dir))
     assert code == 0
     released = {n["note_id"]: n["text_deid"] for n in table(out, "notes")}
     assert released["a"] == "[NAME] called [CONTACT]"
@@ -58,16 +50,7 @@ def test_a_tampered_model_stops_the_run_before_it_starts(tmp_path, run_key, caps
     (model_dir / "tokenizer.json").write_text("{}")
     notes = write_jsonl(tmp_path / "in.jsonl", [{"note_id": "a", "patient_id": "p", "text": "x"}])
     out = tmp_path / "out"
-    code = run_cli(
-        "--input",
-        str(notes),
-        "--format",
-        "jsonl",
-        "--output",
-        str(out),
-        "--config",
-        str(_config(tmp_path, model_dir)),
-    )
+    code = run_export(notes, out, config=_config(tmp_path, model_dir))
     assert code == 2
     assert "tokenizer.json has sha256" in capsys.readouterr().err
     assert not out.exists()
@@ -75,22 +58,9 @@ def test_a_tampered_model_stops_the_run_before_it_starts(tmp_path, run_key, caps
 
 def test_cuda_asked_for_without_a_gpu_stops_the_run(tmp_path, run_key, capsys):
     model_dir = build_lookup_registry(tmp_path / "registry")
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        "detection:\n  detectors:\n    - name: onnx_ner\n"
-        f"      options: {{model: {model_dir}, device: cuda}}\n"
-    )
+    config = _config(tmp_path, model_dir, with_patterns=False, device="cuda")
     notes = write_jsonl(tmp_path / "in.jsonl", [{"note_id": "a", "patient_id": "p", "text": "x"}])
-    code = run_cli(
-        "--input",
-        str(notes),
-        "--format",
-        "jsonl",
-        "--output",
-        str(tmp_path / "o"),
-        "--config",
-        str(config),
-    )
+    code = run_export(notes, tmp_path / "o", config=config)
     import onnxruntime
 
     if "CUDAExecutionProvider" in onnxruntime.get_available_providers():

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from tests.pipeline.helpers import run_cli, table, write_jsonl
+from tests.pipeline.helpers import run_export, table, write_jsonl
 
 CONFIG = """
 redaction:
@@ -49,19 +49,7 @@ def test_dates_shift_consistently_across_files_and_runs(tmp_path, run_key):
     texts = []
     for run in ("r1", "r2"):
         out = tmp_path / run
-        assert (
-            run_cli(
-                "--input",
-                str(tmp_path / "*.jsonl"),
-                "--format",
-                "jsonl",
-                "--output",
-                str(out),
-                "--config",
-                str(config),
-            )
-            == 0
-        )
+        assert run_export(tmp_path / "*.jsonl", out, config=config) == 0
         texts.append({n["note_id"]: n for n in table(out, "notes")})
     assert texts[0] == texts[1]
     notes = texts[0]
