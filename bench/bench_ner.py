@@ -68,7 +68,7 @@ def child_model_only(
     device: str,
 ):
     from onnx_models.registry import load_bundle
-    from transforms.ner.engine import NerSettings, OnnxNerModel
+    from transforms.ner.engine import EngineStats, NerSettings, OnnxNerModel
 
     texts = [json.loads(line)["text"] for line in corpus.open()]
     engine = OnnxNerModel(
@@ -78,7 +78,7 @@ def child_model_only(
         ),
     )
     engine.predict(texts[:4])  # warm-up: session initialisation, first allocations
-    engine.stats.__init__()
+    engine.stats = EngineStats()
     started = time.perf_counter()
     for begin in range(0, len(texts), notes_per_batch):
         engine.predict(texts[begin : begin + notes_per_batch])

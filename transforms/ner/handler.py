@@ -55,9 +55,10 @@ def ner_settings(options: Mapping[str, Any]) -> NerSettings:
 class OnnxNerModelHandler(ModelHandler[AnnotatedNote, AnnotatedNote, OnnxNerModel]):
     """Runs an ONNX token-classification model on batches of notes.
 
-    Windows from all notes of a batch are sorted by length and run together,
-    which keeps padding low; a note whose tokenization or inference fails gets
-    a ``ModelFailure`` and its batch neighbours are unaffected.
+    Beam batches notes; the engine runs their windows one at a time by default
+    (``deterministic``), or sorted by length and batched together. A note whose
+    tokenization or inference fails gets a ``ModelFailure``; its batch
+    neighbours are unaffected.
     """
 
     def __init__(

@@ -6,6 +6,7 @@ from onnx_models.registry import load_bundle
 from tests.onnx_models.lookup_model import FILLER, build_lookup_registry
 from transforms.ner.engine import (
     DocumentError,
+    EngineStats,
     NerConfigError,
     NerSettings,
     OnnxNerModel,
@@ -55,7 +56,7 @@ def test_a_failing_note_fails_alone(model):
 
 
 def test_windows_are_sorted_to_limit_padding(model):
-    model.stats.__init__()
+    model.stats = EngineStats()
     model.predict(["john", " ".join(FILLER * 5), "smith was seen", " ".join(FILLER * 2)])
     assert model.stats.padding_ratio < 0.25
 
