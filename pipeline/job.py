@@ -217,6 +217,7 @@ def _run_and_publish(
             patient_id=derive_key(key, "patient_id"),
             date_shift=derive_key(key, "date_shift"),
             hash=derive_key(key, "hash"),
+            surrogate=derive_key(key, "surrogate"),
         ),
         run_id=run_id,
         staging_dir=staging,

@@ -18,7 +18,7 @@ from apache_beam.metrics import Metrics
 from schemas.config import DeidcodeConfig
 from schemas.tables import PHI_COUNT_COLUMNS
 from transforms.detectors import Detector, build_detectors
-from transforms.keyed import date_shift_days, pseudonymize, shift_date
+from transforms.keyed import date_shift_days, patient_key, pseudonymize, shift_date
 from transforms.ner.handler import AnnotatedNote, ModelFailure
 from transforms.phi_types import PHI_TYPES
 from transforms.records import Note, Quarantined
@@ -35,6 +35,7 @@ class RunKeys:
     patient_id: bytes
     date_shift: bytes
     hash: bytes | None = None
+    surrogate: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ def deidentify_note(
         date_shift_days=shift_days,
         reference_year=note.note_date.year if note.note_date else None,
         hash_key=keys.hash,
+        surrogate_key=patient_key(keys.surrogate, note.patient_id) if keys.surrogate else None,
     )
     try:
         result = redact(note.text, merged, policy, context)

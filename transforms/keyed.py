@@ -27,6 +27,11 @@ def pseudonymize(subkey: bytes, value: str, *, length: int = 32) -> str:
     return hmac.new(subkey, value.encode("utf-8"), hashlib.sha256).hexdigest()[:length]
 
 
+def patient_key(subkey: bytes, patient_id: str) -> bytes:
+    """A key of the patient's own, so that one patient's surrogates reveal nothing of another's."""
+    return hmac.new(subkey, b"patient/" + patient_id.encode("utf-8"), hashlib.sha256).digest()
+
+
 def date_shift_days(subkey: bytes, patient_id: str, *, min_days: int, max_days: int) -> int:
     """The patient's date offset in days, uniform in ``[min_days, max_days]``.
 

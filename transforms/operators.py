@@ -1,4 +1,4 @@
-"""Redaction operators beyond ``tag``: mask, remove, hash, date_shift and generalize.
+"""Redaction operators beyond ``tag``: mask, remove, hash, date_shift, generalize, surrogate.
 
 Each is a small class registered under a stable name, with its own ``validate``.
 Keyed operators read their key material and the patient's date offset from the
@@ -21,6 +21,7 @@ from transforms.redaction import (
     register_operator,
 )
 from transforms.spans import Span
+from transforms.surrogates import bundled_name_pools, fold, surrogate_text
 
 # HHS, "Guidance Regarding Methods for De-identification of PHI in Accordance with
 # the HIPAA Privacy Rule" (2012), section 3.3: the three-digit ZIP prefixes whose
@@ -173,3 +174,94 @@ class GeneralizeOperator(Operator):
                 return fallback
             return "000" if zip3.group(1) in self.restricted_zip3 else zip3.group(1)
         return fallback
+
+
+# Words that identify no one and make a surrogate read naturally when kept:
+# street and facility words, web name parts, titles. Override with keep_words.
+DEFAULT_SURROGATE_KEEP_WORDS = (
+    "and",
+    "apt",
+    "ave",
+    "avenue",
+    "blvd",
+    "boulevard",
+    "center",
+    "centre",
+    "clinic",
+    "com",
+    "court",
+    "ct",
+    "dr",
+    "drive",
+    "edu",
+    "gov",
+    "health",
+    "hospital",
+    "http",
+    "https",
+    "lane",
+    "ln",
+    "md",
+    "medical",
+    "miss",
+    "mr",
+    "mrs",
+    "ms",
+    "net",
+    "of",
+    "org",
+    "pkwy",
+    "pl",
+    "place",
+    "rd",
+    "road",
+    "st",
+    "street",
+    "suite",
+    "the",
+    "way",
+    "www",
+)
+
+
+@register_operator("surrogate")
+class SurrogateOperator(Operator):
+    """Realistic, consistent replacements with the original's shape.
+
+    Names and other values go through the patient's keyed token bijection
+    (``transforms.surrogates``); dates are shifted by the patient's offset;
+    ages of 90 and over are generalised (younger ages are not PHI and stay).
+    A value made only of ``keep_words``, or one with nothing to replace, is tagged.
+    """
+
+    def __init__(
+        self,
+        *,
+        keep_words: Iterable[str] = DEFAULT_SURROGATE_KEEP_WORDS,
+        age_phrase: str = "90+",
+        fallback_template: str = "[{phi_type}]",
+    ) -> None:
+        self.keep_words = frozenset(fold(word) for word in keep_words)
+        self.fallback_template = fallback_template
+        self._dates = DateShiftOperator(fallback_template=fallback_template)
+        self._ages = GeneralizeOperator(age_phrase=age_phrase, fallback_template=fallback_template)
+
+    def validate(self) -> None:
+        bad = sorted(word for word in self.keep_words if not word.isalnum())
+        if bad:
+            raise OperatorConfigError(f"surrogate.keep_words must be single words, not {bad}")
+        bundled_name_pools()
+
+    def replace(self, original: str, span: Span, context: RedactionContext) -> str:
+        if span.phi_type == "DATE":
+            return self._dates.replace(original, span, context)
+        if span.phi_type == "AGE":
+            return self._ages.replace(original, span, context)
+        if context.surrogate_key is None:
+            raise OperatorConfigError("surrogate needs a key; none was given to the run")
+        replaced = surrogate_text(
+            context.surrogate_key, original, bundled_name_pools(), keep_words=self.keep_words
+        )
+        if fold(replaced) == fold(original):
+            return self.fallback_template.format(phi_type=span.phi_type, subtype=span.subtype)
+        return replaced

@@ -33,6 +33,8 @@ class RedactionContext:
     reference_year: int | None = None
     # Sub-key for the hash operator.
     hash_key: bytes | None = None
+    # The patient's own surrogate key: one patient's mapping says nothing of another's.
+    surrogate_key: bytes | None = None
 
 
 class Operator(ABC):

@@ -52,3 +52,33 @@ def test_generalize():
     assert apply({"type": "generalize"}, "Boston", "LOCATION", "CITY") == "[LOCATION]"
     with pytest.raises(OperatorConfigError, match="restricted_zip3"):
         build_operator({"type": "generalize", "restricted_zip3": ["12"]})
+
+
+SURROGATE_CTX = RedactionContext(
+    "n", "p", date_shift_days=-70, reference_year=2021, surrogate_key=b"s" * 32
+)
+
+
+def test_surrogate_by_phi_type():
+    name = apply({"type": "surrogate"}, "Mary Smith", context=SURROGATE_CTX)
+    assert name != "Mary Smith" and len(name.split()) == 2 and name.istitle()
+    assert apply({"type": "surrogate"}, "03/14/2021", "DATE", context=SURROGATE_CTX) == (
+        "01/03/2021"
+    )
+    assert apply({"type": "surrogate"}, "93", "AGE", context=SURROGATE_CTX) == "90+"
+    assert apply({"type": "surrogate"}, "72", "AGE", context=SURROGATE_CTX) == "72"
+    street = apply({"type": "surrogate"}, "12 Oak Street", "LOCATION", "STREET", SURROGATE_CTX)
+    assert street.endswith(" Street") and street[:2].isdigit() and street != "12 Oak Street"
+
+
+def test_surrogate_tags_what_it_cannot_replace_and_needs_a_key():
+    assert apply({"type": "surrogate"}, "Hospital", "LOCATION", context=SURROGATE_CTX) == (
+        "[LOCATION]"
+    )
+    assert apply({"type": "surrogate", "keep_words": []}, "Hospital", context=SURROGATE_CTX) != (
+        "Hospital"
+    )
+    with pytest.raises(OperatorConfigError, match="needs a key"):
+        apply({"type": "surrogate"}, "Mary")
+    with pytest.raises(OperatorConfigError, match="single words"):
+        build_operator({"type": "surrogate", "keep_words": ["St."]})
