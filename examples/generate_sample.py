@@ -5,7 +5,9 @@ vary in style (discharge summaries, progress notes, ALL-CAPS nursing notes,
 radiology reports, telephone encounters, referral letters, terse lowercase
 notes) so the sample exercises the detectors the way real exports do. Two
 records are deliberately bad (a blank text and a duplicate note_id) so that a
-run on the sample shows quarantine at work.
+run on the sample shows quarantine at work. Structured columns (MRN, patient
+name, birth date, ZIP, admission date, a free-text comment) exercise the
+column policies of ``input.column_policies``.
 
 Run: python examples/generate_sample.py  (deterministic; rewrites the CSV)
 """
@@ -183,8 +185,37 @@ def fmt_date(rng: random.Random) -> tuple[str, str]:
     return text, f"{y}-{m:02d}-{d:02d}"
 
 
+def patient_columns(rng: random.Random) -> dict[str, dict[str, str]]:
+    """Fixed per patient: MRN, name as a registration system writes it, birth date, ZIP."""
+    columns = {}
+    for patient_id, first, last, _ in PATIENTS:
+        year = rng.randint(1928, 1990)
+        columns[patient_id] = {
+            "mrn": mrn(rng),
+            "patient_name": f"{last.upper()}, {first.upper()}",
+            "birth_date": f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            "zip": rng.choice(CITIES)[2],
+        }
+    return columns
+
+
+def comment(rng: random.Random, pt: tuple[str, str, str, str]) -> str:
+    """A free-text column: sometimes blank, sometimes with PHI."""
+    return rng.choice(
+        [
+            "",
+            "no concerns",
+            f"Spoke with {pt[1]} about follow-up; call back at {phone(rng)}.",
+            f"{pt[2]} family requests copies of records.",
+        ]
+    )
+
+
 def main() -> None:
     rng = random.Random(20261121)
+    # A separate generator for the structured columns keeps the note texts as they were.
+    column_rng = random.Random(20261122)
+    by_patient = patient_columns(column_rng)
     rows = []
     for index in range(48):
         pt = PATIENTS[index % len(PATIENTS)]
@@ -201,6 +232,9 @@ def main() -> None:
                 "note_type": NOTE_TYPES[style],
                 "author": rng.choice(DOCTORS),
                 "department": rng.choice(["cardiology", "medicine", "icu", "radiology"]),
+                **by_patient[pt[0]],
+                "admission_date": f"{iso[5:7]}/{iso[8:10]}/{iso[:4]}",
+                "comment": comment(column_rng, pt),
                 "text": text,
             }
         )

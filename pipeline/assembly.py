@@ -123,7 +123,7 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
     record_order = lambda row: (row["source_file"], row["record_number"])  # noqa: E731
     _ = deid.notes | "WriteNotes" >> WriteParquetShards(
         directory=os.path.join(out, "notes"),
-        schema=notes_schema(config.input.keep_columns),
+        schema=notes_schema(config.input.released_columns()),
         shard_key=lambda row: row["note_id"],
         sort_key=lambda row: row["note_id"],
         num_shards=num_shards,

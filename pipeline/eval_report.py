@@ -29,6 +29,8 @@ def load_predictions(run_dir: Path) -> dict[str, list[PredSpan]]:
         raise EvalError(f"{run_dir} has no _SUCCESS: the run did not finish")
     predictions: dict[str, list[PredSpan]] = {}
     for row in pq.read_table(run_dir / "phi_spans").to_pylist():
+        if row["field"] != "text":  # spans in deid_text columns have no gold
+            continue
         predictions.setdefault(row["note_id"], []).append(
             PredSpan(row["start"], row["end"], row["phi_type"])
         )

@@ -38,6 +38,7 @@ from pipeline.manifest import (
 from pipeline.options import beam_options
 from schemas.config import DeidcodeConfig, load_config
 from schemas.tables import AUDIT_SCHEMA, PHI_SPANS_SCHEMA, QUARANTINE_SCHEMA, notes_schema
+from transforms.columns import ColumnRelease
 from transforms.deid import RunKeys
 from transforms.detectors import Detector, build_detectors
 from transforms.keyed import derive_key, key_fingerprint
@@ -98,6 +99,7 @@ def _check_components(config: DeidcodeConfig) -> tuple[list[Detector], list[dict
     RedactionPolicy.from_config(
         config.redaction.default, config.redaction.phi_types, config.redaction.subtypes
     )
+    ColumnRelease.from_policies(config.input.column_policies)
     models = []
     for detector in detectors:
         if detector.batched:
@@ -233,7 +235,7 @@ def _run_and_publish(
     level = config.output.compression_level
     shards = config.output.num_shards
     schemas = {
-        "notes": notes_schema(config.input.keep_columns),
+        "notes": notes_schema(config.input.released_columns()),
         "phi_spans": PHI_SPANS_SCHEMA,
         "quarantine": QUARANTINE_SCHEMA,
         "audit": AUDIT_SCHEMA,

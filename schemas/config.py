@@ -47,24 +47,70 @@ class ColumnMapping(_Strict):
         return {k: v for k, v in fields.items() if v is not None}
 
 
+class ColumnPolicy(_Strict):
+    """How one unmapped input column is released into the notes table.
+
+    keep: unchanged (only for columns without PHI); drop: left out (the
+    default for any column without a policy); hash: keyed HMAC, the same value
+    gives the same hash for every patient (for joins); date_shift: the
+    patient's offset, format kept; generalize: ``kind`` date → year, zip →
+    ZIP3, age → 90+; surrogate: the patient's consistent surrogate;
+    deid_text: free text, run through every detector and the redaction policy.
+    """
+
+    type: Literal["keep", "drop", "hash", "date_shift", "generalize", "surrogate", "deid_text"]
+    # generalize: what the column holds.
+    kind: Literal["date", "zip", "age"] | None = None
+    # surrogate: the PHI type the values are (NAME by default).
+    phi_type: str = "NAME"
+    # Settings passed to the operator (hash: length, format_preserving;
+    # generalize: age_phrase, restricted_zip3; surrogate: keep_words).
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _kind_matches(self) -> ColumnPolicy:
+        if (self.type == "generalize") != (self.kind is not None):
+            raise ValueError("'kind' (date, zip or age) goes with type generalize, and only there")
+        if self.options and self.type in ("keep", "drop", "date_shift", "deid_text"):
+            raise ValueError(f"type {self.type} takes no options")
+        return self
+
+
 class InputConfig(_Strict):
     columns: ColumnMapping = ColumnMapping()
-    # Unmapped columns are dropped. A column listed here is copied unchanged
-    # into the notes table: list only columns known to carry no PHI.
-    keep_columns: list[str] = Field(default_factory=list)
+    # A policy for each unmapped column to release; every other unmapped column
+    # is dropped. A policy is a type name or a mapping with ``type`` and settings.
+    column_policies: dict[str, ColumnPolicy] = Field(default_factory=dict)
     max_text_chars: int = Field(default=1_000_000, ge=1)
     csv_delimiter: str = Field(default=",", min_length=1, max_length=1)
     note_date_formats: list[str] = Field(
         default_factory=lambda: ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y"]
     )
 
+    @field_validator("column_policies", mode="before")
+    @classmethod
+    def _expand_shorthand(cls, policies: Any) -> Any:
+        if isinstance(policies, dict):
+            return {
+                column: {"type": policy} if isinstance(policy, str) else policy
+                for column, policy in policies.items()
+            }
+        return policies
+
     @model_validator(mode="after")
-    def _keep_columns_are_unmapped(self) -> InputConfig:
+    def _policies_name_unmapped_columns(self) -> InputConfig:
         mapped = set(self.columns.required().values()) | set(self.columns.optional().values())
-        clash = sorted(set(self.keep_columns) & mapped)
+        clash = sorted(set(self.column_policies) & mapped)
         if clash:
-            raise ValueError(f"keep_columns lists mapped column(s) {clash}")
+            raise ValueError(
+                f"column_policies names mapped column(s) {clash}; "
+                "those are released by their own rules (see the README)"
+            )
         return self
+
+    def released_columns(self) -> list[str]:
+        """The unmapped columns the notes table carries, in config order."""
+        return [c for c, policy in self.column_policies.items() if policy.type != "drop"]
 
 
 class DetectorSpec(_Strict):

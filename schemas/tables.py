@@ -24,6 +24,8 @@ NOTES_SCHEMA = pa.schema(
 PHI_SPANS_SCHEMA = pa.schema(
     [
         pa.field("note_id", pa.string(), nullable=False),
+        # "text" for the note text, else the deid_text column the span is in.
+        pa.field("field", pa.string(), nullable=False),
         pa.field("start", pa.int32(), nullable=False),  # offsets into the original text
         pa.field("end", pa.int32(), nullable=False),  # end-exclusive
         pa.field("phi_type", pa.string(), nullable=False),
@@ -76,12 +78,13 @@ QUARANTINE_REASONS: dict[str, str] = {
     "duplicate_note_id": "another record in this run has the same note_id",
     "detector_failed": "a configured detector raised an error on this note",
     "redaction_failed": "an operator raised an error on this note",
+    "invalid_column_value": "a column's value cannot be released under its input.column_policies",
 }
 
 
-def notes_schema(keep_columns: list[str] | tuple[str, ...] = ()) -> pa.Schema:
-    """The notes schema plus any input columns the config keeps, as strings."""
+def notes_schema(released_columns: list[str] | tuple[str, ...] = ()) -> pa.Schema:
+    """The notes schema plus the input columns released by column policies, as strings."""
     schema = NOTES_SCHEMA
-    for column in keep_columns:
+    for column in released_columns:
         schema = schema.append(pa.field(column, pa.string()))
     return schema

@@ -17,9 +17,10 @@ from apache_beam.metrics import Metrics
 
 from schemas.config import DeidcodeConfig
 from schemas.tables import PHI_COUNT_COLUMNS
+from transforms.columns import ColumnRelease, ColumnValueError
 from transforms.detectors import Detector, build_detectors
 from transforms.keyed import date_shift_days, patient_key, pseudonymize, shift_date
-from transforms.ner.handler import AnnotatedNote, ModelFailure
+from transforms.ner.handler import AnnotatedNote, ModelFailure, ModelResult
 from transforms.phi_types import PHI_TYPES
 from transforms.records import Note, Quarantined
 from transforms.redaction import RedactionContext, RedactionPolicy, redact
@@ -70,10 +71,49 @@ def release_note_date(note_date: dt.date | None, policy: str, *, shift_days: int
     return shift_date(note_date, shift_days)
 
 
-def _check_spans(spans: list[Span], text_length: int, detector: str) -> None:
+class _NoteFailed(Exception):
+    """Stops one note: it goes to quarantine with ``reason`` and ``detail``."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def _checked(spans: Sequence[Span], text: str, detector: str, field: str) -> Sequence[Span]:
     for span in spans:
-        if span.end > text_length:
-            raise ValueError(f"detector {detector} returned a span beyond the text")
+        if span.end > len(text):
+            raise _NoteFailed("detector_failed", f"detector {detector}: span beyond the {field}")
+    return spans
+
+
+def _detect_all(
+    texts: Mapping[str, str],
+    detectors: list[Detector],
+    model_results: Mapping[str, ModelResult],
+    expected_models: Sequence[str],
+) -> dict[str, list[Span]]:
+    """Merged spans for every text field; any detector that did not run fails the note."""
+    found: dict[str, list[Span]] = {field: [] for field in texts}
+    for name in expected_models:
+        result = model_results.get(name)
+        if result is None:
+            raise _NoteFailed("detector_failed", f"detector {name}: did not run")
+        if isinstance(result, ModelFailure):
+            raise _NoteFailed("detector_failed", f"detector {name}: {result.detail}")
+        for field, text in texts.items():
+            if field not in result:
+                raise _NoteFailed("detector_failed", f"detector {name}: did not run on {field}")
+            found[field].extend(_checked(result[field], text, name, field))
+    for detector in detectors:
+        for field, text in texts.items():
+            try:
+                spans = detector.detect(text)
+            except Exception as exc:  # noqa: BLE001 - any failure must quarantine, not crash
+                # Only the exception type: messages from libraries may quote the text.
+                detail = f"detector {detector.name}: {type(exc).__name__}"
+                raise _NoteFailed("detector_failed", detail) from None
+            found[field].extend(_checked(spans, text, detector.name, field))
+    return {field: merge_spans(spans) for field, spans in found.items()}
 
 
 def deidentify_note(
@@ -84,57 +124,23 @@ def deidentify_note(
     keys: RunKeys,
     config: DeidcodeConfig,
     run_id: str,
-    model_results: Mapping[str, tuple[Span, ...] | ModelFailure] | None = None,
+    model_results: Mapping[str, ModelResult] | None = None,
     expected_models: Sequence[str] = (),
     detector_descriptions: str | None = None,
+    column_release: ColumnRelease | None = None,
 ) -> DeidOutcome:
-    """Run every detector, merge, redact. Any failure quarantines the note (fail closed).
+    """Run every detector on every text field, merge, redact, release the columns.
 
-    ``model_results`` holds what the batched model detectors found in earlier
-    steps; every name in ``expected_models`` must be there without a failure.
+    Any failure quarantines the note (fail closed). ``model_results`` holds what
+    the batched model detectors found in earlier steps; every name in
+    ``expected_models`` must be there, for every text field, without a failure.
     """
     started = time.perf_counter()
-    model_results = model_results or {}
     digest = text_sha256(note.text)
-
-    def fail(reason: str, detail: str) -> DeidOutcome:
-        return DeidOutcome(
-            None,
-            [],
-            None,
-            Quarantined(
-                note.source_file,
-                note.record_number,
-                note.note_id,
-                reason,
-                detail,
-                {"note_id": note.note_id, "patient_id": note.patient_id, "text": note.text},
-                digest,
-            ),
-        )
-
-    found: list[Span] = []
-    for name in expected_models:
-        result = model_results.get(name)
-        if result is None:
-            return fail("detector_failed", f"detector {name}: did not run")
-        if isinstance(result, ModelFailure):
-            return fail("detector_failed", f"detector {name}: {result.detail}")
-        try:
-            _check_spans(list(result), len(note.text), name)
-        except ValueError:
-            return fail("detector_failed", f"detector {name}: span beyond the text")
-        found.extend(result)
-    for detector in detectors:
-        try:
-            spans = detector.detect(note.text)
-            _check_spans(spans, len(note.text), detector.name)
-        except Exception as exc:  # noqa: BLE001 - any failure must quarantine, not crash
-            # Only the exception type: messages from libraries may quote the text.
-            return fail("detector_failed", f"detector {detector.name}: {type(exc).__name__}")
-        found.extend(spans)
-    merged = merge_spans(found)
-    # One offset per patient serves the dates in the text and the note_date column.
+    if column_release is None:
+        column_release = ColumnRelease.from_policies(config.input.column_policies)
+    texts = note.texts()
+    # One offset per patient serves the dates in the text and in every date column.
     shift_days = patient_date_offset(keys, note.patient_id, config)
     context = RedactionContext(
         note.note_id,
@@ -145,24 +151,46 @@ def deidentify_note(
         surrogate_key=patient_key(keys.surrogate, note.patient_id) if keys.surrogate else None,
     )
     try:
-        result = redact(note.text, merged, policy, context)
-    except Exception as exc:  # noqa: BLE001
-        return fail("redaction_failed", type(exc).__name__)
+        merged = _detect_all(texts, detectors, model_results or {}, expected_models)
+        try:
+            redacted = {f: redact(texts[f], merged[f], policy, context).text for f in texts}
+            columns = {c: column_release.release(c, v, context) for c, v in note.columns.items()}
+        except ColumnValueError as exc:
+            raise _NoteFailed("invalid_column_value", str(exc)) from None
+        except Exception as exc:  # noqa: BLE001
+            raise _NoteFailed("redaction_failed", type(exc).__name__) from None
+    except _NoteFailed as failure:
+        quarantined = Quarantined(
+            note.source_file,
+            note.record_number,
+            note.note_id,
+            failure.reason,
+            failure.detail,
+            {"note_id": note.note_id, "patient_id": note.patient_id, "text": note.text},
+            digest,
+        )
+        return DeidOutcome(None, [], None, quarantined)
 
-    counts = Counter(span.phi_type for span in merged)
-    patient_pseudonym = pseudonymize(keys.patient_id, note.patient_id)
+    all_spans = [span for spans in merged.values() for span in spans]
+    counts = Counter(span.phi_type for span in all_spans)
     note_row: dict[str, Any] = {
         "note_id": note.note_id,
-        "patient_id": patient_pseudonym,
-        "text_deid": result.text,
+        "patient_id": pseudonymize(keys.patient_id, note.patient_id),
+        "text_deid": redacted["text"],
         "note_date": release_note_date(
             note.note_date, config.output.note_date, shift_days=shift_days
         ),
         "note_type": note.note_type,
-        "n_phi": len(merged),
-        **note.kept,
+        "n_phi": len(all_spans),
+        **columns,
+        # A blank text column has nothing to redact and is released as read.
+        **{c: redacted.get(c, v) for c, v in note.text_columns.items()},
     }
-    span_rows = [{"note_id": note.note_id, **span.to_dict()} for span in merged]
+    span_rows = [
+        {"note_id": note.note_id, "field": field, **span.to_dict()}
+        for field, spans in merged.items()
+        for span in spans
+    ]
     audit_row = {
         "run_id": run_id,
         "source_file": note.source_file,
@@ -172,7 +200,7 @@ def deidentify_note(
         "reason": None,
         "text_sha256": digest,
         **{f"n_{t.lower()}": counts.get(t, 0) for t in PHI_TYPES},
-        "n_phi": len(merged),
+        "n_phi": len(all_spans),
         "detectors": detector_descriptions
         or json.dumps([d.describe() for d in detectors], sort_keys=True),
         "processing_ms": round((time.perf_counter() - started) * 1000.0, 3),
@@ -233,6 +261,7 @@ class DeidentifyNotes(beam.DoFn):
         self._policy = RedactionPolicy.from_config(
             redaction.default, redaction.phi_types, redaction.subtypes
         )
+        self._columns = ColumnRelease.from_policies(self._config.input.column_policies)
 
     def process(self, item: Note | AnnotatedNote):  # type: ignore[override]
         annotated = item if isinstance(item, AnnotatedNote) else AnnotatedNote(item)
@@ -246,6 +275,7 @@ class DeidentifyNotes(beam.DoFn):
             model_results=annotated.model_results,
             expected_models=self._expected_models,
             detector_descriptions=self._descriptions,
+            column_release=self._columns,
         )
         if outcome.quarantined is not None:
             self._failed.inc()

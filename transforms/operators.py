@@ -23,29 +23,27 @@ from transforms.redaction import (
 from transforms.spans import Span
 from transforms.surrogates import bundled_name_pools, fold, surrogate_text
 
-# HHS, "Guidance Regarding Methods for De-identification of PHI in Accordance with
-# the HIPAA Privacy Rule" (2012), section 3.3: the three-digit ZIP prefixes whose
-# areas held 20,000 or fewer people in the 2000 Census, to be released as 000.
-# HHS says to use newer Census data where published; override with
-# redaction.*.restricted_zip3 once a current list is verified.
+# Three-digit ZIP prefixes whose areas held 20,000 or fewer people, which Safe
+# Harbor says to release as 000 "according to the current publicly available
+# data from the Bureau of the Census" (45 CFR 164.514(b)(2)(i)(B)).
+#
+# 2000 Census: the 17 prefixes listed in HHS, "Guidance Regarding Methods for
+# De-identification of PHI in Accordance with the HIPAA Privacy Rule" (2012), 3.3.
 HHS_2000_RESTRICTED_ZIP3 = (
-    "036",
-    "059",
-    "063",
-    "102",
-    "203",
-    "556",
-    "692",
-    "790",
-    "821",
-    "823",
-    "830",
-    "831",
-    "878",
-    "879",
-    "884",
-    "890",
-    "893",
+    "036", "059", "063", "102", "203", "556", "692", "790", "821",
+    "823", "830", "831", "878", "879", "884", "890", "893",
+)  # fmt: skip
+# 2010 Census ZCTA populations: the 14 prefixes published with Microsoft's
+# Tools-for-Health-Data-Anonymization (docs "Zipcode De-Identification",
+# restrictedZipCodeTabulationAreas). HHS has published no newer list.
+CENSUS_2010_RESTRICTED_ZIP3 = (
+    "036", "059", "102", "203", "205", "369", "556", "692", "821",
+    "823", "878", "879", "884", "893",
+)  # fmt: skip
+# The default is the union: a prefix small in either census is suppressed.
+# Over-suppressing a prefix costs a little utility; under-suppressing leaks.
+DEFAULT_RESTRICTED_ZIP3 = tuple(
+    sorted(set(HHS_2000_RESTRICTED_ZIP3) | set(CENSUS_2010_RESTRICTED_ZIP3))
 )
 
 
@@ -124,13 +122,18 @@ class DateShiftOperator(Operator):
     def __init__(self, *, fallback_template: str = "[{phi_type}]") -> None:
         self.fallback_template = fallback_template
 
-    def replace(self, original: str, span: Span, context: RedactionContext) -> str:
+    def shift(self, original: str, context: RedactionContext) -> str | None:
+        """The shifted date, or None where ``original`` is no date it can read."""
         if context.date_shift_days is None:
             raise OperatorConfigError("date_shift needs a key; none was given to the run")
         shifted = shift_date_text(
             original, context.date_shift_days, reference_year=context.reference_year
         )
-        if shifted is None or shifted == original:
+        return None if shifted == original else shifted
+
+    def replace(self, original: str, span: Span, context: RedactionContext) -> str:
+        shifted = self.shift(original, context)
+        if shifted is None:
             return self.fallback_template.format(phi_type=span.phi_type, subtype=span.subtype)
         return shifted
 
@@ -146,7 +149,7 @@ class GeneralizeOperator(Operator):
         self,
         *,
         age_phrase: str = "90+",
-        restricted_zip3: Iterable[str] = HHS_2000_RESTRICTED_ZIP3,
+        restricted_zip3: Iterable[str] = DEFAULT_RESTRICTED_ZIP3,
         fallback_template: str = "[{phi_type}]",
     ) -> None:
         self.age_phrase = age_phrase
@@ -158,22 +161,28 @@ class GeneralizeOperator(Operator):
         if bad:
             raise OperatorConfigError(f"generalize.restricted_zip3 has non-ZIP3 values {bad}")
 
-    def replace(self, original: str, span: Span, context: RedactionContext) -> str:
-        fallback = self.fallback_template.format(phi_type=span.phi_type, subtype=span.subtype)
-        if span.phi_type == "AGE":
+    def generalize(self, original: str, phi_type: str, subtype: str) -> str | None:
+        """The generalised value, or None where the type or value is not one it handles."""
+        if phi_type == "AGE":
             digits = re.search(r"\d+", original)
             if digits is None:
-                return fallback
+                return None
             return self.age_phrase if int(digits.group()) >= 90 else original
-        if span.phi_type == "DATE":
+        if phi_type == "DATE":
             year = re.search(r"(?<!\d)(19|20)\d{2}(?!\d)", original)
-            return year.group() if year else fallback
-        if span.subtype == "ZIP":
+            return year.group() if year else None
+        if subtype == "ZIP":
             zip3 = re.match(r"\s*(\d{3})\d{2}", original)
             if zip3 is None:
-                return fallback
+                return None
             return "000" if zip3.group(1) in self.restricted_zip3 else zip3.group(1)
-        return fallback
+        return None
+
+    def replace(self, original: str, span: Span, context: RedactionContext) -> str:
+        generalized = self.generalize(original, span.phi_type, span.subtype)
+        if generalized is None:
+            return self.fallback_template.format(phi_type=span.phi_type, subtype=span.subtype)
+        return generalized
 
 
 # Words that identify no one and make a surrogate read naturally when kept:

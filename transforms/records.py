@@ -31,7 +31,15 @@ class Note:
     encounter_id: str | None = None
     note_type: str | None = None
     author: str | None = None
-    kept: dict[str, str | None] = field(default_factory=dict)
+    # Unmapped columns with a release policy, as read: structured columns, and
+    # the free-text columns that go through detection (deid_text).
+    columns: dict[str, str | None] = field(default_factory=dict)
+    text_columns: dict[str, str | None] = field(default_factory=dict)
+
+    def texts(self) -> dict[str, str]:
+        """Every text PHI detection runs on: the note's, then each non-blank text column."""
+        extra = {c: v for c, v in self.text_columns.items() if v is not None and v.strip()}
+        return {"text": self.text, **extra}
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,10 @@ def validate_record(raw: RawRecord, config: InputConfig) -> Note | Quarantined:
             note_date = parse_note_date(fields.get(columns.note_date), config.note_date_formats)
         except ValueError:
             return quarantine(note_id, "invalid_note_date", f"column {columns.note_date!r}")
+    for column, policy in config.column_policies.items():
+        value = fields.get(column)
+        if policy.type == "deid_text" and isinstance(value, str) and not _is_encodable(value):
+            return quarantine(note_id, "invalid_utf8", f"column {column!r} has lone surrogates")
     optional = columns.optional()
     return Note(
         source_file=raw.source_file,
@@ -115,7 +119,16 @@ def validate_record(raw: RawRecord, config: InputConfig) -> Note | Quarantined:
         if "note_type" in optional
         else None,
         author=_as_optional_text(fields.get(optional["author"])) if "author" in optional else None,
-        kept={c: _as_optional_text(fields.get(c)) for c in config.keep_columns},
+        columns={
+            c: _as_optional_text(fields.get(c))
+            for c, policy in config.column_policies.items()
+            if policy.type not in ("drop", "deid_text")
+        },
+        text_columns={
+            c: _as_optional_text(fields.get(c))
+            for c, policy in config.column_policies.items()
+            if policy.type == "deid_text"
+        },
     )
 
 

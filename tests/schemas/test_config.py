@@ -20,7 +20,12 @@ def test_defaults_are_valid_and_hash_is_stable():
         ({"output": {"note_date": "shred"}}, "output.note_date"),
         ({"keys": {"date_shift_min_days": -5, "date_shift_max_days": 5}}, "keys"),
         ({"detection": {"detectors": []}}, "detection.detectors"),
-        ({"input": {"keep_columns": ["text"]}}, "input"),
+        ({"input": {"column_policies": {"text": "keep"}}}, "input"),
+        ({"input": {"column_policies": {"zip": "generalize"}}}, "input.column_policies.zip"),
+        (
+            {"input": {"column_policies": {"mrn": {"type": "shred"}}}},
+            "input.column_policies.mrn.type",
+        ),
     ],
 )
 def test_invalid_config_names_the_key(data, key):

@@ -133,3 +133,79 @@ def test_dofn_in_a_pipeline():
             label="spans",
         )
         assert_that(results[DeidentifyNotes.QUARANTINE], equal_to([]), label="quarantine")
+
+
+COLUMN_CONFIG = parse_config(
+    {
+        "input": {
+            "column_policies": {
+                "comment": "deid_text",
+                "admitted": "date_shift",
+                "name": "surrogate",
+            }
+        }
+    }
+)
+SURROGATE_KEYS = RunKeys(patient_id=b"p" * 32, date_shift=b"d" * 32, surrogate=b"s" * 32)
+
+
+def column_note(comment, admitted="2021-03-14"):
+    return Note(
+        "f.csv",
+        1,
+        "n1",
+        "P1",
+        "Seen by Dr. Roe.",
+        columns={"admitted": admitted, "name": "ROE, JANE"},
+        text_columns={"comment": comment},
+    )
+
+
+def test_text_columns_go_through_detection_and_other_columns_their_policy(patterns):
+    outcome = deidentify_note(
+        column_note("Call Dr. Roe at 617-555-0199."),
+        detectors=[patterns],
+        policy=POLICY,
+        keys=SURROGATE_KEYS,
+        config=COLUMN_CONFIG,
+        run_id="r",
+    )
+    row = outcome.note_row
+    assert row["comment"] == "Call Dr. [NAME] at [CONTACT]."
+    assert row["admitted"] != "2021-03-14" and len(row["admitted"]) == 10
+    assert row["name"] != "ROE, JANE" and row["name"].isupper()
+    assert {(r["field"], r["phi_type"]) for r in outcome.span_rows} == {
+        ("text", "NAME"),
+        ("comment", "NAME"),
+        ("comment", "CONTACT"),
+    }
+    assert outcome.audit_row["n_phi"] == 3
+
+
+def test_a_column_its_policy_cannot_release_quarantines_the_note(patterns):
+    outcome = deidentify_note(
+        column_note(None, admitted="spring 2021"),
+        detectors=[patterns],
+        policy=POLICY,
+        keys=SURROGATE_KEYS,
+        config=COLUMN_CONFIG,
+        run_id="r",
+    )
+    assert outcome.note_row is None
+    assert outcome.quarantined.reason == "invalid_column_value"
+    assert outcome.quarantined.detail == "column 'admitted': value cannot be read for date_shift"
+
+
+def test_a_model_that_skipped_a_text_column_quarantines_the_note(patterns):
+    outcome = deidentify_note(
+        column_note("Call Dr. Roe."),
+        detectors=[patterns],
+        policy=POLICY,
+        keys=SURROGATE_KEYS,
+        config=COLUMN_CONFIG,
+        run_id="r",
+        model_results={"onnx_ner": {"text": ()}},
+        expected_models=["onnx_ner"],
+    )
+    assert outcome.quarantined.reason == "detector_failed"
+    assert outcome.quarantined.detail == "detector onnx_ner: did not run on comment"

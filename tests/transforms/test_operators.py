@@ -82,3 +82,21 @@ def test_surrogate_tags_what_it_cannot_replace_and_needs_a_key():
         apply({"type": "surrogate"}, "Mary")
     with pytest.raises(OperatorConfigError, match="single words"):
         build_operator({"type": "surrogate", "keep_words": ["St."]})
+
+
+def test_restricted_zip3_default_covers_both_census_lists():
+    from transforms.operators import (
+        CENSUS_2010_RESTRICTED_ZIP3,
+        DEFAULT_RESTRICTED_ZIP3,
+        HHS_2000_RESTRICTED_ZIP3,
+    )
+
+    assert len(HHS_2000_RESTRICTED_ZIP3) == 17 and len(CENSUS_2010_RESTRICTED_ZIP3) == 14
+    assert set(DEFAULT_RESTRICTED_ZIP3) == set(HHS_2000_RESTRICTED_ZIP3) | set(
+        CENSUS_2010_RESTRICTED_ZIP3
+    )
+    for zip_code in ("20501", "36912", "79001", "89012"):  # 2010-only and 2000-only prefixes
+        assert apply({"type": "generalize"}, zip_code, "LOCATION", "ZIP") == "000"
+    assert apply({"type": "generalize", "restricted_zip3": []}, "20501", "LOCATION", "ZIP") == (
+        "205"
+    )

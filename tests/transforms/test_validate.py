@@ -6,7 +6,7 @@ from schemas.config import InputConfig
 from transforms.records import Note, Quarantined, RawRecord
 from transforms.validate import resolve_duplicates, validate_record
 
-CONFIG = InputConfig(keep_columns=["department"])
+CONFIG = InputConfig(column_policies={"department": "keep"})
 
 
 def check(fields):
@@ -29,7 +29,7 @@ def test_valid_record_maps_columns():
     assert isinstance(note, Note)
     assert note.note_id == "12"
     assert note.note_date == dt.date(2021, 3, 14)
-    assert note.kept == {"department": "icu"}
+    assert note.columns == {"department": "icu"}
     assert "drop me" not in repr(note)
 
 

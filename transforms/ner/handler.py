@@ -27,12 +27,17 @@ class ModelFailure:
     detail: str
 
 
+# What one model detector found in a note: spans for each text field (the
+# note's "text" and any deid_text columns), or the failure that stopped it.
+ModelResult = Mapping[str, tuple[Span, ...]] | ModelFailure
+
+
 @dataclass(frozen=True)
 class AnnotatedNote:
     note: Note
-    model_results: Mapping[str, tuple[Span, ...] | ModelFailure] = field(default_factory=dict)
+    model_results: Mapping[str, ModelResult] = field(default_factory=dict)
 
-    def with_result(self, detector: str, result: tuple[Span, ...] | ModelFailure) -> AnnotatedNote:
+    def with_result(self, detector: str, result: ModelResult) -> AnnotatedNote:
         return replace(self, model_results={**self.model_results, detector: result})
 
 
@@ -83,12 +88,16 @@ class OnnxNerModelHandler(ModelHandler[AnnotatedNote, AnnotatedNote, OnnxNerMode
         model: OnnxNerModel,
         inference_args: dict[str, Any] | None = None,
     ) -> Iterable[AnnotatedNote]:
-        outcomes = model.predict([item.note.text for item in batch])
-        for item, outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, DocumentError):
-                yield item.with_result(self._detector_name, ModelFailure(str(outcome)))
+        fields = [item.note.texts() for item in batch]
+        outcomes = iter(model.predict([text for texts in fields for text in texts.values()]))
+        for item, texts in zip(batch, fields, strict=True):
+            found = {name: next(outcomes) for name in texts}
+            failures = [outcome for outcome in found.values() if isinstance(outcome, DocumentError)]
+            if failures:
+                yield item.with_result(self._detector_name, ModelFailure(str(failures[0])))
             else:
-                yield item.with_result(self._detector_name, tuple(outcome))
+                spans = {name: tuple(outcome) for name, outcome in found.items()}
+                yield item.with_result(self._detector_name, spans)
 
     def batch_elements_kwargs(self) -> Mapping[str, Any]:
         return self._batch_kwargs
@@ -97,7 +106,9 @@ class OnnxNerModelHandler(ModelHandler[AnnotatedNote, AnnotatedNote, OnnxNerMode
         return "deidcode_onnx_ner"
 
     def get_num_bytes(self, batch: Sequence[AnnotatedNote]) -> int:
-        return sum(len(item.note.text.encode("utf-8")) for item in batch)
+        return sum(
+            len(text.encode("utf-8")) for item in batch for text in item.note.texts().values()
+        )
 
 
 @register_detector("onnx_ner")

@@ -15,7 +15,10 @@ def summarise(item):
     result = item.model_results["onnx_ner"]
     if isinstance(result, ModelFailure):
         return item.note.note_id, "failed"
-    return item.note.note_id, tuple(item.note.text[s.start : s.end] for s in result)
+    texts = item.note.texts()
+    return item.note.note_id, tuple(
+        texts[name][s.start : s.end] for name, spans in result.items() for s in spans
+    )
 
 
 def test_failing_note_is_marked_alone_in_its_batch(tmp_path):
@@ -28,6 +31,9 @@ def test_failing_note_is_marked_alone_in_its_batch(tmp_path):
         Note("f", 2, "b", "p", "poison " + " ".join(FILLER)),
         Note("f", 3, "c", "p", "seen monday"),
         Note("f", 4, "d", "p", "no phi"),
+        # Text columns go through the model with the note; a failure in one fails the note.
+        Note("f", 5, "e", "p", "seen today", text_columns={"comment": "smith was seen"}),
+        Note("f", 6, "g", "p", "seen today", text_columns={"comment": "poison", "x": None}),
     ]
     with TestPipeline(argv=["--runner=FnApiRunner"]) as p:
         results = (
@@ -38,5 +44,14 @@ def test_failing_note_is_marked_alone_in_its_batch(tmp_path):
         )
         assert_that(
             results,
-            equal_to([("a", ("john smith",)), ("b", "failed"), ("c", ("monday",)), ("d", ())]),
+            equal_to(
+                [
+                    ("a", ("john smith",)),
+                    ("b", "failed"),
+                    ("c", ("monday",)),
+                    ("d", ()),
+                    ("e", ("smith",)),
+                    ("g", "failed"),
+                ]
+            ),
         )
