@@ -37,6 +37,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from schemas.config import ConfigError
     from transforms.detectors.base import DetectorConfigError
     from transforms.gold_formats import GoldFormatError
+    from transforms.hcc.tables import HccTableError
     from transforms.ner.engine import NerConfigError
     from transforms.readers import InputError
     from transforms.redaction import OperatorConfigError
@@ -46,6 +47,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
         AuditDatabaseError,
         EvalError,
         GoldFormatError,
+        HccTableError,
         ModelRegistryError,
         NerConfigError,
         ConfigError,
@@ -131,7 +133,75 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_models_parser(commands)
     _add_eval_parser(commands)
+    _add_hcc_parser(commands)
     return parser
+
+
+def _add_hcc_parser(commands: argparse._SubParsersAction) -> None:
+    hcc = commands.add_parser(
+        "hcc", help="CMS-HCC risk adjustment", description="CMS-HCC V24/V28 risk adjustment."
+    )
+    actions = hcc.add_subparsers(dest="hcc_command", metavar="ACTION", required=True)
+    score = actions.add_parser(
+        "score",
+        help="score members' diagnoses under CMS-HCC V24/V28",
+        description=(
+            "Score members under the CMS-HCC models of a payment year, with the blend, "
+            "normalisation and MA coding adjustment of that year. Writes DIR/risk_scores, "
+            "DIR/hcc, DIR/diagnoses and DIR/quarantine as Parquet, a manifest and _SUCCESS."
+        ),
+        allow_abbrev=False,
+    )
+    score.add_argument(
+        "--members",
+        required=True,
+        metavar="PATH_OR_GLOB",
+        help="member file(s): member_id, birth_date (or age), sex, orec, dual_status "
+        "(none|partial|full), institutional, new_enrollee, snp",
+    )
+    score.add_argument(
+        "--diagnoses",
+        required=True,
+        metavar="PATH_OR_GLOB",
+        help="diagnosis file(s): member_id, code, date_of_service, encounter_id, source "
+        "(face_to_face|video|audio_only|chart_review)",
+    )
+    score.add_argument("--payment-year", required=True, type=int, metavar="YEAR")
+    score.add_argument("--output", required=True, metavar="DIR")
+    score.add_argument("--format", choices=["csv", "parquet", "jsonl"], default="csv")
+    score.add_argument(
+        "--include-ineligible",
+        action="store_true",
+        help="also score diagnoses from ineligible encounters (for analysis, not for payment)",
+    )
+    score.add_argument("--num-shards", type=int, default=4)
+    score.add_argument("--overwrite", action="store_true")
+
+
+def _hcc(args: argparse.Namespace, beam_args: list[str]) -> int:
+    from pipeline.hcc_job import HccRequest, run_hcc
+
+    if not 1 <= args.num_shards <= 4096:
+        raise CliError("--num-shards must be between 1 and 4096")
+    summary = run_hcc(
+        HccRequest(
+            members=args.members,
+            diagnoses=args.diagnoses,
+            payment_year=args.payment_year,
+            output=args.output,
+            fmt=args.format,
+            include_ineligible=args.include_ineligible,
+            num_shards=args.num_shards,
+            overwrite=args.overwrite,
+            beam_args=beam_args,
+        )
+    )
+    print(
+        f"hcc run {summary.run_id}: scored {summary.members_scored} of {summary.members_read} "
+        f"members; {summary.diagnoses_eligible} of {summary.diagnoses_read} diagnoses eligible; "
+        f"quarantined {summary.quarantined}; outputs in {summary.output}"
+    )
+    return 0
 
 
 def _add_eval_parser(commands: argparse._SubParsersAction) -> None:
@@ -331,7 +401,7 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if args.command != "run" and extra:  # only `run` passes flags on to Beam
+    if args.command not in ("run", "hcc") and extra:  # only pipelines pass flags on to Beam
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _configure_logging(args.log_level)
     try:
@@ -341,6 +411,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _models(args)
         if args.command == "eval":
             return _eval(args)
+        if args.command == "hcc":
+            return _hcc(args, extra)
     except user_errors() as exc:
         print(f"deidcode: error: {exc}", file=sys.stderr)
         return 2

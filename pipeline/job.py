@@ -79,7 +79,7 @@ class RunSummary:
     records_quarantined: int
 
 
-def _check_output_dir(path: str, overwrite: bool) -> None:
+def check_output_dir(path: str, overwrite: bool) -> None:
     if os.path.exists(path) and not os.path.isdir(path):
         raise OutputDirError(f"output {path} exists and is not a directory")
     if os.path.isdir(path) and os.listdir(path) and not overwrite:
@@ -129,7 +129,7 @@ def run_deid(request: RunRequest) -> RunSummary:
     )
     detectors, models = _check_components(config)
     output = os.path.abspath(request.output)
-    _check_output_dir(output, request.overwrite)
+    check_output_dir(output, request.overwrite)
 
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     parent = os.path.dirname(output)
@@ -286,7 +286,7 @@ def _run_and_publish(
     }
     write_manifest(os.path.join(staging, "manifest.json"), manifest)
     audit_db.dispose()  # close the SQLite file before its directory moves
-    _publish(staging, output)
+    publish_staging(staging, output)
     LOGGER.info(
         "run %s: read %d, wrote %d notes, quarantined %d",
         run_id,
@@ -297,7 +297,7 @@ def _run_and_publish(
     return RunSummary(run_id, output, records_read, notes_written, quarantined)
 
 
-def _publish(staging: str, output: str) -> None:
+def publish_staging(staging: str, output: str) -> None:
     """Move the staged run into place, then write ``_SUCCESS`` last."""
     if os.path.isdir(output):
         retired = f"{staging}.replaced"

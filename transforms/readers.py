@@ -82,7 +82,12 @@ def input_columns(path: str, fmt: str, *, delimiter: str = ",") -> list[str] | N
 
 
 def check_inputs(
-    paths: Sequence[str], fmt: str, required: Sequence[str], *, delimiter: str = ","
+    paths: Sequence[str],
+    fmt: str,
+    required: Sequence[str],
+    *,
+    delimiter: str = ",",
+    hint: str = "map them under input.columns in the config",
 ) -> None:
     """Stop before the run if a file lacks a required column or its text column is not text."""
     if fmt not in FORMATS:
@@ -94,8 +99,7 @@ def check_inputs(
         missing = [c for c in required if c not in columns]
         if missing:
             raise InputError(
-                f"input file {path} lacks required column(s) {', '.join(missing)}; "
-                f"map them under input.columns in the config"
+                f"input file {path} lacks required column(s) {', '.join(missing)}; {hint}"
             )
 
 

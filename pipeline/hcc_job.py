@@ -1,0 +1,267 @@
+"""Run one CMS-HCC scoring job: check inputs, run Beam, verify counts, publish.
+
+The same order as a de-identification run: inputs and output directory are
+checked before Beam starts; tables are written to a staging directory; every
+member and diagnosis read must be accounted for (scored or quarantined; kept
+with its eligibility or quarantined); then the manifest, the move, ``_SUCCESS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.metrics.metric import MetricsFilter
+
+from pipeline.job import RunVerificationError, check_output_dir, publish_staging
+from pipeline.manifest import (
+    count_by,
+    count_rows,
+    describe_outputs,
+    library_versions,
+    write_manifest,
+)
+from pipeline.options import beam_options
+from schemas.hcc_tables import HCC_TABLES
+from transforms.hcc.beam import (
+    DIAGNOSES_READ,
+    MEMBERS_READ,
+    Located,
+    ScoreMembers,
+    parse_diagnosis_record,
+    parse_member_record,
+)
+from transforms.hcc.inputs import DIAGNOSIS_COLUMNS, MEMBER_COLUMNS
+from transforms.hcc.tables import DATA_DIR, load_payment_year
+from transforms.parquet_sink import WriteParquetShards, fill_empty_shards
+from transforms.readers import check_inputs, expand_inputs, file_digest, read_records
+
+LOGGER = logging.getLogger("deidcode")
+
+
+@dataclass
+class HccRequest:
+    members: str
+    diagnoses: str
+    payment_year: int
+    output: str
+    fmt: str = "csv"
+    include_ineligible: bool = False
+    num_shards: int = 4
+    overwrite: bool = False
+    beam_args: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HccSummary:
+    run_id: str
+    output: str
+    members_read: int
+    members_scored: int
+    diagnoses_read: int
+    diagnoses_eligible: int
+    quarantined: int
+
+
+class ReadCounted(beam.PTransform):
+    """Files → RawRecords, counting each record under ``counter``."""
+
+    def __init__(self, *, files: list[str], fmt: str, counter: str) -> None:
+        super().__init__()
+        self.files, self.fmt, self.counter = files, fmt, counter
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+        fmt, counter = self.fmt, Metrics.counter("deidcode", self.counter)
+
+        def read(path: str):
+            for record in read_records(path, fmt):
+                counter.inc()
+                yield record
+
+        return pbegin | "Files" >> beam.Create(self.files) | "Read" >> beam.FlatMap(read)
+
+
+def _split(item: Located | dict):
+    if isinstance(item, dict):
+        yield beam.pvalue.TaggedOutput("quarantine", item)
+    else:
+        yield item
+
+
+def build_hcc_pipeline(
+    pipeline: beam.Pipeline, request: HccRequest, members: list[str], diagnoses: list[str], out: str
+) -> None:
+    year = request.payment_year
+    parsed_members = (
+        pipeline
+        | "ReadMembers" >> ReadCounted(files=members, fmt=request.fmt, counter=MEMBERS_READ)
+        | "ParseMembers" >> beam.Map(parse_member_record, payment_year=year)
+        | "SplitMembers" >> beam.FlatMap(_split).with_outputs("quarantine", main="ok")
+    )
+    parsed_diagnoses = (
+        pipeline
+        | "ReadDiagnoses" >> ReadCounted(files=diagnoses, fmt=request.fmt, counter=DIAGNOSES_READ)
+        | "ParseDiagnoses" >> beam.Map(parse_diagnosis_record, payment_year=year)
+        | "SplitDiagnoses" >> beam.FlatMap(_split).with_outputs("quarantine", main="ok")
+    )
+    joined = {
+        "members": parsed_members.ok | "KeyMembers" >> beam.Map(lambda m: (m.value.member_id, m)),
+        "diagnoses": parsed_diagnoses.ok
+        | "KeyDiagnoses" >> beam.Map(lambda d: (d.value.member_id, d)),
+        # Quarantined members, so that their diagnoses say why they were not scored.
+        "rejected": parsed_members.quarantine
+        | "KeyRejected" >> beam.FlatMap(lambda q: [(q["member_id"], 1)] if q["member_id"] else []),
+    } | "JoinByMember" >> beam.CoGroupByKey()
+    scored = joined | "Score" >> beam.ParDo(
+        ScoreMembers(payment_year=year, include_ineligible=request.include_ineligible)
+    ).with_outputs(ScoreMembers.HCC, ScoreMembers.DIAGNOSES, ScoreMembers.QUARANTINE, main="scores")
+    quarantined = (
+        parsed_members.quarantine,
+        parsed_diagnoses.quarantine,
+        scored[ScoreMembers.QUARANTINE],
+    ) | "AllQuarantine" >> beam.Flatten()
+
+    by_record = lambda row: (row["source_file"], row["record_number"])  # noqa: E731
+    outputs = {
+        "risk_scores": (
+            scored.scores,
+            lambda r: r["member_id"],
+            lambda r: (r["member_id"], r["model"]),
+        ),
+        "hcc": (
+            scored[ScoreMembers.HCC],
+            lambda r: r["member_id"],
+            lambda r: (r["member_id"], r["model"], int(r["hcc"][3:])),
+        ),
+        "diagnoses": (scored[ScoreMembers.DIAGNOSES], lambda r: r["member_id"], by_record),
+        "quarantine": (
+            quarantined,
+            lambda r: f"{r['source_file']}#{r['record_number']}",
+            by_record,
+        ),
+    }
+    for table, (rows, shard_key, sort_key) in outputs.items():
+        _ = rows | f"Write[{table}]" >> WriteParquetShards(
+            directory=os.path.join(out, table),
+            schema=HCC_TABLES[table],
+            shard_key=shard_key,
+            sort_key=sort_key,
+            num_shards=request.num_shards,
+        )
+
+
+def _counter(result: beam.runners.runner.PipelineResult, name: str) -> int:
+    counters = result.metrics().query(MetricsFilter().with_name(name))["counters"]
+    return sum(counter.committed or 0 for counter in counters)
+
+
+def run_hcc(request: HccRequest) -> HccSummary:
+    started = dt.datetime.now(dt.UTC)
+    year = load_payment_year(request.payment_year)  # an unsupported year stops here
+    member_files = expand_inputs(request.members)
+    diagnosis_files = expand_inputs(request.diagnoses)
+    hint = "see the README's CMS-HCC section for the columns"
+    check_inputs(member_files, request.fmt, MEMBER_COLUMNS, hint=hint)
+    check_inputs(diagnosis_files, request.fmt, DIAGNOSIS_COLUMNS, hint=hint)
+    output = os.path.abspath(request.output)
+    check_output_dir(output, request.overwrite)
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    parent = os.path.dirname(output)
+    os.makedirs(parent, exist_ok=True)
+    staging = os.path.join(parent, f".{os.path.basename(output)}.staging-{run_id}")
+    os.makedirs(staging, mode=0o750)
+    try:
+        pipeline = beam.Pipeline(options=beam_options(request.beam_args))
+        build_hcc_pipeline(pipeline, request, member_files, diagnosis_files, staging)
+        result = pipeline.run()
+        result.wait_until_finish()
+        for table, schema in HCC_TABLES.items():
+            fill_empty_shards(
+                os.path.join(staging, table), schema, request.num_shards, compression_level=3
+            )
+        counts = _verified_counts(result, staging, run_id)
+        manifest = {
+            "run_id": run_id,
+            "started_at": started.isoformat(),
+            "finished_at": dt.datetime.now(dt.UTC).isoformat(),
+            "payment_year": request.payment_year,
+            "models": {name: t.blend_weight for name, t in year.models.items()},
+            "normalization": {name: t.normalization for name, t in year.models.items()},
+            "ma_coding_adjustment": year.ma_coding_adjustment,
+            "include_ineligible": request.include_ineligible,
+            "model_tables": {
+                path.name: file_digest(str(path)).sha256
+                for path in sorted(DATA_DIR.iterdir())
+                if path.suffix in (".csv", ".json")
+            },
+            "versions": library_versions(),
+            "inputs": {
+                "members": [vars(file_digest(p)) for p in member_files],
+                "diagnoses": [vars(file_digest(p)) for p in diagnosis_files],
+            },
+            "counts": counts,
+            "quarantine_by_reason": count_by(os.path.join(staging, "quarantine"), "reason"),
+            "diagnoses_by_reason": count_by(os.path.join(staging, "diagnoses"), "reason"),
+            "outputs": describe_outputs(staging, tuple(HCC_TABLES)),
+        }
+        write_manifest(os.path.join(staging, "manifest.json"), manifest)
+        publish_staging(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    LOGGER.info(
+        "hcc run %s: %d members scored of %d read; %d diagnoses, %d eligible; %d quarantined",
+        run_id,
+        counts["members_scored"],
+        counts["members_read"],
+        counts["diagnoses_read"],
+        counts["diagnoses_eligible"],
+        counts["records_quarantined"],
+    )
+    return HccSummary(
+        run_id,
+        output,
+        counts["members_read"],
+        counts["members_scored"],
+        counts["diagnoses_read"],
+        counts["diagnoses_eligible"],
+        counts["records_quarantined"],
+    )
+
+
+def _verified_counts(result: beam.runners.runner.PipelineResult, staging: str, run_id: str) -> dict:
+    members_read = _counter(result, MEMBERS_READ)
+    diagnoses_read = _counter(result, DIAGNOSES_READ)
+    scored_rows = count_rows(os.path.join(staging, "risk_scores"))
+    kept = count_by(os.path.join(staging, "diagnoses"), "eligible")
+    quarantine = count_by(os.path.join(staging, "quarantine"), "record_type")
+    members_scored = _counter(result, "hcc_members_scored")
+    diagnoses_kept = sum(kept.values())
+    if members_read != members_scored + quarantine.get("member", 0):
+        raise RunVerificationError(
+            f"hcc run {run_id}: members read ({members_read}) != scored ({members_scored}) "
+            f"+ quarantined ({quarantine.get('member', 0)})"
+        )
+    if diagnoses_read != diagnoses_kept + quarantine.get("diagnosis", 0):
+        raise RunVerificationError(
+            f"hcc run {run_id}: diagnoses read ({diagnoses_read}) != kept ({diagnoses_kept}) "
+            f"+ quarantined ({quarantine.get('diagnosis', 0)})"
+        )
+    return {
+        "members_read": members_read,
+        "members_scored": members_scored,
+        "members_quarantined": quarantine.get("member", 0),
+        "risk_score_rows": scored_rows,
+        "diagnoses_read": diagnoses_read,
+        "diagnoses_eligible": kept.get(True, 0),
+        "diagnoses_ineligible": kept.get(False, 0),
+        "diagnoses_quarantined": quarantine.get("diagnosis", 0),
+        "records_quarantined": sum(quarantine.values()),
+        "hcc_rows": count_rows(os.path.join(staging, "hcc")),
+    }

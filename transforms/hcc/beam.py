@@ -1,0 +1,201 @@
+"""Beam steps of ``deidcode hcc score``: thin wrappers around the pure functions.
+
+Members and diagnoses are parsed one record at a time, joined by member_id with
+``CoGroupByKey``, and each member is scored once with all of their eligible
+diagnoses. Rows for the output tables are built by the plain functions below.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms.hcc.engine import Member, MemberScore, score_member
+from transforms.hcc.inputs import Diagnosis, RecordError, parse_diagnosis, parse_member
+from transforms.hcc.tables import load_payment_year
+from transforms.records import RawRecord
+
+MEMBERS_READ = "hcc_members_read"
+DIAGNOSES_READ = "hcc_diagnoses_read"
+
+
+@dataclass(frozen=True)
+class Located:
+    """A parsed record with where it came from, for the diagnoses and quarantine tables."""
+
+    source_file: str
+    record_number: int
+    value: Member | Diagnosis
+
+
+def quarantine_row(
+    record_type: str, raw: RawRecord, member_id: str | None, reason: str, detail: str | None
+) -> dict[str, Any]:
+    return {
+        "record_type": record_type,
+        "member_id": member_id,
+        "reason": reason,
+        "detail": detail,
+        "source_file": raw.source_file,
+        "record_number": raw.record_number,
+    }
+
+
+def _member_id(raw: RawRecord) -> str | None:
+    value = (raw.fields or {}).get("member_id")
+    return str(value).strip() or None if value is not None else None
+
+
+def parse_member_record(raw: RawRecord, payment_year: int) -> Located | dict[str, Any]:
+    """A located Member, or a quarantine row."""
+    if raw.fields is None:
+        return quarantine_row("member", raw, None, "unreadable_record", raw.error)
+    try:
+        member = parse_member(raw.fields, payment_year)
+    except RecordError as exc:
+        return quarantine_row("member", raw, _member_id(raw), exc.reason, exc.detail)
+    return Located(raw.source_file, raw.record_number, member)
+
+
+def parse_diagnosis_record(raw: RawRecord, payment_year: int) -> Located | dict[str, Any]:
+    if raw.fields is None:
+        return quarantine_row("diagnosis", raw, None, "unreadable_record", raw.error)
+    known = next(iter(load_payment_year(payment_year).models.values())).dx_to_cc
+    try:
+        diagnosis = parse_diagnosis(raw.fields, payment_year, known)
+    except RecordError as exc:
+        return quarantine_row("diagnosis", raw, _member_id(raw), exc.reason, exc.detail)
+    return Located(raw.source_file, raw.record_number, diagnosis)
+
+
+def diagnosis_row(located: Located) -> dict[str, Any]:
+    diagnosis = located.value
+    assert isinstance(diagnosis, Diagnosis)
+    return {
+        "source_file": located.source_file,
+        "record_number": located.record_number,
+        "member_id": diagnosis.member_id,
+        "code": diagnosis.code,
+        "date_of_service": diagnosis.date_of_service,
+        "encounter_id": diagnosis.encounter_id,
+        "source": diagnosis.source,
+        "eligible": diagnosis.eligible,
+        "reason": diagnosis.reason,
+    }
+
+
+def hcc_rows(score: MemberScore) -> list[dict[str, Any]]:
+    return [
+        {
+            "member_id": score.member_id,
+            "payment_year": score.payment_year,
+            "model": model,
+            "hcc": f"HCC{hcc.hcc}",
+            "label": hcc.label,
+            "codes": list(hcc.codes),
+            "coefficient": hcc.coefficient,
+            "dropped_by": [f"HCC{parent}" for parent in hcc.dropped_by],
+        }
+        for model, result in score.models.items()
+        for hcc in result.hccs
+    ]
+
+
+def risk_score_rows(score: MemberScore, blend_weights: dict[str, float]) -> list[dict[str, Any]]:
+    return [
+        {
+            "member_id": score.member_id,
+            "payment_year": score.payment_year,
+            "model": model,
+            "segment": result.segment,
+            "raw": result.raw,
+            "normalized": result.normalized,
+            "adjusted": result.adjusted,
+            "blend_weight": blend_weights[model],
+            "blended": score.blended,
+            "variables": json.dumps(result.variables, sort_keys=True),
+        }
+        for model, result in score.models.items()
+    ]
+
+
+class ScoreMembers(beam.DoFn):
+    """One member_id with its member records and diagnoses → scores, HCCs and table rows.
+
+    A member_id with several member records quarantines all of them and their
+    diagnoses (there is no safe way to pick one). Diagnoses of a member whose
+    record was quarantined are quarantined as ``member_quarantined``; those of a
+    member_id not in the member file as ``unknown_member``.
+    """
+
+    HCC = "hcc"
+    DIAGNOSES = "diagnoses"
+    QUARANTINE = "quarantine"
+
+    def __init__(self, *, payment_year: int, include_ineligible: bool = False) -> None:
+        self._payment_year = payment_year
+        self._include_ineligible = include_ineligible
+        self._scored = Metrics.counter("deidcode", "hcc_members_scored")
+
+    def setup(self) -> None:
+        self._year = load_payment_year(self._payment_year)
+        self._weights = {name: t.blend_weight for name, t in self._year.models.items()}
+
+    def process(self, element: tuple[str, dict[str, Iterable[Located]]]):  # type: ignore[override]
+        member_id, grouped = element
+        members = sorted(grouped["members"], key=lambda m: (m.source_file, m.record_number))
+        diagnoses = sorted(grouped["diagnoses"], key=lambda d: (d.source_file, d.record_number))
+        if len(members) != 1:
+            if members:
+                reason = "duplicate_member_id"
+            else:
+                reason = "member_quarantined" if list(grouped["rejected"]) else "unknown_member"
+            for located in members:
+                yield beam.pvalue.TaggedOutput(
+                    self.QUARANTINE,
+                    _located_quarantine("member", located, member_id, reason, len(members)),
+                )
+            for located in diagnoses:
+                yield beam.pvalue.TaggedOutput(
+                    self.QUARANTINE,
+                    _located_quarantine("diagnosis", located, member_id, reason, len(members)),
+                )
+            return
+        member = members[0].value
+        assert isinstance(member, Member)
+        codes = [
+            d.value.code
+            for d in diagnoses
+            if isinstance(d.value, Diagnosis) and (d.value.eligible or self._include_ineligible)
+        ]
+        score = score_member(member, codes, self._year)
+        self._scored.inc()
+        yield from risk_score_rows(score, self._weights)
+        for row in hcc_rows(score):
+            yield beam.pvalue.TaggedOutput(self.HCC, row)
+        for located in diagnoses:
+            yield beam.pvalue.TaggedOutput(self.DIAGNOSES, diagnosis_row(located))
+
+
+def _located_quarantine(
+    record_type: str, located: Located, member_id: str, reason: str, n_members: int
+) -> dict[str, Any]:
+    details = {
+        "duplicate_member_id": f"{n_members} member records share this member_id",
+        "member_quarantined": "the member's own record was quarantined",
+        "unknown_member": "no member record has this member_id",
+    }
+    detail = details[reason]
+    return {
+        "record_type": record_type,
+        "member_id": member_id,
+        "reason": reason,
+        "detail": detail,
+        "source_file": located.source_file,
+        "record_number": located.record_number,
+    }
