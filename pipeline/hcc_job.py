@@ -34,7 +34,7 @@ from transforms.hcc.beam import (
     MEMBERS_READ,
     Located,
     ScoreMembers,
-    parse_diagnosis_record,
+    parse_diagnosis_batch,
     parse_member_record,
 )
 from transforms.hcc.inputs import DIAGNOSIS_COLUMNS, MEMBER_COLUMNS
@@ -70,21 +70,36 @@ class HccSummary:
 
 
 class ReadCounted(beam.PTransform):
-    """Files → RawRecords, counting each record under ``counter``."""
+    """Files → RawRecords (or lists of up to ``batch_size`` of them), counting each record."""
 
-    def __init__(self, *, files: list[str], fmt: str, counter: str) -> None:
+    def __init__(self, *, files: list[str], fmt: str, counter: str, batch_size: int = 0) -> None:
         super().__init__()
-        self.files, self.fmt, self.counter = files, fmt, counter
+        self.files, self.fmt, self.counter, self.batch_size = files, fmt, counter, batch_size
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
-        fmt, counter = self.fmt, Metrics.counter("deidcode", self.counter)
+        fmt, batch_size = self.fmt, self.batch_size
+        counter = Metrics.counter("deidcode", self.counter)
 
         def read(path: str):
+            batch = []
             for record in read_records(path, fmt):
                 counter.inc()
-                yield record
+                if not batch_size:
+                    yield record
+                    continue
+                batch.append(record)
+                if len(batch) == batch_size:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
 
-        return pbegin | "Files" >> beam.Create(self.files) | "Read" >> beam.FlatMap(read)
+        return (
+            pbegin
+            | "Files" >> beam.Create(self.files)
+            | "SpreadFiles" >> beam.Reshuffle()
+            | "Read" >> beam.FlatMap(read)
+        )
 
 
 def _split(item: Located | dict):
@@ -106,14 +121,16 @@ def build_hcc_pipeline(
     )
     parsed_diagnoses = (
         pipeline
-        | "ReadDiagnoses" >> ReadCounted(files=diagnoses, fmt=request.fmt, counter=DIAGNOSES_READ)
-        | "ParseDiagnoses" >> beam.Map(parse_diagnosis_record, payment_year=year)
-        | "SplitDiagnoses" >> beam.FlatMap(_split).with_outputs("quarantine", main="ok")
+        | "ReadDiagnoses"
+        >> ReadCounted(files=diagnoses, fmt=request.fmt, counter=DIAGNOSES_READ, batch_size=5000)
+        | "ParseDiagnoses"
+        >> beam.FlatMap(parse_diagnosis_batch, payment_year=year).with_outputs(
+            "quarantine", main="ok"
+        )
     )
     joined = {
         "members": parsed_members.ok | "KeyMembers" >> beam.Map(lambda m: (m.value.member_id, m)),
-        "diagnoses": parsed_diagnoses.ok
-        | "KeyDiagnoses" >> beam.Map(lambda d: (d.value.member_id, d)),
+        "diagnoses": parsed_diagnoses.ok,
         # Quarantined members, so that their diagnoses say why they were not scored.
         "rejected": parsed_members.quarantine
         | "KeyRejected" >> beam.FlatMap(lambda q: [(q["member_id"], 1)] if q["member_id"] else []),

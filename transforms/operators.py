@@ -240,7 +240,8 @@ class SurrogateOperator(Operator):
     Names and other values go through the patient's keyed token bijection
     (``transforms.surrogates``); dates are shifted by the patient's offset;
     ages of 90 and over are generalised (younger ages are not PHI and stay).
-    A value made only of ``keep_words``, or one with nothing to replace, is tagged.
+    Outside names, words in ``keep_words`` stay. A value made only of them, or
+    one with nothing to replace, is tagged.
     """
 
     def __init__(
@@ -268,8 +269,11 @@ class SurrogateOperator(Operator):
             return self._ages.replace(original, span, context)
         if context.surrogate_key is None:
             raise OperatorConfigError("surrogate needs a key; none was given to the run")
+        # Keep words make addresses and facilities read naturally; in a name they
+        # would leak it ("Lane", "Way" and "Miss" are surnames too).
+        keep = frozenset() if span.phi_type == "NAME" else self.keep_words
         replaced = surrogate_text(
-            context.surrogate_key, original, bundled_name_pools(), keep_words=self.keep_words
+            context.surrogate_key, original, bundled_name_pools(), keep_words=keep
         )
         if fold(replaced) == fold(original):
             return self.fallback_template.format(phi_type=span.phi_type, subtype=span.subtype)

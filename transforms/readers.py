@@ -13,6 +13,7 @@ import csv
 import glob
 import json
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,9 +115,12 @@ def read_records(path: str, fmt: str, *, delimiter: str = ",") -> Iterator[RawRe
         raise InputError(f"unknown input format {fmt!r}")
 
 
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
 def _has_surrogates(value: str) -> bool:
     # Bytes that are not UTF-8 decode to lone surrogates under "surrogateescape".
-    return any("\udc80" <= ch <= "\udcff" for ch in value)
+    return _ESCAPED_BYTE.search(value) is not None
 
 
 def read_csv(path: str, *, delimiter: str = ",") -> Iterator[RawRecord]:

@@ -71,6 +71,14 @@ def test_surrogate_by_phi_type():
     assert street.endswith(" Street") and street[:2].isdigit() and street != "12 Oak Street"
 
 
+def test_surrogate_keep_words_never_keep_part_of_a_name():
+    # Found by hypothesis: "Lane" is a street word and a surname.
+    name = apply({"type": "surrogate"}, "Aalts Lane", context=SURROGATE_CTX)
+    assert "Lane" not in name and len(name.split()) == 2
+    street = apply({"type": "surrogate"}, "4 Aalts Lane", "LOCATION", "STREET", SURROGATE_CTX)
+    assert street.endswith(" Lane")
+
+
 def test_surrogate_tags_what_it_cannot_replace_and_needs_a_key():
     assert apply({"type": "surrogate"}, "Hospital", "LOCATION", context=SURROGATE_CTX) == (
         "[LOCATION]"

@@ -7,6 +7,7 @@ diagnoses. Rows for the output tables are built by the plain functions below.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.hcc.engine import Member, MemberScore, score_member
-from transforms.hcc.inputs import Diagnosis, RecordError, parse_diagnosis, parse_member
+from transforms.hcc.inputs import RecordError, parse_diagnosis, parse_member
 from transforms.hcc.tables import load_payment_year
 from transforms.records import RawRecord
 
@@ -26,11 +27,11 @@ DIAGNOSES_READ = "hcc_diagnoses_read"
 
 @dataclass(frozen=True)
 class Located:
-    """A parsed record with where it came from, for the diagnoses and quarantine tables."""
+    """A parsed member record with where it came from, for the quarantine table."""
 
     source_file: str
     record_number: int
-    value: Member | Diagnosis
+    value: Member
 
 
 def quarantine_row(
@@ -62,30 +63,59 @@ def parse_member_record(raw: RawRecord, payment_year: int) -> Located | dict[str
     return Located(raw.source_file, raw.record_number, member)
 
 
-def parse_diagnosis_record(raw: RawRecord, payment_year: int) -> Located | dict[str, Any]:
-    if raw.fields is None:
-        return quarantine_row("diagnosis", raw, None, "unreadable_record", raw.error)
+# A parsed diagnosis as it travels between steps: a tuple of primitives, which
+# Beam encodes without pickle (the step that moves the most elements).
+# (source_file, record_number, code, date_of_service ISO or None, encounter_id, source,
+#  eligible, reason)
+DiagnosisTuple = tuple[str, int, str, str | None, str | None, str, bool, str]
+
+
+def parse_diagnosis_batch(
+    batch: list[RawRecord], payment_year: int
+) -> Iterable[tuple[str, list[DiagnosisTuple]] | beam.pvalue.TaggedOutput]:
+    """A batch of records → quarantine rows, and each member's diagnoses in the batch as one
+    element, so the join moves about one element per member rather than per diagnosis."""
     known = next(iter(load_payment_year(payment_year).models.values())).dx_to_cc
-    try:
-        diagnosis = parse_diagnosis(raw.fields, payment_year, known)
-    except RecordError as exc:
-        return quarantine_row("diagnosis", raw, _member_id(raw), exc.reason, exc.detail)
-    return Located(raw.source_file, raw.record_number, diagnosis)
+    by_member: dict[str, list[DiagnosisTuple]] = {}
+    for raw in batch:
+        if raw.fields is None:
+            row = quarantine_row("diagnosis", raw, None, "unreadable_record", raw.error)
+            yield beam.pvalue.TaggedOutput("quarantine", row)
+            continue
+        try:
+            d = parse_diagnosis(raw.fields, payment_year, known)
+        except RecordError as exc:
+            row = quarantine_row("diagnosis", raw, _member_id(raw), exc.reason, exc.detail)
+            yield beam.pvalue.TaggedOutput("quarantine", row)
+            continue
+        service = d.date_of_service.isoformat() if d.date_of_service else None
+        by_member.setdefault(d.member_id, []).append(
+            (
+                raw.source_file,
+                raw.record_number,
+                d.code,
+                service,
+                d.encounter_id,
+                d.source,
+                d.eligible,
+                d.reason,
+            )
+        )
+    yield from by_member.items()
 
 
-def diagnosis_row(located: Located) -> dict[str, Any]:
-    diagnosis = located.value
-    assert isinstance(diagnosis, Diagnosis)
+def diagnosis_row(member_id: str, diagnosis: DiagnosisTuple) -> dict[str, Any]:
+    source_file, record_number, code, service, encounter_id, source, eligible, reason = diagnosis
     return {
-        "source_file": located.source_file,
-        "record_number": located.record_number,
-        "member_id": diagnosis.member_id,
-        "code": diagnosis.code,
-        "date_of_service": diagnosis.date_of_service,
-        "encounter_id": diagnosis.encounter_id,
-        "source": diagnosis.source,
-        "eligible": diagnosis.eligible,
-        "reason": diagnosis.reason,
+        "source_file": source_file,
+        "record_number": record_number,
+        "member_id": member_id,
+        "code": code,
+        "date_of_service": dt.date.fromisoformat(service) if service else None,
+        "encounter_id": encounter_id,
+        "source": source,
+        "eligible": eligible,
+        "reason": reason,
     }
 
 
@@ -146,10 +176,10 @@ class ScoreMembers(beam.DoFn):
         self._year = load_payment_year(self._payment_year)
         self._weights = {name: t.blend_weight for name, t in self._year.models.items()}
 
-    def process(self, element: tuple[str, dict[str, Iterable[Located]]]):  # type: ignore[override]
+    def process(self, element: tuple[str, dict[str, Iterable[Any]]]):  # type: ignore[override]
         member_id, grouped = element
         members = sorted(grouped["members"], key=lambda m: (m.source_file, m.record_number))
-        diagnoses = sorted(grouped["diagnoses"], key=lambda d: (d.source_file, d.record_number))
+        diagnoses = sorted(d for batch in grouped["diagnoses"] for d in batch)
         if len(members) != 1:
             if members:
                 reason = "duplicate_member_id"
@@ -158,32 +188,42 @@ class ScoreMembers(beam.DoFn):
             for located in members:
                 yield beam.pvalue.TaggedOutput(
                     self.QUARANTINE,
-                    _located_quarantine("member", located, member_id, reason, len(members)),
+                    _quarantine(
+                        "member",
+                        located.source_file,
+                        located.record_number,
+                        member_id,
+                        reason,
+                        len(members),
+                    ),
                 )
-            for located in diagnoses:
+            for diagnosis in diagnoses:
                 yield beam.pvalue.TaggedOutput(
                     self.QUARANTINE,
-                    _located_quarantine("diagnosis", located, member_id, reason, len(members)),
+                    _quarantine(
+                        "diagnosis", diagnosis[0], diagnosis[1], member_id, reason, len(members)
+                    ),
                 )
             return
         member = members[0].value
         assert isinstance(member, Member)
-        codes = [
-            d.value.code
-            for d in diagnoses
-            if isinstance(d.value, Diagnosis) and (d.value.eligible or self._include_ineligible)
-        ]
+        codes = [d[2] for d in diagnoses if d[6] or self._include_ineligible]
         score = score_member(member, codes, self._year)
         self._scored.inc()
         yield from risk_score_rows(score, self._weights)
         for row in hcc_rows(score):
             yield beam.pvalue.TaggedOutput(self.HCC, row)
-        for located in diagnoses:
-            yield beam.pvalue.TaggedOutput(self.DIAGNOSES, diagnosis_row(located))
+        for diagnosis in diagnoses:
+            yield beam.pvalue.TaggedOutput(self.DIAGNOSES, diagnosis_row(member_id, diagnosis))
 
 
-def _located_quarantine(
-    record_type: str, located: Located, member_id: str, reason: str, n_members: int
+def _quarantine(
+    record_type: str,
+    source_file: str,
+    record_number: int,
+    member_id: str,
+    reason: str,
+    n_members: int,
 ) -> dict[str, Any]:
     details = {
         "duplicate_member_id": f"{n_members} member records share this member_id",
@@ -196,6 +236,6 @@ def _located_quarantine(
         "member_id": member_id,
         "reason": reason,
         "detail": detail,
-        "source_file": located.source_file,
-        "record_number": located.record_number,
+        "source_file": source_file,
+        "record_number": record_number,
     }

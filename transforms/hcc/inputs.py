@@ -8,13 +8,12 @@ unknown member) or kept with an ``eligible`` flag and the reason for it.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from transforms.hcc.engine import DUAL_STATUSES, OREC_CODES, Member
+from transforms.hcc.tables import icd10cm_codes
 
 MEMBER_COLUMNS = ("member_id", "sex")
 DIAGNOSIS_COLUMNS = ("member_id", "code", "date_of_service", "encounter_id", "source")
@@ -48,7 +47,6 @@ HCC_QUARANTINE_REASONS: dict[str, str] = {
 
 _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n", ""}
-_CODE_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z]{1,5}")
 
 
 class RecordError(ValueError):
@@ -138,13 +136,6 @@ def parse_member(fields: Mapping[str, Any], payment_year: int) -> Member:
     return member
 
 
-@lru_cache(maxsize=1)
-def _icd10cm():  # noqa: ANN202 - the module, loaded once
-    import simple_icd_10_cm
-
-    return simple_icd_10_cm
-
-
 def normalise_code(code: str) -> str:
     return code.replace(".", "").strip().upper()
 
@@ -153,13 +144,14 @@ def check_code(code: str, known: Mapping[str, Any]) -> None:
     """Raise unless ``code`` is a billable ICD-10-CM code.
 
     A code in the payment year's HCC mapping is valid by definition; any other
-    is checked against the ICD-10-CM code set (simple-icd-10-cm, April 2026 release).
+    is checked against the bundled ICD-10-CM code set (April 2026 release).
     """
     if code in known:
         return
-    if not _CODE_SHAPE.fullmatch(code) or not _icd10cm().is_valid_item(code):
+    billable = icd10cm_codes().get(code)
+    if billable is None:
         raise RecordError("invalid_icd10", "the code is not in ICD-10-CM")
-    if not _icd10cm().is_leaf(code):
+    if not billable:
         raise RecordError("non_billable_icd10", "the code is a category, not a billable code")
 
 

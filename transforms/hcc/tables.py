@@ -9,6 +9,7 @@ refused: a silently edited coefficient would change every member's score.
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import json
 from collections import defaultdict
@@ -127,6 +128,13 @@ def _shared(model: str) -> tuple[dict, dict, dict, dict]:
             )
     frozen = {parent: frozenset(children) for parent, children in hierarchy.items()}
     return frozen, coefficients, labels, edits
+
+
+@lru_cache(maxsize=1)
+def icd10cm_codes() -> dict[str, bool]:
+    """Every ICD-10-CM code (no dot) -> whether it is billable (a leaf of the classification)."""
+    with gzip.open(_checked_path("icd10cm_codes.txt.gz"), "rt", encoding="ascii") as handle:
+        return {code: flag == "1" for code, flag in (line.split() for line in handle)}
 
 
 def supported_payment_years() -> list[int]:
