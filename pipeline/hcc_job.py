@@ -170,6 +170,8 @@ def build_hcc_pipeline(
             shard_key=shard_key,
             sort_key=sort_key,
             num_shards=request.num_shards,
+            # Scoring emits a list of rows per member; quarantine rows come one by one.
+            batched=table != "quarantine",
         )
 
 

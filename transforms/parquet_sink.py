@@ -55,15 +55,22 @@ def _write_shard(
     sort_key: Callable[[dict[str, Any]], Any],
     num_shards: int,
     compression_level: int,
+    batched: bool = False,
 ) -> tuple[str, int]:
     shard, rows = keyed
+    if batched:
+        rows = (row for batch in rows for row in batch)
     ordered = sorted(rows, key=sort_key)
     path = shard_path(directory, shard, num_shards)
     return path, write_parquet_file(path, ordered, schema, compression_level=compression_level)
 
 
 class WriteParquetShards(beam.PTransform):
-    """Write dict rows to ``directory/part-NNNNN-of-MMMMM.parquet``, deterministically."""
+    """Write dict rows to ``directory/part-NNNNN-of-MMMMM.parquet``, deterministically.
+
+    With ``batched``, each element is a non-empty list of rows that share one
+    shard key (a member's rows, say): far fewer elements to move than rows.
+    """
 
     def __init__(
         self,
@@ -74,8 +81,10 @@ class WriteParquetShards(beam.PTransform):
         sort_key: Callable[[dict[str, Any]], Any],
         num_shards: int,
         compression_level: int = 3,
+        batched: bool = False,
     ) -> None:
         super().__init__()
+        self.batched = batched
         self.directory = directory
         self.schema = schema
         self.shard_key = shard_key
@@ -84,10 +93,15 @@ class WriteParquetShards(beam.PTransform):
         self.compression_level = compression_level
 
     def expand(self, rows: beam.PCollection) -> beam.PCollection:
-        shard_key, num_shards = self.shard_key, self.num_shards
+        shard_key, num_shards, batched = self.shard_key, self.num_shards, self.batched
+
+        def assign(element: Any) -> tuple[int, Any]:
+            first = element[0] if batched else element
+            return shard_index(shard_key(first), num_shards), element
+
         return (
             rows
-            | "AssignShard" >> beam.Map(lambda row: (shard_index(shard_key(row), num_shards), row))
+            | "AssignShard" >> beam.Map(assign)
             | "GroupShard" >> beam.GroupByKey()
             | "WriteShard"
             >> beam.Map(
@@ -97,6 +111,7 @@ class WriteParquetShards(beam.PTransform):
                 sort_key=self.sort_key,
                 num_shards=num_shards,
                 compression_level=self.compression_level,
+                batched=batched,
             )
         )
 

@@ -155,7 +155,8 @@ def risk_score_rows(score: MemberScore, blend_weights: dict[str, float]) -> list
 
 
 class ScoreMembers(beam.DoFn):
-    """One member_id with its member records and diagnoses → scores, HCCs and table rows.
+    """One member_id with its member records and diagnoses → scores, HCCs and table rows,
+    each output a list of one member's rows.
 
     A member_id with several member records quarantines all of them and their
     diagnoses (there is no safe way to pick one). Diagnoses of a member whose
@@ -210,11 +211,14 @@ class ScoreMembers(beam.DoFn):
         codes = [d[2] for d in diagnoses if d[6] or self._include_ineligible]
         score = score_member(member, codes, self._year)
         self._scored.inc()
-        yield from risk_score_rows(score, self._weights)
-        for row in hcc_rows(score):
-            yield beam.pvalue.TaggedOutput(self.HCC, row)
-        for diagnosis in diagnoses:
-            yield beam.pvalue.TaggedOutput(self.DIAGNOSES, diagnosis_row(member_id, diagnosis))
+        # Each output is one list per member: the writers take rows in batches.
+        yield risk_score_rows(score, self._weights)
+        hccs = hcc_rows(score)
+        if hccs:
+            yield beam.pvalue.TaggedOutput(self.HCC, hccs)
+        if diagnoses:
+            rows = [diagnosis_row(member_id, diagnosis) for diagnosis in diagnoses]
+            yield beam.pvalue.TaggedOutput(self.DIAGNOSES, rows)
 
 
 def _quarantine(

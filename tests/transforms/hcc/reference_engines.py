@@ -139,9 +139,15 @@ def hccinfhir_compare(member: Member, codes: list[str], ours: MemberScore) -> li
     return results
 
 
+@lru_cache(maxsize=8)
+def _ram_engine(model: str, year: int):  # noqa: ANN202 - a risk-adjustment-model model
+    from risk_adjustment_model import MedicareModelV24, MedicareModelV28
+
+    return (MedicareModelV28 if model == "V28" else MedicareModelV24)(year=year)
+
+
 def ram_compare(member: Member, codes: list[str], ours: MemberScore) -> list[Comparison]:
     """risk-adjustment-model has no SNPNE segment: those members are not compared with it."""
-    from risk_adjustment_model import MedicareModelV24, MedicareModelV28
 
     results = []
     without_mce = score_member(member, codes, ours.payment_year, mce_edits=False)
@@ -149,8 +155,7 @@ def ram_compare(member: Member, codes: list[str], ours: MemberScore) -> list[Com
         if score.segment == "SNPNE" or ram_year(model, ours.payment_year) != ours.payment_year:
             # No SNPNE segment, or no tables of this payment year, in risk-adjustment-model.
             continue
-        engine_class = MedicareModelV28 if model == "V28" else MedicareModelV24
-        engine = engine_class(year=ram_year(model, ours.payment_year))
+        engine = _ram_engine(model, ram_year(model, ours.payment_year))
         population = score.segment
         theirs = engine.score(
             gender=member.sex,

@@ -53,19 +53,22 @@ def test_score_members_joins_and_quarantines():
         )
         assert_that(
             outputs.scores
-            | "Scores" >> beam.Map(lambda r: (r["member_id"], r["segment"], round(r["raw"], 3))),
+            | "Scores" >> beam.FlatMap(lambda rows: rows)
+            | "ScoresRow" >> beam.Map(lambda r: (r["member_id"], r["segment"], round(r["raw"], 3))),
             equal_to([("m1", "CNA", 0.395 + 1.053)]),
             label="scores",
         )
         assert_that(
             outputs[ScoreMembers.HCC]
-            | "Hccs" >> beam.Map(lambda r: (r["hcc"], tuple(r["dropped_by"]))),
+            | "Hccs" >> beam.FlatMap(lambda rows: rows)
+            | "HccsRow" >> beam.Map(lambda r: (r["hcc"], tuple(r["dropped_by"]))),
             equal_to([("HCC221", ()), ("HCC226", ("HCC221",))]),
             label="hccs",
         )
         assert_that(
             outputs[ScoreMembers.DIAGNOSES]
-            | "Dx" >> beam.Map(lambda r: (r["code"], r["eligible"])),
+            | "Dx" >> beam.FlatMap(lambda rows: rows)
+            | "DxRow" >> beam.Map(lambda r: (r["code"], r["eligible"])),
             equal_to([("I5022", True), ("Z941", True), ("E1122", False)]),
             label="diagnoses",
         )
