@@ -60,6 +60,13 @@ def test_tables_schemas_and_counts(sample_run):
         + counts["diagnoses_quarantined"]
     )
     assert manifest["models"] == {"V28": 1.0} and manifest["ma_coding_adjustment"] == 0.059
+    # The README quotes this run's summary line.
+    summary = (
+        f"scored {counts['members_scored']} of {counts['members_read']} members; "
+        f"{counts['diagnoses_eligible']} of {counts['diagnoses_read']} diagnoses\neligible; "
+        f"quarantined {counts['records_quarantined']}"
+    )
+    assert summary in (REPO_ROOT / "README.md").read_text()
     assert set(manifest["quarantine_by_reason"]) == {
         "duplicate_member_id",
         "invalid_date_of_service",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from transforms.hcc.engine import Member, MemberScore, score_member
+from transforms.hcc.engine import Member, MemberScore, ModelScore, score_member
 from transforms.hcc.tables import ModelTables, load_payment_year
 
 _DUAL_CODES = {"none": "NA", "partial": "01", "full": "02"}
@@ -181,14 +181,44 @@ def ram_compare(member: Member, codes: list[str], ours: MemberScore) -> list[Com
             theirs.score_raw,
         )
         if not comparison.matches:
-            # It does not apply the Medicare Code Editor age conditions, which the CMS
-            # V28 software applies by default (SEDITS=1); deidcode and hccinfhir do.
-            unedited = without_mce.models[model]
-            counted = frozenset(h.hcc for h in unedited.hccs if not h.dropped_by)
-            if counted == their_hccs and abs(unedited.raw - theirs.score_raw) < 1e-3:
-                comparison = replace(comparison, explained="reference skips MCE age edits")
+            comparison = _explain_ram_difference(comparison, member, codes, ours, without_mce)
         results.append(comparison)
     return results
+
+
+def _same(score: ModelScore, hccs: frozenset[str], raw: float) -> bool:
+    counted = frozenset(h.hcc for h in score.hccs if not h.dropped_by)
+    return counted == hccs and abs(score.raw - raw) < 1e-3
+
+
+def _explain_ram_difference(
+    comparison: Comparison,
+    member: Member,
+    codes: list[str],
+    ours: MemberScore,
+    without_mce: MemberScore,
+) -> Comparison:
+    """Name a difference that comes from a known departure of risk-adjustment-model
+    from the CMS software, by re-scoring as that departure would."""
+    model, hccs, raw = comparison.model, comparison.their_hccs, comparison.their_raw
+    # It does not apply the Medicare Code Editor age conditions, which the CMS
+    # V28 software applies by default (SEDITS=1).
+    if _same(without_mce.models[model], hccs, raw):
+        return replace(comparison, explained="reference skips MCE age edits")
+    # When HCC 223 (heart assist device) comes without heart failure, the CMS
+    # software zeroes CC 223 before the hierarchies; risk-adjustment-model still
+    # lets HCC 223 drop its children (HCC 227) and only then removes it.
+    tables = load_payment_year(ours.payment_year).models[model]
+    present = {cc for code in codes for cc in tables.dx_to_cc.get(code.replace(".", ""), ())}
+    if model == "V28" and "223" in present and not present & {"221", "222", "224", "225", "226"}:
+        children = tables.hierarchy.get("223", frozenset())
+        kept = [c for c in codes if not set(tables.dx_to_cc.get(c.replace(".", ""), ())) & children]
+        rescored = score_member(member, kept, ours.payment_year).models[model]
+        if _same(rescored, hccs, raw):
+            return replace(
+                comparison, explained="reference applies HCC 223's hierarchy after removing it"
+            )
+    return comparison
 
 
 def run_differential(
