@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import RunInference
 
-from schemas.config import DeidcodeConfig
+from pipeline.reading import ReadAndParse
+from schemas.config import DeidcodeConfig, InputConfig
 from schemas.tables import (
     AUDIT_SCHEMA,
     PHI_SPANS_SCHEMA,
@@ -20,8 +21,7 @@ from schemas.tables import (
 from transforms.deid import DeidentifyNotes, RunKeys, quarantine_audit_row
 from transforms.ner.handler import AnnotatedNote
 from transforms.parquet_sink import WriteParquetShards, WriteProtectedJsonl
-from transforms.readers import read_records
-from transforms.records import Note, Quarantined
+from transforms.records import Note, Quarantined, RawRecord
 from transforms.validate import resolve_duplicates, validate_record
 
 RECORDS_READ = "records_read"
@@ -42,28 +42,9 @@ class PipelinePlan:
     detector_descriptions: tuple[dict[str, str], ...] = ()
 
 
-class ReadExport(beam.PTransform):
-    """Files → RawRecords, counting every record read for the manifest's balance check."""
-
-    def __init__(self, *, files: list[str], fmt: str, delimiter: str) -> None:
-        super().__init__()
-        self.files, self.fmt, self.delimiter = files, fmt, delimiter
-
-    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
-        fmt, delimiter = self.fmt, self.delimiter
-        counter = Metrics.counter("deidcode", RECORDS_READ)
-
-        def read(path: str):
-            for record in read_records(path, fmt, delimiter=delimiter):
-                counter.inc()
-                yield record
-
-        return (
-            pbegin
-            | "Files" >> beam.Create(self.files)
-            | "SpreadFiles" >> beam.Reshuffle()
-            | "Read" >> beam.FlatMap(read)
-        )
+def _validate_batch(batch: list[RawRecord], config: InputConfig):
+    for raw in batch:
+        yield from _split_valid(validate_record(raw, config))
 
 
 def _split_valid(item: Note | Quarantined):
@@ -79,16 +60,16 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
     num_shards = config.output.num_shards
     level = config.output.compression_level
 
-    raw = pipeline | "ReadExport" >> ReadExport(
-        files=plan.files, fmt=plan.fmt, delimiter=config.input.csv_delimiter
-    )
-    validated = (
-        raw
-        | "Validate" >> beam.Map(validate_record, config=config.input)
-        | "SplitInvalid" >> beam.FlatMap(_split_valid).with_outputs("quarantine", main="notes")
+    validated = pipeline | "ReadExport" >> ReadAndParse(
+        files=plan.files,
+        fmt=plan.fmt,
+        counter=RECORDS_READ,
+        parse_batch=functools.partial(_validate_batch, config=config.input),
+        delimiter=config.input.csv_delimiter,
+        batch_size=1,  # a note can be large: validate each as soon as it is read
     )
     unique = (
-        validated.notes
+        validated.ok
         | "KeyByNoteId" >> beam.Map(lambda note: (note.note_id, note))
         | "GroupByNoteId" >> beam.GroupByKey()
         | "ResolveDuplicates"

@@ -9,6 +9,7 @@ with its eligibility or quarantined); then the manifest, the move, ``_SUCCESS``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import shutil
@@ -16,7 +17,6 @@ import uuid
 from dataclasses import dataclass, field
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 
 from pipeline.job import RunVerificationError, check_output_dir, publish_staging
@@ -28,11 +28,11 @@ from pipeline.manifest import (
     write_manifest,
 )
 from pipeline.options import beam_options
+from pipeline.reading import ReadAndParse
 from schemas.hcc_tables import HCC_TABLES
 from transforms.hcc.beam import (
     DIAGNOSES_READ,
     MEMBERS_READ,
-    Located,
     ScoreMembers,
     parse_diagnosis_batch,
     parse_member_record,
@@ -40,7 +40,8 @@ from transforms.hcc.beam import (
 from transforms.hcc.inputs import DIAGNOSIS_COLUMNS, MEMBER_COLUMNS
 from transforms.hcc.tables import DATA_DIR, load_payment_year
 from transforms.parquet_sink import WriteParquetShards, fill_empty_shards
-from transforms.readers import check_inputs, expand_inputs, file_digest, read_records
+from transforms.readers import check_inputs, expand_inputs, file_digest
+from transforms.records import RawRecord
 
 LOGGER = logging.getLogger("deidcode")
 
@@ -69,64 +70,30 @@ class HccSummary:
     quarantined: int
 
 
-class ReadCounted(beam.PTransform):
-    """Files → RawRecords (or lists of up to ``batch_size`` of them), counting each record."""
-
-    def __init__(self, *, files: list[str], fmt: str, counter: str, batch_size: int = 0) -> None:
-        super().__init__()
-        self.files, self.fmt, self.counter, self.batch_size = files, fmt, counter, batch_size
-
-    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
-        fmt, batch_size = self.fmt, self.batch_size
-        counter = Metrics.counter("deidcode", self.counter)
-
-        def read(path: str):
-            batch = []
-            for record in read_records(path, fmt):
-                counter.inc()
-                if not batch_size:
-                    yield record
-                    continue
-                batch.append(record)
-                if len(batch) == batch_size:
-                    yield batch
-                    batch = []
-            if batch:
-                yield batch
-
-        return (
-            pbegin
-            | "Files" >> beam.Create(self.files)
-            | "SpreadFiles" >> beam.Reshuffle()
-            | "Read" >> beam.FlatMap(read)
-        )
-
-
-def _split(item: Located | dict):
-    if isinstance(item, dict):
-        yield beam.pvalue.TaggedOutput("quarantine", item)
-    else:
-        yield item
+def _parse_members(batch: list[RawRecord], payment_year: int):
+    for raw in batch:
+        parsed = parse_member_record(raw, payment_year)
+        if isinstance(parsed, dict):
+            yield beam.pvalue.TaggedOutput("quarantine", parsed)
+        else:
+            yield parsed
 
 
 def build_hcc_pipeline(
     pipeline: beam.Pipeline, request: HccRequest, members: list[str], diagnoses: list[str], out: str
 ) -> None:
     year = request.payment_year
-    parsed_members = (
-        pipeline
-        | "ReadMembers" >> ReadCounted(files=members, fmt=request.fmt, counter=MEMBERS_READ)
-        | "ParseMembers" >> beam.Map(parse_member_record, payment_year=year)
-        | "SplitMembers" >> beam.FlatMap(_split).with_outputs("quarantine", main="ok")
+    parsed_members = pipeline | "Members" >> ReadAndParse(
+        files=members,
+        fmt=request.fmt,
+        counter=MEMBERS_READ,
+        parse_batch=functools.partial(_parse_members, payment_year=year),
     )
-    parsed_diagnoses = (
-        pipeline
-        | "ReadDiagnoses"
-        >> ReadCounted(files=diagnoses, fmt=request.fmt, counter=DIAGNOSES_READ, batch_size=5000)
-        | "ParseDiagnoses"
-        >> beam.FlatMap(parse_diagnosis_batch, payment_year=year).with_outputs(
-            "quarantine", main="ok"
-        )
+    parsed_diagnoses = pipeline | "Diagnoses" >> ReadAndParse(
+        files=diagnoses,
+        fmt=request.fmt,
+        counter=DIAGNOSES_READ,
+        parse_batch=functools.partial(parse_diagnosis_batch, payment_year=year),
     )
     joined = {
         "members": parsed_members.ok | "KeyMembers" >> beam.Map(lambda m: (m.value.member_id, m)),

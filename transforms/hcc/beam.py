@@ -21,6 +21,7 @@ from transforms.hcc.inputs import RecordError, parse_diagnosis, parse_member
 from transforms.hcc.tables import load_payment_year
 from transforms.records import RawRecord
 
+_EPOCH = dt.date(1970, 1, 1)
 MEMBERS_READ = "hcc_members_read"
 DIAGNOSES_READ = "hcc_diagnoses_read"
 
@@ -111,7 +112,9 @@ def diagnosis_row(member_id: str, diagnosis: DiagnosisTuple) -> dict[str, Any]:
         "record_number": record_number,
         "member_id": member_id,
         "code": code,
-        "date_of_service": dt.date.fromisoformat(service) if service else None,
+        # Days since 1970-01-01, which Parquet's date32 takes as is: a plain int
+        # crosses Beam's coders without pickle, a datetime.date does not.
+        "date_of_service": (dt.date.fromisoformat(service) - _EPOCH).days if service else None,
         "encounter_id": encounter_id,
         "source": source,
         "eligible": eligible,
