@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from pipeline.hcc_job import HccRequest, run_hcc
+from pipeline.job import RunVerificationError
 from transforms.hcc.engine import Member, score_member
 from transforms.hcc.tables import load_payment_year
 
@@ -133,15 +134,20 @@ def main() -> int:
                 ),
             ):
                 started = time.perf_counter()
-                run_hcc(
-                    HccRequest(
-                        members=str(member_path),
-                        diagnoses=str(diagnosis_path),
-                        payment_year=args.payment_year,
-                        output=str(Path(tmp) / label),
-                        beam_args=beam_args,
+                try:
+                    run_hcc(
+                        HccRequest(
+                            members=str(member_path),
+                            diagnoses=str(diagnosis_path),
+                            payment_year=args.payment_year,
+                            output=str(Path(tmp) / label),
+                            beam_args=beam_args,
+                        )
                     )
-                )
+                except RunVerificationError as exc:
+                    # The run's own count check caught records the runner lost.
+                    results[f"{label}_failed"] = str(exc)
+                    continue
                 seconds = time.perf_counter() - started
                 results[f"{label}_seconds"] = round(seconds, 2)
                 results[f"{label}_members_per_minute"] = round(args.members / seconds * 60)

@@ -15,6 +15,29 @@ from pathlib import Path
 
 from tests.transforms.hcc.reference_engines import run_differential
 
+WHAT_CMS_DOES = {
+    "reference applies HCC 223's hierarchy after removing it": (
+        "Z95.811/Z95.812 (heart assist device, CC 223) count only with heart failure. "
+        "deidcode and hccinfhir set CC 223 to 0 before the hierarchies when no HCC 221, 222, "
+        "224, 225 or 226 is present, so it cannot drop HCC 227 (cardiomyopathy); "
+        "risk-adjustment-model lets HCC 223 drop HCC 227 and then removes HCC 223, so the "
+        "member loses both. Our reading of the CMS rule is that an HCC that does not count "
+        "cannot drop another; the CMS SAS source was not available offline to confirm the order."
+    ),
+    "reference skips MCE age edits": (
+        "The CMS V28 software applies the Medicare Code Editor age conditions when its "
+        "SEDITS switch is on, the default for payment (e.g. G93.7, Reye's syndrome, is "
+        "invalid from age 18); hccinfhir and deidcode apply them, risk-adjustment-model "
+        "does not. Re-scored without them, deidcode matches it exactly."
+    ),
+}
+NOT_COMPARED = (
+    "Not compared with risk-adjustment-model: SNPNE members (it has no such segment) and "
+    "V28 in payment year 2025 (it ships V28 tables for 2024, 2026 and 2027 only). Diagnoses "
+    "are drawn from codes whose CC is the same in deidcode's mapping and in "
+    "risk-adjustment-model's table for the year; hccinfhir is given deidcode's mapping."
+)
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -54,7 +77,11 @@ def main() -> int:
             total = match + expl + unexpl
             lines.append(f"| {year} | {engine} | {model} | {total} | {match} | {expl} | {unexpl} |")
     lines += ["", "Explained differences (the reference departs from the CMS software):", ""]
-    lines += [f"- {reason}: {n}" for reason, n in sorted(explained_cases.items())] or ["- none"]
+    lines += [
+        f"- {reason}: {n}. {WHAT_CMS_DOES.get(reason, '')}"
+        for reason, n in sorted(explained_cases.items())
+    ] or ["- none"]
+    lines += ["", NOT_COMPARED]
     lines += ["", f"Run time: {time.perf_counter() - started:.0f} s."]
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

@@ -96,8 +96,9 @@ def test_differential_against_two_reference_engines(payment_year):
 
 
 def test_heart_assist_device_without_heart_failure_drops_nothing():
-    # CMS zeroes CC 223 (Z95.811) without heart failure before the hierarchies, so it
-    # cannot drop HCC 227; risk-adjustment-model drops 227 (see bench/hcc_differential.md).
+    # Without heart failure CC 223 (Z95.811) is zeroed before the hierarchies, as in
+    # hccinfhir, so it cannot drop HCC 227; risk-adjustment-model drops 227 (see
+    # bench/hcc_differential.md for the case and why).
     alone = score_member(AGED_WOMAN, ["I42.8", "Z95.811"], 2026).models["V28"]
     assert [(h.hcc, h.dropped_by) for h in alone.hccs] == [("227", ())]
     with_hf = score_member(AGED_WOMAN, ["I42.8", "Z95.811", "I50.9"], 2026).models["V28"]
