@@ -9,6 +9,7 @@ import pytest
 from pipeline.cli import main
 from schemas.hcc_tables import HCC_TABLES
 from tests.conftest import REPO_ROOT
+from transforms.hcc.inputs import ELIGIBILITY_REASONS, HCC_QUARANTINE_REASONS
 
 MEMBERS = REPO_ROOT / "examples" / "hcc_members.csv"
 DIAGNOSES = REPO_ROOT / "examples" / "hcc_diagnoses.csv"
@@ -67,6 +68,8 @@ def test_tables_schemas_and_counts(sample_run):
         f"quarantined {counts['records_quarantined']}"
     )
     assert summary in (REPO_ROOT / "README.md").read_text()
+    assert set(manifest["quarantine_by_reason"]) <= set(HCC_QUARANTINE_REASONS)
+    assert set(manifest["diagnoses_by_reason"]) <= set(ELIGIBILITY_REASONS)
     assert set(manifest["quarantine_by_reason"]) == {
         "duplicate_member_id",
         "invalid_date_of_service",

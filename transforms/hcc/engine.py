@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from transforms.hcc.tables import ModelTables, PaymentYear, load_payment_year
 
-SEGMENTS = ("CNA", "CND", "CFA", "CFD", "CPA", "CPD", "INS", "NE", "SNPNE")
 DUAL_STATUSES = ("none", "partial", "full")
 OREC_CODES = ("0", "1", "2", "3")
 
@@ -166,6 +165,11 @@ def demographic_variables(member: Member, segment: str) -> list[str]:
     return variables
 
 
+def normalise_code(code: str) -> str:
+    """ICD-10-CM as the tables hold it: upper case, no dot."""
+    return code.replace(".", "").strip().upper()
+
+
 def map_diagnoses(
     codes: Iterable[str], member: Member, tables: ModelTables, *, mce_edits: bool = True
 ) -> dict[str, set[str]]:
@@ -177,7 +181,7 @@ def map_diagnoses(
     sex = "2" if member.sex == "F" else "1"
     found: dict[str, set[str]] = {}
     for raw in codes:
-        code = raw.replace(".", "").strip().upper()
+        code = normalise_code(raw)
         ccs = tables.dx_to_cc.get(code)
         if not ccs:
             continue

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from transforms.hcc.engine import DUAL_STATUSES, OREC_CODES, Member
+from transforms.hcc.engine import DUAL_STATUSES, OREC_CODES, Member, normalise_code
 from transforms.hcc.tables import icd10cm_codes
 
 MEMBER_COLUMNS = ("member_id", "sex")
@@ -134,10 +134,6 @@ def parse_member(fields: Mapping[str, Any], payment_year: int) -> Member:
     if problems:
         raise RecordError("invalid_member", "; ".join(problems))
     return member
-
-
-def normalise_code(code: str) -> str:
-    return code.replace(".", "").strip().upper()
 
 
 def check_code(code: str, known: Mapping[str, Any]) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from transforms.hcc.engine import Member, MemberScore, ModelScore, score_member
+from transforms.hcc.engine import Member, MemberScore, ModelScore, normalise_code, score_member
 from transforms.hcc.tables import ModelTables, load_payment_year
 
 _DUAL_CODES = {"none": "NA", "partial": "01", "full": "02"}
@@ -209,10 +209,10 @@ def _explain_ram_difference(
     # software zeroes CC 223 before the hierarchies; risk-adjustment-model still
     # lets HCC 223 drop its children (HCC 227) and only then removes it.
     tables = load_payment_year(ours.payment_year).models[model]
-    present = {cc for code in codes for cc in tables.dx_to_cc.get(code.replace(".", ""), ())}
+    present = {cc for code in codes for cc in tables.dx_to_cc.get(normalise_code(code), ())}
     if model == "V28" and "223" in present and not present & {"221", "222", "224", "225", "226"}:
         children = tables.hierarchy.get("223", frozenset())
-        kept = [c for c in codes if not set(tables.dx_to_cc.get(c.replace(".", ""), ())) & children]
+        kept = [c for c in codes if not set(tables.dx_to_cc.get(normalise_code(c), ())) & children]
         rescored = score_member(member, kept, ours.payment_year).models[model]
         if _same(rescored, hccs, raw):
             return replace(
