@@ -76,7 +76,11 @@ def main() -> int:
             )
             total = match + expl + unexpl
             lines.append(f"| {year} | {engine} | {model} | {total} | {match} | {expl} | {unexpl} |")
-    lines += ["", "Explained differences (the reference departs from the CMS software):", ""]
+    lines += [
+        "",
+        "Explained differences (risk-adjustment-model departs from the CMS rules as deidcode and hccinfhir read them):",
+        "",
+    ]
     lines += [
         f"- {reason}: {n}. {WHAT_CMS_DOES.get(reason, '')}"
         for reason, n in sorted(explained_cases.items())
