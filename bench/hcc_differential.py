@@ -78,7 +78,8 @@ def main() -> int:
             lines.append(f"| {year} | {engine} | {model} | {total} | {match} | {expl} | {unexpl} |")
     lines += [
         "",
-        "Explained differences (risk-adjustment-model departs from the CMS rules as deidcode and hccinfhir read them):",
+        "Explained differences (risk-adjustment-model departs from the CMS rules "
+        "as deidcode and hccinfhir read them):",
         "",
     ]
     lines += [
