@@ -129,3 +129,24 @@ def test_user_errors_name_the_problem(tmp_path, capsys):
     assert score(tmp_path / "y", members=bad) == 2
     err = capsys.readouterr().err
     assert f"input file {bad} lacks required column(s) sex" in err and "Traceback" not in err
+
+
+def test_malformed_rows_are_quarantined_with_the_readers_reason(tmp_path):
+    members = tmp_path / "members.csv"
+    members.write_text("member_id,age,sex\nm1,70,F\nm2,71\n")
+    diagnoses = tmp_path / "dx.csv"
+    diagnoses.write_text(
+        "member_id,code,date_of_service,encounter_id,source\n"
+        "m1,I50.9,2025-02-02,E1,video\n"
+        "m1,I10,2025-02-02,E2,video,extra\n"
+    )
+    out = tmp_path / "out"
+    assert score(out, members=members, diagnoses=diagnoses) == 0
+    quarantine = sorted(
+        (r["record_type"], r["reason"], r["detail"]) for r in rows(out, "quarantine")
+    )
+    assert quarantine == [
+        ("diagnosis", "unreadable_record", "malformed_csv_row: line 3: expected 5 fields, found 6"),
+        ("member", "unreadable_record", "malformed_csv_row: line 3: expected 3 fields, found 2"),
+    ]
+    assert [r["member_id"] for r in rows(out, "risk_scores")] == ["m1"]

@@ -1,6 +1,7 @@
 """Beam steps of ``deidcode hcc score``: thin wrappers around the pure functions.
 
-Members and diagnoses are parsed one record at a time, joined by member_id with
+Members and diagnoses are parsed in batches as they are read (diagnoses
+travel as one list per member and batch), joined by member_id with
 ``CoGroupByKey``, and each member is scored once with all of their eligible
 diagnoses. Rows for the output tables are built by the plain functions below.
 """
@@ -53,10 +54,15 @@ def _member_id(raw: RawRecord) -> str | None:
     return str(value).strip() or None if value is not None else None
 
 
+def _unreadable(raw: RawRecord) -> str:
+    # The reader's reason code and its generated detail; never field values.
+    return f"{raw.error}: {raw.detail}" if raw.detail else str(raw.error)
+
+
 def parse_member_record(raw: RawRecord, payment_year: int) -> Located | dict[str, Any]:
     """A located Member, or a quarantine row."""
     if raw.fields is None:
-        return quarantine_row("member", raw, None, "unreadable_record", raw.error)
+        return quarantine_row("member", raw, None, "unreadable_record", _unreadable(raw))
     try:
         member = parse_member(raw.fields, payment_year)
     except RecordError as exc:
@@ -76,11 +82,11 @@ def parse_diagnosis_batch(
 ) -> Iterable[tuple[str, list[DiagnosisTuple]] | beam.pvalue.TaggedOutput]:
     """A batch of records → quarantine rows, and each member's diagnoses in the batch as one
     element, so the join moves about one element per member rather than per diagnosis."""
-    known = next(iter(load_payment_year(payment_year).models.values())).dx_to_cc
+    known = load_payment_year(payment_year).mapped_codes
     by_member: dict[str, list[DiagnosisTuple]] = {}
     for raw in batch:
         if raw.fields is None:
-            row = quarantine_row("diagnosis", raw, None, "unreadable_record", raw.error)
+            row = quarantine_row("diagnosis", raw, None, "unreadable_record", _unreadable(raw))
             yield beam.pvalue.TaggedOutput("quarantine", row)
             continue
         try:

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -68,6 +68,11 @@ class PaymentYear:
     year: int
     models: dict[str, ModelTables]
     ma_coding_adjustment: float
+
+    @cached_property
+    def mapped_codes(self) -> frozenset[str]:
+        """Every code any of the year's models maps to a CC."""
+        return frozenset(code for tables in self.models.values() for code in tables.dx_to_cc)
 
 
 def _checked_path(name: str) -> Path:
