@@ -93,7 +93,9 @@ def build_hcc_pipeline(
         files=diagnoses,
         fmt=request.fmt,
         counter=DIAGNOSES_READ,
-        parse_batch=functools.partial(parse_diagnosis_batch, payment_year=year),
+        parse_batch=functools.partial(
+            parse_diagnosis_batch, payment_year=year, files=tuple(diagnoses)
+        ),
     )
     joined = {
         "members": parsed_members.ok | "KeyMembers" >> beam.Map(lambda m: (m.value.member_id, m)),
@@ -103,7 +105,11 @@ def build_hcc_pipeline(
         | "KeyRejected" >> beam.FlatMap(lambda q: [(q["member_id"], 1)] if q["member_id"] else []),
     } | "JoinByMember" >> beam.CoGroupByKey()
     scored = joined | "Score" >> beam.ParDo(
-        ScoreMembers(payment_year=year, include_ineligible=request.include_ineligible)
+        ScoreMembers(
+            payment_year=year,
+            diagnosis_files=tuple(diagnoses),
+            include_ineligible=request.include_ineligible,
+        )
     ).with_outputs(ScoreMembers.HCC, ScoreMembers.DIAGNOSES, ScoreMembers.QUARANTINE, main="scores")
     quarantined = (
         parsed_members.quarantine,
@@ -111,23 +117,31 @@ def build_hcc_pipeline(
         scored[ScoreMembers.QUARANTINE],
     ) | "AllQuarantine" >> beam.Flatten()
 
-    by_record = lambda row: (row["source_file"], row["record_number"])  # noqa: E731
+    # Scoring emits rows as tuples in schema order; quarantine rows are dicts.
+    risk, hcc, dx = (
+        {name: i for i, name in enumerate(HCC_TABLES[t].names)}
+        for t in ("risk_scores", "hcc", "diagnoses")
+    )
     outputs = {
         "risk_scores": (
             scored.scores,
-            lambda r: r["member_id"],
-            lambda r: (r["member_id"], r["model"]),
+            lambda r: r[risk["member_id"]],
+            lambda r: (r[risk["member_id"]], r[risk["model"]]),
         ),
         "hcc": (
             scored[ScoreMembers.HCC],
-            lambda r: r["member_id"],
-            lambda r: (r["member_id"], r["model"], int(r["hcc"][3:])),
+            lambda r: r[hcc["member_id"]],
+            lambda r: (r[hcc["member_id"]], r[hcc["model"]], int(r[hcc["hcc"]][3:])),
         ),
-        "diagnoses": (scored[ScoreMembers.DIAGNOSES], lambda r: r["member_id"], by_record),
+        "diagnoses": (
+            scored[ScoreMembers.DIAGNOSES],
+            lambda r: r[dx["member_id"]],
+            lambda r: (r[dx["source_file"]], r[dx["record_number"]]),
+        ),
         "quarantine": (
             quarantined,
             lambda r: f"{r['source_file']}#{r['record_number']}",
-            by_record,
+            lambda r: (r["source_file"], r["record_number"]),
         ),
     }
     for table, (rows, shard_key, sort_key) in outputs.items():

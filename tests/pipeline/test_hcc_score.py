@@ -98,6 +98,16 @@ def test_every_segment_and_the_worked_example(sample_run):
 def test_ineligible_diagnoses_are_kept_but_not_scored(sample_run, tmp_path):
     diagnoses = rows(sample_run, "diagnoses")
     assert all(d["eligible"] == (d["reason"] == "eligible") for d in diagnoses)
+    # Each kept row is its input row, field for field.
+    with DIAGNOSES.open() as handle:
+        source = {n: r for n, r in enumerate(csv.DictReader(handle), start=1)}
+    for d in diagnoses:
+        original = source[d["record_number"]]
+        assert d["source_file"] == str(DIAGNOSES) and d["member_id"] == original["member_id"]
+        assert d["code"] == original["code"].replace(".", "")
+        assert d["date_of_service"].isoformat() == original["date_of_service"]
+        assert (d["encounter_id"] or "") == original["encounter_id"]
+        assert d["source"] == original["source"]
     with_all = tmp_path / "all"
     assert score(with_all, "--include-ineligible") == 0
     eligible_only = {r["member_id"]: r["raw"] for r in rows(sample_run, "risk_scores")}

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
+import pyarrow as pa
 from apache_beam.metrics import Metrics
 
+from schemas.hcc_tables import HCC_SCHEMA, RISK_SCORES_SCHEMA
 from transforms.hcc.engine import Member, MemberScore, score_member
 from transforms.hcc.inputs import RecordError, parse_diagnosis, parse_member
 from transforms.hcc.tables import load_payment_year
@@ -71,18 +73,20 @@ def parse_member_record(raw: RawRecord, payment_year: int) -> Located | dict[str
 
 
 # A parsed diagnosis as it travels between steps: a tuple of primitives, which
-# Beam encodes without pickle (the step that moves the most elements).
-# (source_file, record_number, code, date_of_service ISO or None, encounter_id, source,
-#  eligible, reason)
-DiagnosisTuple = tuple[str, int, str, str | None, str | None, str, bool, str]
+# Beam encodes without pickle (the step that moves the most elements). The file
+# is its index in the run's sorted list of diagnosis files, and the date of
+# service a day number (days since 1970-01-01, what Parquet's date32 holds):
+# (file index, record_number, code, day or None, encounter_id, source, eligible, reason)
+DiagnosisTuple = tuple[int, int, str, int | None, str | None, str, bool, str]
 
 
 def parse_diagnosis_batch(
-    batch: list[RawRecord], payment_year: int
+    batch: list[RawRecord], payment_year: int, files: tuple[str, ...]
 ) -> Iterable[tuple[str, list[DiagnosisTuple]] | beam.pvalue.TaggedOutput]:
     """A batch of records → quarantine rows, and each member's diagnoses in the batch as one
     element, so the join moves about one element per member rather than per diagnosis."""
     known = load_payment_year(payment_year).mapped_codes
+    file_index = {path: index for index, path in enumerate(files)}
     by_member: dict[str, list[DiagnosisTuple]] = {}
     for raw in batch:
         if raw.fields is None:
@@ -95,13 +99,13 @@ def parse_diagnosis_batch(
             row = quarantine_row("diagnosis", raw, _member_id(raw), exc.reason, exc.detail)
             yield beam.pvalue.TaggedOutput("quarantine", row)
             continue
-        service = d.date_of_service.isoformat() if d.date_of_service else None
+        day = (d.date_of_service - _EPOCH).days if d.date_of_service else None
         by_member.setdefault(d.member_id, []).append(
             (
-                raw.source_file,
+                file_index[raw.source_file],
                 raw.record_number,
                 d.code,
-                service,
+                day,
                 d.encounter_id,
                 d.source,
                 d.eligible,
@@ -111,21 +115,27 @@ def parse_diagnosis_batch(
     yield from by_member.items()
 
 
-def diagnosis_row(member_id: str, diagnosis: DiagnosisTuple) -> dict[str, Any]:
-    source_file, record_number, code, service, encounter_id, source, eligible, reason = diagnosis
-    return {
-        "source_file": source_file,
-        "record_number": record_number,
-        "member_id": member_id,
-        "code": code,
-        # Days since 1970-01-01, which Parquet's date32 takes as is: a plain int
-        # crosses Beam's coders without pickle, a datetime.date does not.
-        "date_of_service": (dt.date.fromisoformat(service) - _EPOCH).days if service else None,
-        "encounter_id": encounter_id,
-        "source": source,
-        "eligible": eligible,
-        "reason": reason,
-    }
+def diagnosis_row(
+    member_id: str, diagnosis: DiagnosisTuple, files: tuple[str, ...]
+) -> tuple[Any, ...]:
+    """A row of the diagnoses table, as a tuple in DIAGNOSES_SCHEMA's field order:
+    two million of them cross a shuffle, and a tuple of primitives is half a dict's bytes."""
+    index, record_number, code, day, encounter_id, source, eligible, reason = diagnosis
+    return (
+        files[index],
+        record_number,
+        member_id,
+        code,
+        day,
+        encounter_id,
+        source,
+        eligible,
+        reason,
+    )
+
+
+def schema_tuple(row: dict[str, Any], schema: pa.Schema) -> tuple[Any, ...]:
+    return tuple(row[name] for name in schema.names)
 
 
 def hcc_rows(score: MemberScore) -> list[dict[str, Any]]:
@@ -177,7 +187,14 @@ class ScoreMembers(beam.DoFn):
     DIAGNOSES = "diagnoses"
     QUARANTINE = "quarantine"
 
-    def __init__(self, *, payment_year: int, include_ineligible: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        payment_year: int,
+        diagnosis_files: tuple[str, ...],
+        include_ineligible: bool = False,
+    ) -> None:
+        self._files = diagnosis_files
         self._payment_year = payment_year
         self._include_ineligible = include_ineligible
         self._scored = Metrics.counter("deidcode", "hcc_members_scored")
@@ -211,7 +228,12 @@ class ScoreMembers(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(
                     self.QUARANTINE,
                     _quarantine(
-                        "diagnosis", diagnosis[0], diagnosis[1], member_id, reason, len(members)
+                        "diagnosis",
+                        self._files[diagnosis[0]],
+                        diagnosis[1],
+                        member_id,
+                        reason,
+                        len(members),
                     ),
                 )
             return
@@ -220,13 +242,16 @@ class ScoreMembers(beam.DoFn):
         codes = [d[2] for d in diagnoses if d[6] or self._include_ineligible]
         score = score_member(member, codes, self._year)
         self._scored.inc()
-        # Each output is one list per member: the writers take rows in batches.
-        yield risk_score_rows(score, self._weights)
-        hccs = hcc_rows(score)
+        # Each output is one list per member (the writers take rows in batches) of
+        # tuples in schema order, which cross the shuffle lighter than dicts.
+        yield [
+            schema_tuple(row, RISK_SCORES_SCHEMA) for row in risk_score_rows(score, self._weights)
+        ]
+        hccs = [schema_tuple(row, HCC_SCHEMA) for row in hcc_rows(score)]
         if hccs:
             yield beam.pvalue.TaggedOutput(self.HCC, hccs)
         if diagnoses:
-            rows = [diagnosis_row(member_id, diagnosis) for diagnosis in diagnoses]
+            rows = [diagnosis_row(member_id, d, self._files) for d in diagnoses]
             yield beam.pvalue.TaggedOutput(self.DIAGNOSES, rows)
 
 

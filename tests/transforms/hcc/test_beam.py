@@ -4,6 +4,7 @@ import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from schemas.hcc_tables import DIAGNOSES_SCHEMA, HCC_SCHEMA, RISK_SCORES_SCHEMA
 from transforms.hcc.beam import Located, ScoreMembers
 from transforms.hcc.engine import Member
 
@@ -11,7 +12,7 @@ from transforms.hcc.engine import Member
 def diagnosis(member_id, code, number, eligible=True):
     """One member's diagnoses of one read batch, as the parsing step emits them."""
     reason = "eligible" if eligible else "audio_only"
-    return [("d.csv", number, code, "2025-05-01", "E", "video", eligible, reason)]
+    return [(0, number, code, 20209, "E", "video", eligible, reason)]  # file 0: d.csv
 
 
 def test_score_members_joins_and_quarantines():
@@ -47,13 +48,15 @@ def test_score_members_joins_and_quarantines():
         outputs = (
             pipeline
             | beam.Create(grouped)
-            | beam.ParDo(ScoreMembers(payment_year=2026)).with_outputs(
+            | beam.ParDo(ScoreMembers(payment_year=2026, diagnosis_files=("d.csv",))).with_outputs(
                 ScoreMembers.HCC, ScoreMembers.DIAGNOSES, ScoreMembers.QUARANTINE, main="scores"
             )
         )
         assert_that(
             outputs.scores
             | "Scores" >> beam.FlatMap(lambda rows: rows)
+            | "ScoresDict"
+            >> beam.Map(lambda r: dict(zip(RISK_SCORES_SCHEMA.names, r, strict=True)))
             | "ScoresRow" >> beam.Map(lambda r: (r["member_id"], r["segment"], round(r["raw"], 3))),
             equal_to([("m1", "CNA", 0.395 + 1.053)]),
             label="scores",
@@ -61,6 +64,7 @@ def test_score_members_joins_and_quarantines():
         assert_that(
             outputs[ScoreMembers.HCC]
             | "Hccs" >> beam.FlatMap(lambda rows: rows)
+            | "HccsDict" >> beam.Map(lambda r: dict(zip(HCC_SCHEMA.names, r, strict=True)))
             | "HccsRow" >> beam.Map(lambda r: (r["hcc"], tuple(r["dropped_by"]))),
             equal_to([("HCC221", ()), ("HCC226", ("HCC221",))]),
             label="hccs",
@@ -68,8 +72,11 @@ def test_score_members_joins_and_quarantines():
         assert_that(
             outputs[ScoreMembers.DIAGNOSES]
             | "Dx" >> beam.FlatMap(lambda rows: rows)
-            | "DxRow" >> beam.Map(lambda r: (r["code"], r["eligible"])),
-            equal_to([("I5022", True), ("Z941", True), ("E1122", False)]),
+            | "DxDict" >> beam.Map(lambda r: dict(zip(DIAGNOSES_SCHEMA.names, r, strict=True)))
+            | "DxRow" >> beam.Map(lambda r: (r["code"], r["eligible"], r["source_file"])),
+            equal_to(
+                [("I5022", True, "d.csv"), ("Z941", True, "d.csv"), ("E1122", False, "d.csv")]
+            ),
             label="diagnoses",
         )
         assert_that(
