@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from transforms.hcc.engine import DUAL_STATUSES, OREC_CODES, Member, normalise_code
@@ -59,6 +60,8 @@ class RecordError(ValueError):
 
 
 def _text(value: Any) -> str:
+    if value.__class__ is str:  # the common case, first
+        return value.strip()
     return "" if value is None else str(value).strip()
 
 
@@ -79,7 +82,18 @@ def _date(value: Any) -> dt.date | None:
     text = _text(value)
     if not text:
         return None
-    return dt.date.fromisoformat(text[:10])
+    return _iso_date(text[:10])
+
+
+# Exports repeat the same few hundred dates and sources millions of times.
+@lru_cache(maxsize=8192)
+def _iso_date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+@lru_cache(maxsize=256)
+def _source_kind(text: str) -> str:
+    return text.lower().replace("-", "_").replace(" ", "_")
 
 
 def age_on_february_1(birth_date: dt.date, payment_year: int) -> int:
@@ -192,7 +206,7 @@ def parse_diagnosis(
     except ValueError:
         raise RecordError("invalid_date_of_service", "date_of_service is not an ISO date") from None
     encounter_id = _text(fields.get("encounter_id")) or None
-    source = _text(fields.get("source")).lower().replace("-", "_").replace(" ", "_")
+    source = _source_kind(_text(fields.get("source")))
     reason = eligibility(
         date_of_service=service_date,
         encounter_id=encounter_id,
