@@ -91,8 +91,13 @@ def test_every_segment_and_the_worked_example(sample_run):
     }  # fmt: skip
     example = scores["MBR9001"]
     assert round(example["raw"], 3) == 2.813 and round(example["blended"], 3) == 2.481
+    assert example["normalized"] == pytest.approx(example["raw"] / 1.067)
+    assert example["adjusted"] == pytest.approx(example["normalized"] * 0.941)
+    assert example["blend_weight"] == 1.0 and example["payment_year"] == 2026
     hccs = {r["hcc"]: r for r in rows(sample_run, "hcc") if r["member_id"] == "MBR9001"}
     assert hccs["HCC226"]["dropped_by"] == ["HCC221"] and hccs["HCC221"]["codes"] == ["Z941"]
+    assert hccs["HCC226"]["label"] == "Heart Failure, Except End-Stage and Acute"
+    assert hccs["HCC221"]["coefficient"] == 1.053 and hccs["HCC226"]["coefficient"] == 0.0
 
 
 def test_ineligible_diagnoses_are_kept_but_not_scored(sample_run, tmp_path):

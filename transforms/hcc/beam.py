@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
-import pyarrow as pa
 from apache_beam.metrics import Metrics
 
-from schemas.hcc_tables import HCC_SCHEMA, RISK_SCORES_SCHEMA
 from transforms.hcc.engine import Member, MemberScore, score_member
 from transforms.hcc.inputs import RecordError, parse_diagnosis, parse_member
 from transforms.hcc.tables import load_payment_year
@@ -134,41 +132,39 @@ def diagnosis_row(
     )
 
 
-def schema_tuple(row: dict[str, Any], schema: pa.Schema) -> tuple[Any, ...]:
-    return tuple(row[name] for name in schema.names)
-
-
-def hcc_rows(score: MemberScore) -> list[dict[str, Any]]:
+def hcc_rows(score: MemberScore) -> list[tuple[Any, ...]]:
+    """Rows of the hcc table, as tuples in HCC_SCHEMA's field order."""
     return [
-        {
-            "member_id": score.member_id,
-            "payment_year": score.payment_year,
-            "model": model,
-            "hcc": f"HCC{hcc.hcc}",
-            "label": hcc.label,
-            "codes": list(hcc.codes),
-            "coefficient": hcc.coefficient,
-            "dropped_by": [f"HCC{parent}" for parent in hcc.dropped_by],
-        }
+        (
+            score.member_id,
+            score.payment_year,
+            model,
+            f"HCC{hcc.hcc}",
+            hcc.label,
+            list(hcc.codes),
+            hcc.coefficient,
+            [f"HCC{parent}" for parent in hcc.dropped_by],
+        )
         for model, result in score.models.items()
         for hcc in result.hccs
     ]
 
 
-def risk_score_rows(score: MemberScore, blend_weights: dict[str, float]) -> list[dict[str, Any]]:
+def risk_score_rows(score: MemberScore, blend_weights: dict[str, float]) -> list[tuple[Any, ...]]:
+    """Rows of the risk_scores table, as tuples in RISK_SCORES_SCHEMA's field order."""
     return [
-        {
-            "member_id": score.member_id,
-            "payment_year": score.payment_year,
-            "model": model,
-            "segment": result.segment,
-            "raw": result.raw,
-            "normalized": result.normalized,
-            "adjusted": result.adjusted,
-            "blend_weight": blend_weights[model],
-            "blended": score.blended,
-            "variables": json.dumps(result.variables, sort_keys=True),
-        }
+        (
+            score.member_id,
+            score.payment_year,
+            model,
+            result.segment,
+            result.raw,
+            result.normalized,
+            result.adjusted,
+            blend_weights[model],
+            score.blended,
+            json.dumps(result.variables, sort_keys=True),
+        )
         for model, result in score.models.items()
     ]
 
@@ -244,10 +240,8 @@ class ScoreMembers(beam.DoFn):
         self._scored.inc()
         # Each output is one list per member (the writers take rows in batches) of
         # tuples in schema order, which cross the shuffle lighter than dicts.
-        yield [
-            schema_tuple(row, RISK_SCORES_SCHEMA) for row in risk_score_rows(score, self._weights)
-        ]
-        hccs = [schema_tuple(row, HCC_SCHEMA) for row in hcc_rows(score)]
+        yield risk_score_rows(score, self._weights)
+        hccs = hcc_rows(score)
         if hccs:
             yield beam.pvalue.TaggedOutput(self.HCC, hccs)
         if diagnoses:
