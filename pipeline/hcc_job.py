@@ -73,7 +73,7 @@ class HccSummary:
 def _parse_members(batch: list[RawRecord], payment_year: int):
     for raw in batch:
         parsed = parse_member_record(raw, payment_year)
-        if isinstance(parsed, dict):
+        if isinstance(parsed, dict):  # a quarantine row
             yield beam.pvalue.TaggedOutput("quarantine", parsed)
         else:
             yield parsed
@@ -98,7 +98,8 @@ def build_hcc_pipeline(
         ),
     )
     joined = {
-        "members": parsed_members.ok | "KeyMembers" >> beam.Map(lambda m: (m.value.member_id, m)),
+        "members": parsed_members.ok
+        | "KeyMembers" >> beam.Map(lambda m: (m[2], m)),  # m[2]: member_id
         "diagnoses": parsed_diagnoses.ok,
         # Quarantined members, so that their diagnoses say why they were not scored.
         "rejected": parsed_members.quarantine

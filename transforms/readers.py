@@ -155,7 +155,10 @@ def read_csv(path: str, *, delimiter: str = ",") -> Iterator[RawRecord]:
                     f"line {reader.line_num}: expected {len(header)} fields, found {len(row)}",
                 )
                 continue
-            bad = [name for name, value in zip(header, row, strict=True) if _has_surrogates(value)]
+            # One search over the whole row; name the columns only when it finds something.
+            bad = _has_surrogates("".join(row)) and [
+                name for name, value in zip(header, row, strict=True) if _has_surrogates(value)
+            ]
             if bad:
                 yield RawRecord(
                     path, number, None, "invalid_utf8", f"invalid UTF-8 in column(s) {bad}"

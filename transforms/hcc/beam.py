@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
@@ -27,13 +26,20 @@ MEMBERS_READ = "hcc_members_read"
 DIAGNOSES_READ = "hcc_diagnoses_read"
 
 
-@dataclass(frozen=True)
-class Located:
-    """A parsed member record with where it came from, for the quarantine table."""
+# A parsed member as it travels between steps, with where it came from (for the
+# quarantine table): a tuple of primitives, which Beam encodes without pickle.
+# (source_file, record_number, then Member's fields in order)
+MemberTuple = tuple[str, int, str, int, str, str, str, bool, bool, bool]
 
-    source_file: str
-    record_number: int
-    value: Member
+
+def member_tuple(source_file: str, record_number: int, member: Member) -> MemberTuple:
+    m = member
+    return (source_file, record_number, m.member_id, m.age, m.sex, m.orec, m.dual,
+            m.institutional, m.new_enrollee, m.snp)  # fmt: skip
+
+
+def member_of(located: MemberTuple) -> Member:
+    return Member(*located[2:])
 
 
 def quarantine_row(
@@ -59,15 +65,15 @@ def _unreadable(raw: RawRecord) -> str:
     return f"{raw.error}: {raw.detail}" if raw.detail else str(raw.error)
 
 
-def parse_member_record(raw: RawRecord, payment_year: int) -> Located | dict[str, Any]:
-    """A located Member, or a quarantine row."""
+def parse_member_record(raw: RawRecord, payment_year: int) -> MemberTuple | dict[str, Any]:
+    """A located member, or a quarantine row."""
     if raw.fields is None:
         return quarantine_row("member", raw, None, "unreadable_record", _unreadable(raw))
     try:
         member = parse_member(raw.fields, payment_year)
     except RecordError as exc:
         return quarantine_row("member", raw, _member_id(raw), exc.reason, exc.detail)
-    return Located(raw.source_file, raw.record_number, member)
+    return member_tuple(raw.source_file, raw.record_number, member)
 
 
 # A parsed diagnosis as it travels between steps: a tuple of primitives, which
@@ -201,7 +207,7 @@ class ScoreMembers(beam.DoFn):
 
     def process(self, element: tuple[str, dict[str, Iterable[Any]]]):  # type: ignore[override]
         member_id, grouped = element
-        members = sorted(grouped["members"], key=lambda m: (m.source_file, m.record_number))
+        members = sorted(grouped["members"])  # by source file, then record number
         diagnoses = sorted(d for batch in grouped["diagnoses"] for d in batch)
         if len(members) != 1:
             if members:
@@ -213,8 +219,8 @@ class ScoreMembers(beam.DoFn):
                     self.QUARANTINE,
                     _quarantine(
                         "member",
-                        located.source_file,
-                        located.record_number,
+                        located[0],
+                        located[1],
                         member_id,
                         reason,
                         len(members),
@@ -233,8 +239,7 @@ class ScoreMembers(beam.DoFn):
                     ),
                 )
             return
-        member = members[0].value
-        assert isinstance(member, Member)
+        member = member_of(members[0])
         codes = [d[2] for d in diagnoses if d[6] or self._include_ineligible]
         score = score_member(member, codes, self._year)
         self._scored.inc()

@@ -5,7 +5,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from schemas.hcc_tables import DIAGNOSES_SCHEMA, HCC_SCHEMA, RISK_SCORES_SCHEMA
-from transforms.hcc.beam import Located, ScoreMembers
+from transforms.hcc.beam import ScoreMembers, member_tuple
 from transforms.hcc.engine import Member
 
 
@@ -20,7 +20,7 @@ def test_score_members_joins_and_quarantines():
         (
             "m1",
             {
-                "members": [Located("m.csv", 1, Member("m1", 72, "F"))],
+                "members": [member_tuple("m.csv", 1, Member("m1", 72, "F"))],
                 "diagnoses": [
                     diagnosis("m1", "I5022", 1),
                     diagnosis("m1", "Z941", 2),
@@ -36,8 +36,8 @@ def test_score_members_joins_and_quarantines():
             "m4",
             {
                 "members": [
-                    Located("m.csv", 2, Member("m4", 70, "M")),
-                    Located("m.csv", 3, Member("m4", 71, "M")),
+                    member_tuple("m.csv", 2, Member("m4", 70, "M")),
+                    member_tuple("m.csv", 3, Member("m4", 71, "M")),
                 ],
                 "diagnoses": [],
                 "rejected": [],
