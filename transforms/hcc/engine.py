@@ -181,7 +181,7 @@ def map_diagnoses(
     sex = "2" if member.sex == "F" else "1"
     found: dict[str, set[str]] = {}
     for raw in codes:
-        code = normalise_code(raw)
+        code = raw if raw in tables.dx_to_cc else normalise_code(raw)  # most arrive normalised
         ccs = tables.dx_to_cc.get(code)
         if not ccs:
             continue
