@@ -39,12 +39,7 @@ from transforms.hcc.beam import (
 )
 from transforms.hcc.inputs import DIAGNOSIS_COLUMNS, MEMBER_COLUMNS
 from transforms.hcc.tables import DATA_DIR, load_payment_year
-from transforms.parquet_sink import (
-    TableSpec,
-    WriteParquetShards,
-    WriteTablesTogether,
-    fill_empty_shards,
-)
+from transforms.parquet_sink import WriteParquetShards, fill_empty_shards
 from transforms.readers import check_inputs, expand_inputs, file_digest
 from transforms.records import RawRecord
 
@@ -116,38 +111,50 @@ def build_hcc_pipeline(
             diagnosis_files=tuple(diagnoses),
             include_ineligible=request.include_ineligible,
         )
-    ).with_outputs(ScoreMembers.QUARANTINE, main="scores")
+    ).with_outputs(ScoreMembers.HCC, ScoreMembers.DIAGNOSES, ScoreMembers.QUARANTINE, main="scores")
     quarantined = (
         parsed_members.quarantine,
         parsed_diagnoses.quarantine,
         scored[ScoreMembers.QUARANTINE],
     ) | "AllQuarantine" >> beam.Flatten()
 
-    # Scoring emits each member's rows of three tables as tuples in schema order;
-    # they are written in one shuffle. Quarantine rows are dicts, one by one.
+    # Scoring emits rows as tuples in schema order; quarantine rows are dicts.
     risk, hcc, dx = (
         {name: i for i, name in enumerate(HCC_TABLES[t].names)}
         for t in ("risk_scores", "hcc", "diagnoses")
     )
-    member_tables = {
-        "risk_scores": lambda r: (r[risk["member_id"]], r[risk["model"]]),
-        "hcc": lambda r: (r[hcc["member_id"]], r[hcc["model"]], int(r[hcc["hcc"]][3:])),
-        "diagnoses": lambda r: (r[dx["source_file"]], r[dx["record_number"]]),
+    outputs = {
+        "risk_scores": (
+            scored.scores,
+            lambda r: r[risk["member_id"]],
+            lambda r: (r[risk["member_id"]], r[risk["model"]]),
+        ),
+        "hcc": (
+            scored[ScoreMembers.HCC],
+            lambda r: r[hcc["member_id"]],
+            lambda r: (r[hcc["member_id"]], r[hcc["model"]], int(r[hcc["hcc"]][3:])),
+        ),
+        "diagnoses": (
+            scored[ScoreMembers.DIAGNOSES],
+            lambda r: r[dx["member_id"]],
+            lambda r: (r[dx["source_file"]], r[dx["record_number"]]),
+        ),
+        "quarantine": (
+            quarantined,
+            lambda r: f"{r['source_file']}#{r['record_number']}",
+            lambda r: (r["source_file"], r["record_number"]),
+        ),
     }
-    _ = scored.scores | "WriteMemberTables" >> WriteTablesTogether(
-        tables={
-            table: TableSpec(os.path.join(out, table), HCC_TABLES[table], sort_key)
-            for table, sort_key in member_tables.items()
-        },
-        num_shards=request.num_shards,
-    )
-    _ = quarantined | "Write[quarantine]" >> WriteParquetShards(
-        directory=os.path.join(out, "quarantine"),
-        schema=HCC_TABLES["quarantine"],
-        shard_key=lambda r: f"{r['source_file']}#{r['record_number']}",
-        sort_key=lambda r: (r["source_file"], r["record_number"]),
-        num_shards=request.num_shards,
-    )
+    for table, (rows, shard_key, sort_key) in outputs.items():
+        _ = rows | f"Write[{table}]" >> WriteParquetShards(
+            directory=os.path.join(out, table),
+            schema=HCC_TABLES[table],
+            shard_key=shard_key,
+            sort_key=sort_key,
+            num_shards=request.num_shards,
+            # Scoring emits a list of rows per member; quarantine rows come one by one.
+            batched=table != "quarantine",
+        )
 
 
 def _counter(result: beam.runners.runner.PipelineResult, name: str) -> int:

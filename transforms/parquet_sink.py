@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
@@ -66,15 +65,22 @@ def _write_shard(
     sort_key: Callable[[dict[str, Any]], Any],
     num_shards: int,
     compression_level: int,
+    batched: bool = False,
 ) -> tuple[str, int]:
     shard, rows = keyed
+    if batched:
+        rows = (row for batch in rows for row in batch)
     ordered = sorted(rows, key=sort_key)
     path = shard_path(directory, shard, num_shards)
     return path, write_parquet_file(path, ordered, schema, compression_level=compression_level)
 
 
 class WriteParquetShards(beam.PTransform):
-    """Write dict rows to ``directory/part-NNNNN-of-MMMMM.parquet``, deterministically."""
+    """Write dict rows to ``directory/part-NNNNN-of-MMMMM.parquet``, deterministically.
+
+    With ``batched``, each element is a non-empty list of rows that share one
+    shard key (a member's rows, say): far fewer elements to move than rows.
+    """
 
     def __init__(
         self,
@@ -85,8 +91,10 @@ class WriteParquetShards(beam.PTransform):
         sort_key: Callable[[dict[str, Any]], Any],
         num_shards: int,
         compression_level: int = 3,
+        batched: bool = False,
     ) -> None:
         super().__init__()
+        self.batched = batched
         self.directory = directory
         self.schema = schema
         self.shard_key = shard_key
@@ -95,10 +103,15 @@ class WriteParquetShards(beam.PTransform):
         self.compression_level = compression_level
 
     def expand(self, rows: beam.PCollection) -> beam.PCollection:
-        shard_key, num_shards = self.shard_key, self.num_shards
+        shard_key, num_shards, batched = self.shard_key, self.num_shards, self.batched
+
+        def assign(element: Any) -> tuple[int, Any]:
+            first = element[0] if batched else element
+            return shard_index(shard_key(first), num_shards), element
+
         return (
             rows
-            | "AssignShard" >> beam.Map(lambda row: (shard_index(shard_key(row), num_shards), row))
+            | "AssignShard" >> beam.Map(assign)
             | "GroupShard" >> beam.GroupByKey()
             | "WriteShard"
             >> beam.Map(
@@ -108,6 +121,7 @@ class WriteParquetShards(beam.PTransform):
                 sort_key=self.sort_key,
                 num_shards=num_shards,
                 compression_level=self.compression_level,
+                batched=batched,
             )
         )
 
@@ -149,72 +163,4 @@ class WriteProtectedJsonl(beam.PTransform):
             | "GroupShard" >> beam.GroupByKey()
             | "WriteShard"
             >> beam.Map(_write_protected_jsonl, directory=self.directory, num_shards=num_shards)
-        )
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """One table written by ``WriteTablesTogether``: where, its schema and row order."""
-
-    directory: str
-    schema: pa.Schema
-    sort_key: Callable[[Any], Any]
-
-
-def _write_tables_shard(
-    keyed: tuple[int, Iterable[tuple[str, dict[str, list[Any]]]]],
-    tables: dict[str, TableSpec],
-    num_shards: int,
-    compression_level: int,
-) -> list[tuple[str, int]]:
-    shard, groups = keyed
-    rows: dict[str, list[Any]] = {name: [] for name in tables}
-    for _, group in groups:
-        for name, table_rows in group.items():
-            rows[name].extend(table_rows)
-    written = []
-    for name, spec in tables.items():
-        path = shard_path(spec.directory, shard, num_shards)
-        ordered = sorted(rows[name], key=spec.sort_key)
-        written.append(
-            (
-                path,
-                write_parquet_file(path, ordered, spec.schema, compression_level=compression_level),
-            )
-        )
-    return written
-
-
-class WriteTablesTogether(beam.PTransform):
-    """Write several tables whose rows come grouped per entity (a member, say) in one shuffle.
-
-    Each element is ``(entity key, {table name: that entity's rows})``; all of an
-    entity's rows land in the same shard number of every table. One shuffle
-    instead of one per table; files as ``WriteParquetShards`` writes them.
-    """
-
-    def __init__(
-        self,
-        *,
-        tables: dict[str, TableSpec],
-        num_shards: int,
-        compression_level: int = 3,
-    ) -> None:
-        super().__init__()
-        self.tables = tables
-        self.num_shards, self.compression_level = num_shards, compression_level
-
-    def expand(self, groups: beam.PCollection) -> beam.PCollection:
-        num_shards = self.num_shards
-        return (
-            groups
-            | "AssignShard" >> beam.Map(lambda g: (shard_index(g[0], num_shards), g))
-            | "GroupShard" >> beam.GroupByKey()
-            | "WriteShard"
-            >> beam.Map(
-                _write_tables_shard,
-                tables=self.tables,
-                num_shards=num_shards,
-                compression_level=self.compression_level,
-            )
         )

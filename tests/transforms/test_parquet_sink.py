@@ -6,13 +6,7 @@ import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms.parquet_sink import (
-    TableSpec,
-    WriteParquetShards,
-    WriteTablesTogether,
-    fill_empty_shards,
-    shard_index,
-)
+from transforms.parquet_sink import WriteParquetShards, fill_empty_shards, shard_index
 
 SCHEMA = pa.schema([pa.field("k", pa.string(), nullable=False), pa.field("v", pa.int64())])
 OPTIONS = ["--runner=FnApiRunner"]
@@ -56,30 +50,3 @@ def test_shards_are_sorted_complete_and_byte_identical(tmp_path):
         assert keys == sorted(keys)
     assert pq.read_table(tmp_path / "a").num_rows == 50
     assert pq.read_table(tmp_path / "a").schema.field("k").nullable is False
-
-
-def test_tables_written_together_shard_by_entity_and_sort_within_each_table(tmp_path):
-    """Rows arrive grouped per entity as tuples; each table gets every row, in order,
-    and an entity's rows share one shard number across tables."""
-    counts = pa.schema([pa.field("k", pa.string(), nullable=False), pa.field("n", pa.int64())])
-    groups = [
-        (key, {"values": [(key, v) for v in range(n)], "counts": [(key, n)]})
-        for key, n in [("b", 2), ("a", 3), ("c", 0), ("d", 1)]
-    ]
-    tables = {
-        "values": TableSpec(str(tmp_path / "values"), SCHEMA, lambda r: (r[0], r[1])),
-        "counts": TableSpec(str(tmp_path / "counts"), counts, lambda r: r[0]),
-    }
-    with TestPipeline(argv=OPTIONS) as p:
-        _ = p | beam.Create(groups) | WriteTablesTogether(tables=tables, num_shards=2)
-    for name, spec in tables.items():
-        fill_empty_shards(spec.directory, spec.schema, 2, compression_level=3)
-        for path in sorted(os.listdir(spec.directory)):
-            keys = pq.read_table(os.path.join(spec.directory, path)).column("k").to_pylist()
-            shard = int(path[5:10])
-            assert keys == sorted(keys) and all(shard_index(k, 2) == shard for k in keys), name
-    values = pq.read_table(tmp_path / "values").to_pylist()
-    assert sorted((r["k"], r["v"]) for r in values) == [
-        ("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("d", 0),
-    ]  # fmt: skip
-    assert sorted(r["n"] for r in pq.read_table(tmp_path / "counts").to_pylist()) == [0, 1, 2, 3]

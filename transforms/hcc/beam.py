@@ -176,8 +176,8 @@ def risk_score_rows(score: MemberScore, blend_weights: dict[str, float]) -> list
 
 
 class ScoreMembers(beam.DoFn):
-    """One member_id with its member records and diagnoses → ``(member_id, rows)``,
-    the member's rows of the risk_scores, hcc and diagnoses tables.
+    """One member_id with its member records and diagnoses → scores, HCCs and table rows,
+    each output a list of one member's rows.
 
     A member_id with several member records quarantines all of them and their
     diagnoses (there is no safe way to pick one). Diagnoses of a member whose
@@ -185,6 +185,8 @@ class ScoreMembers(beam.DoFn):
     member_id not in the member file as ``unknown_member``.
     """
 
+    HCC = "hcc"
+    DIAGNOSES = "diagnoses"
     QUARANTINE = "quarantine"
 
     def __init__(
@@ -241,14 +243,15 @@ class ScoreMembers(beam.DoFn):
         codes = [d[2] for d in diagnoses if d[6] or self._include_ineligible]
         score = score_member(member, codes, self._year)
         self._scored.inc()
-        # One element per member with its rows for the three tables, as tuples in
-        # schema order (lighter than dicts in the shuffle); written in one shuffle.
-        rows = {
-            "risk_scores": risk_score_rows(score, self._weights),
-            "hcc": hcc_rows(score),
-            "diagnoses": [diagnosis_row(member_id, d, self._files) for d in diagnoses],
-        }
-        yield member_id, rows
+        # Each output is one list per member (the writers take rows in batches) of
+        # tuples in schema order, which cross the shuffle lighter than dicts.
+        yield risk_score_rows(score, self._weights)
+        hccs = hcc_rows(score)
+        if hccs:
+            yield beam.pvalue.TaggedOutput(self.HCC, hccs)
+        if diagnoses:
+            rows = [diagnosis_row(member_id, d, self._files) for d in diagnoses]
+            yield beam.pvalue.TaggedOutput(self.DIAGNOSES, rows)
 
 
 def _quarantine(

@@ -49,33 +49,30 @@ def test_score_members_joins_and_quarantines():
             pipeline
             | beam.Create(grouped)
             | beam.ParDo(ScoreMembers(payment_year=2026, diagnosis_files=("d.csv",))).with_outputs(
-                ScoreMembers.QUARANTINE, main="scores"
+                ScoreMembers.HCC, ScoreMembers.DIAGNOSES, ScoreMembers.QUARANTINE, main="scores"
             )
         )
-
-        def table(name, schema):
-            """One table's rows of every member, as dicts."""
-            return lambda element: [
-                dict(zip(schema.names, r, strict=True)) for r in element[1][name]
-            ]
-
         assert_that(
             outputs.scores
-            | "Scores" >> beam.FlatMap(table("risk_scores", RISK_SCORES_SCHEMA))
+            | "Scores" >> beam.FlatMap(lambda rows: rows)
+            | "ScoresDict"
+            >> beam.Map(lambda r: dict(zip(RISK_SCORES_SCHEMA.names, r, strict=True)))
             | "ScoresRow" >> beam.Map(lambda r: (r["member_id"], r["segment"], round(r["raw"], 3))),
             equal_to([("m1", "CNA", 0.395 + 1.053)]),
             label="scores",
         )
         assert_that(
-            outputs.scores
-            | "Hccs" >> beam.FlatMap(table("hcc", HCC_SCHEMA))
+            outputs[ScoreMembers.HCC]
+            | "Hccs" >> beam.FlatMap(lambda rows: rows)
+            | "HccsDict" >> beam.Map(lambda r: dict(zip(HCC_SCHEMA.names, r, strict=True)))
             | "HccsRow" >> beam.Map(lambda r: (r["hcc"], tuple(r["dropped_by"]))),
             equal_to([("HCC221", ()), ("HCC226", ("HCC221",))]),
             label="hccs",
         )
         assert_that(
-            outputs.scores
-            | "Dx" >> beam.FlatMap(table("diagnoses", DIAGNOSES_SCHEMA))
+            outputs[ScoreMembers.DIAGNOSES]
+            | "Dx" >> beam.FlatMap(lambda rows: rows)
+            | "DxDict" >> beam.Map(lambda r: dict(zip(DIAGNOSES_SCHEMA.names, r, strict=True)))
             | "DxRow" >> beam.Map(lambda r: (r["code"], r["eligible"], r["source_file"])),
             equal_to(
                 [("I5022", True, "d.csv"), ("Z941", True, "d.csv"), ("E1122", False, "d.csv")]
