@@ -13,13 +13,17 @@ import functools
 import logging
 import os
 import shutil
-import uuid
 from dataclasses import dataclass, field
 
 import apache_beam as beam
-from apache_beam.metrics.metric import MetricsFilter
 
-from pipeline.job import RunVerificationError, check_output_dir, publish_staging
+from pipeline.job import (
+    RunVerificationError,
+    check_output_dir,
+    committed_counter,
+    new_staging,
+    publish_staging,
+)
 from pipeline.manifest import (
     count_by,
     count_rows,
@@ -157,11 +161,6 @@ def build_hcc_pipeline(
         )
 
 
-def _counter(result: beam.runners.runner.PipelineResult, name: str) -> int:
-    counters = result.metrics().query(MetricsFilter().with_name(name))["counters"]
-    return sum(counter.committed or 0 for counter in counters)
-
-
 def run_hcc(request: HccRequest) -> HccSummary:
     started = dt.datetime.now(dt.UTC)
     year = load_payment_year(request.payment_year)  # an unsupported year stops here
@@ -172,11 +171,7 @@ def run_hcc(request: HccRequest) -> HccSummary:
     check_inputs(diagnosis_files, request.fmt, DIAGNOSIS_COLUMNS, hint=hint)
     output = os.path.abspath(request.output)
     check_output_dir(output, request.overwrite)
-    run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    parent = os.path.dirname(output)
-    os.makedirs(parent, exist_ok=True)
-    staging = os.path.join(parent, f".{os.path.basename(output)}.staging-{run_id}")
-    os.makedirs(staging, mode=0o750)
+    run_id, staging = new_staging(output, started)
     try:
         pipeline = beam.Pipeline(options=beam_options(request.beam_args))
         build_hcc_pipeline(pipeline, request, member_files, diagnosis_files, staging)
@@ -237,12 +232,12 @@ def run_hcc(request: HccRequest) -> HccSummary:
 
 
 def _verified_counts(result: beam.runners.runner.PipelineResult, staging: str, run_id: str) -> dict:
-    members_read = _counter(result, MEMBERS_READ)
-    diagnoses_read = _counter(result, DIAGNOSES_READ)
+    members_read = committed_counter(result, MEMBERS_READ)
+    diagnoses_read = committed_counter(result, DIAGNOSES_READ)
     scored_rows = count_rows(os.path.join(staging, "risk_scores"))
     kept = count_by(os.path.join(staging, "diagnoses"), "eligible")
     quarantine = count_by(os.path.join(staging, "quarantine"), "record_type")
-    members_scored = _counter(result, "hcc_members_scored")
+    members_scored = committed_counter(result, "hcc_members_scored")
     diagnoses_kept = sum(kept.values())
     if members_read != members_scored + quarantine.get("member", 0):
         raise RunVerificationError(

@@ -107,9 +107,21 @@ def _check_components(config: DeidcodeConfig) -> tuple[list[Detector], list[dict
     return detectors, models
 
 
-def _records_read(result: beam.runners.runner.PipelineResult) -> int:
-    counters = result.metrics().query(MetricsFilter().with_name(RECORDS_READ))["counters"]
+def committed_counter(result: beam.runners.runner.PipelineResult, name: str) -> int:
+    """A pipeline counter's committed total, summed over every step that incremented it."""
+    counters = result.metrics().query(MetricsFilter().with_name(name))["counters"]
     return sum(counter.committed or 0 for counter in counters)
+
+
+def new_staging(output: str, started: dt.datetime) -> tuple[str, str]:
+    """A run id, and a new staging directory beside ``output`` for the run to write into
+    before ``publish_staging`` moves it into place."""
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    parent = os.path.dirname(output)
+    os.makedirs(parent, exist_ok=True)
+    staging = os.path.join(parent, f".{os.path.basename(output)}.staging-{run_id}")
+    os.makedirs(staging, mode=0o750)
+    return run_id, staging
 
 
 def run_deid(request: RunRequest) -> RunSummary:
@@ -131,11 +143,7 @@ def run_deid(request: RunRequest) -> RunSummary:
     output = os.path.abspath(request.output)
     check_output_dir(output, request.overwrite)
 
-    run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    parent = os.path.dirname(output)
-    os.makedirs(parent, exist_ok=True)
-    staging = os.path.join(parent, f".{os.path.basename(output)}.staging-{run_id}")
-    os.makedirs(staging, mode=0o750)
+    run_id, staging = new_staging(output, started)
     audit_url = (
         request.audit_db
         or config.audit.db_url
@@ -243,7 +251,7 @@ def _run_and_publish(
     for table, schema in schemas.items():
         fill_empty_shards(os.path.join(staging, table), schema, shards, compression_level=level)
 
-    records_read = _records_read(result)
+    records_read = committed_counter(result, RECORDS_READ)
     notes_written = count_rows(os.path.join(staging, "notes"))
     quarantined = count_rows(os.path.join(staging, "quarantine"))
     audit_rows = count_rows(os.path.join(staging, "audit"))
