@@ -37,6 +37,7 @@ from schemas.hcc_tables import HCC_TABLES
 from transforms.hcc.beam import (
     DIAGNOSES_READ,
     MEMBERS_READ,
+    MEMBERS_SCORED,
     ScoreMembers,
     parse_diagnosis_batch,
     parse_member_record,
@@ -181,7 +182,8 @@ def run_hcc(request: HccRequest) -> HccSummary:
             fill_empty_shards(
                 os.path.join(staging, table), schema, request.num_shards, compression_level=3
             )
-        counts = _verified_counts(result, staging, run_id)
+        diagnoses_by_reason = count_by(os.path.join(staging, "diagnoses"), "reason")
+        counts = _verified_counts(result, staging, run_id, diagnoses_by_reason)
         manifest = {
             "run_id": run_id,
             "started_at": started.isoformat(),
@@ -203,7 +205,7 @@ def run_hcc(request: HccRequest) -> HccSummary:
             },
             "counts": counts,
             "quarantine_by_reason": count_by(os.path.join(staging, "quarantine"), "reason"),
-            "diagnoses_by_reason": count_by(os.path.join(staging, "diagnoses"), "reason"),
+            "diagnoses_by_reason": diagnoses_by_reason,
             "outputs": describe_outputs(staging, tuple(HCC_TABLES)),
         }
         write_manifest(os.path.join(staging, "manifest.json"), manifest)
@@ -231,14 +233,20 @@ def run_hcc(request: HccRequest) -> HccSummary:
     )
 
 
-def _verified_counts(result: beam.runners.runner.PipelineResult, staging: str, run_id: str) -> dict:
+def _verified_counts(
+    result: beam.runners.runner.PipelineResult,
+    staging: str,
+    run_id: str,
+    diagnoses_by_reason: dict[str, int],
+) -> dict:
     members_read = committed_counter(result, MEMBERS_READ)
     diagnoses_read = committed_counter(result, DIAGNOSES_READ)
     scored_rows = count_rows(os.path.join(staging, "risk_scores"))
-    kept = count_by(os.path.join(staging, "diagnoses"), "eligible")
     quarantine = count_by(os.path.join(staging, "quarantine"), "record_type")
-    members_scored = committed_counter(result, "hcc_members_scored")
-    diagnoses_kept = sum(kept.values())
+    members_scored = committed_counter(result, MEMBERS_SCORED)
+    diagnoses_kept = sum(diagnoses_by_reason.values())
+    # A kept diagnosis is eligible exactly when its reason is "eligible".
+    eligible = diagnoses_by_reason.get("eligible", 0)
     if members_read != members_scored + quarantine.get("member", 0):
         raise RunVerificationError(
             f"hcc run {run_id}: members read ({members_read}) != scored ({members_scored}) "
@@ -255,8 +263,8 @@ def _verified_counts(result: beam.runners.runner.PipelineResult, staging: str, r
         "members_quarantined": quarantine.get("member", 0),
         "risk_score_rows": scored_rows,
         "diagnoses_read": diagnoses_read,
-        "diagnoses_eligible": kept.get(True, 0),
-        "diagnoses_ineligible": kept.get(False, 0),
+        "diagnoses_eligible": eligible,
+        "diagnoses_ineligible": diagnoses_kept - eligible,
         "diagnoses_quarantined": quarantine.get("diagnosis", 0),
         "records_quarantined": sum(quarantine.values()),
         "hcc_rows": count_rows(os.path.join(staging, "hcc")),

@@ -24,6 +24,7 @@ from transforms.records import RawRecord
 _EPOCH = dt.date(1970, 1, 1)
 MEMBERS_READ = "hcc_members_read"
 DIAGNOSES_READ = "hcc_diagnoses_read"
+MEMBERS_SCORED = "hcc_members_scored"
 
 
 # A parsed member as it travels between steps, with where it came from (for the
@@ -199,7 +200,7 @@ class ScoreMembers(beam.DoFn):
         self._files = diagnosis_files
         self._payment_year = payment_year
         self._include_ineligible = include_ineligible
-        self._scored = Metrics.counter("deidcode", "hcc_members_scored")
+        self._scored = Metrics.counter("deidcode", MEMBERS_SCORED)
 
     def setup(self) -> None:
         self._year = load_payment_year(self._payment_year)
