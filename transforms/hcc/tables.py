@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
+
+from onnx_models.registry import sha256_file
 
 DATA_DIR = Path(__file__).parent / "data"
 MODELS = ("V24", "V28")
@@ -75,14 +76,18 @@ class PaymentYear:
         return frozenset(code for tables in self.models.values() for code in tables.dx_to_cc)
 
 
+@lru_cache(maxsize=1)
+def _pinned_files() -> dict[str, dict[str, str]]:
+    return json.loads((DATA_DIR / "provenance.json").read_text(encoding="utf-8"))["files"]
+
+
 def _checked_path(name: str) -> Path:
-    provenance = json.loads((DATA_DIR / "provenance.json").read_text(encoding="utf-8"))
-    entry = provenance["files"].get(name)
+    entry = _pinned_files().get(name)
     if entry is None:
         raise HccTableError(f"HCC table {name} is not listed in data/provenance.json")
     path = DATA_DIR / name
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = sha256_file(path)
     except FileNotFoundError:
         raise HccTableError(f"HCC table {path} is missing") from None
     if digest != entry["sha256"]:
@@ -95,35 +100,44 @@ def _rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@lru_cache(maxsize=8)
-def _dx_to_cc(name: str, model: str) -> dict[str, tuple[str, ...]]:
-    mapping: dict[str, list[str]] = defaultdict(list)
+@lru_cache(maxsize=4)
+def _dx_to_cc(name: str) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Model -> code -> CCs, for every model, from one read of the mapping file."""
+    by_name = {full: model for model, full in _MODEL_NAMES.items()}
+    mappings: dict[str, dict[str, list[str]]] = {model: defaultdict(list) for model in MODELS}
     for row in _rows(name):
-        if row["model_name"] == _MODEL_NAMES[model]:
-            mapping[row["diagnosis_code"]].append(row["cc"])
-    return {code: tuple(sorted(set(ccs), key=int)) for code, ccs in mapping.items()}
+        model = by_name.get(row["model_name"])
+        if model is not None:
+            mappings[model][row["diagnosis_code"]].append(row["cc"])
+    return {
+        model: {code: tuple(sorted(set(ccs), key=int)) for code, ccs in mapping.items()}
+        for model, mapping in mappings.items()
+    }
 
 
-@lru_cache(maxsize=2)
-def _shared(model: str) -> tuple[dict, dict, dict, dict]:
-    hierarchy: dict[str, set[str]] = defaultdict(set)
+@lru_cache(maxsize=1)
+def _shared() -> dict[str, tuple[dict, dict, dict, dict]]:
+    """Model -> (hierarchy, coefficients, labels, edits), reading each file once."""
+    hierarchies: dict[str, dict[str, set[str]]] = {m: defaultdict(set) for m in MODELS}
     for row in _rows("ra_hierarchies_2026.csv"):
-        if row["model_domain"] == "CMS-HCC" and row["model_version"] == model:
-            hierarchy[row["cc_parent"]].add(row["cc_child"])
-    coefficients = {
-        row["coefficient"].upper(): float(row["value"])
-        for row in _rows("ra_coefficients_2026.csv")
-        if row["model_domain"] == "CMS-HCC" and row["model_version"] == _COEFFICIENT_VERSIONS[model]
-    }
-    labels = {
-        row["cc"].removeprefix("HCC"): row["label"].strip()
-        for row in _rows("ra_labels_2026.csv")
-        if row["model_domain"] == "CMS-HCC" and row["model_version"] == model
-    }
-    edits = {}
+        if row["model_domain"] == "CMS-HCC" and row["model_version"] in hierarchies:
+            hierarchies[row["model_version"]][row["cc_parent"]].add(row["cc_child"])
+    by_coefficient_version = {version: model for model, version in _COEFFICIENT_VERSIONS.items()}
+    coefficients: dict[str, dict[str, float]] = {m: {} for m in MODELS}
+    for row in _rows("ra_coefficients_2026.csv"):
+        model = by_coefficient_version.get(row["model_version"])
+        if row["model_domain"] == "CMS-HCC" and model is not None:
+            coefficients[model][row["coefficient"].upper()] = float(row["value"])
+    labels: dict[str, dict[str, str]] = {m: {} for m in MODELS}
+    for row in _rows("ra_labels_2026.csv"):
+        if row["model_domain"] == "CMS-HCC" and row["model_version"] in labels:
+            labels[row["model_version"]][row["cc"].removeprefix("HCC")] = row["label"].strip()
+    by_name = {full: model for model, full in _MODEL_NAMES.items()}
+    edits: dict[str, dict[str, EditRule]] = {m: {} for m in MODELS}
     for row in _rows("ra_dx_edits.csv"):
-        if row["model_name"] == _MODEL_NAMES[model]:
-            edits[row["icd10"]] = EditRule(
+        model = by_name.get(row["model_name"])
+        if model is not None:
+            edits[model][row["icd10"]] = EditRule(
                 kind=row["edit_type"],
                 sex=row["sex"] or None,
                 age_min=int(row["age_min"]) if row["age_min"] else None,
@@ -131,8 +145,15 @@ def _shared(model: str) -> tuple[dict, dict, dict, dict]:
                 action=row["action"],
                 cc_override=row["cc_override"] or None,
             )
-    frozen = {parent: frozenset(children) for parent, children in hierarchy.items()}
-    return frozen, coefficients, labels, edits
+    return {
+        model: (
+            {parent: frozenset(children) for parent, children in hierarchies[model].items()},
+            coefficients[model],
+            labels[model],
+            edits[model],
+        )
+        for model in MODELS
+    }
 
 
 @lru_cache(maxsize=1)
@@ -157,8 +178,8 @@ def load_payment_year(year: int) -> PaymentYear:
         )
     models = {}
     for model, weight in entry["blend"].items():
-        hierarchy, coefficients, labels, edits = _shared(model)
-        dx_to_cc = _dx_to_cc(entry["dx_to_cc"], model)
+        hierarchy, coefficients, labels, edits = _shared()[model]
+        dx_to_cc = _dx_to_cc(entry["dx_to_cc"])[model]
         if not dx_to_cc:
             raise HccTableError(f"{entry['dx_to_cc']} has no {model} rows for payment year {year}")
         models[model] = ModelTables(
