@@ -62,16 +62,21 @@ class Member:
     new_enrollee: bool = False
     snp: bool = False  # a new enrollee in a chronic-condition SNP
 
-    def validate(self) -> None:
+    def problems(self) -> list[str]:
+        """What makes these demographics unscorable, naming the input columns, never values."""
         problems = []
         if not isinstance(self.age, int) or not 0 <= self.age <= 125:
-            problems.append(f"age {self.age!r} is not an age in years")
+            problems.append("age is outside 0-125")
         if self.sex not in ("F", "M"):
-            problems.append(f"sex {self.sex!r} is not F or M")
+            problems.append("sex is not F or M")
         if self.orec not in OREC_CODES:
-            problems.append(f"orec {self.orec!r} is not one of {OREC_CODES}")
+            problems.append(f"orec is not one of {', '.join(OREC_CODES)}")
         if self.dual not in DUAL_STATUSES:
-            problems.append(f"dual {self.dual!r} is not one of {DUAL_STATUSES}")
+            problems.append(f"dual_status is not one of {', '.join(DUAL_STATUSES)}")
+        return problems
+
+    def validate(self) -> None:
+        problems = self.problems()
         if problems:
             raise MemberError(f"member {self.member_id}: " + "; ".join(problems))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from transforms.hcc.engine import DUAL_STATUSES, OREC_CODES, Member, normalise_code
+from transforms.hcc.engine import Member, normalise_code
 from transforms.hcc.tables import icd10cm_codes
 
 MEMBER_COLUMNS = ("member_id", "sex")
@@ -136,15 +136,7 @@ def parse_member(fields: Mapping[str, Any], payment_year: int) -> Member:
         new_enrollee=_flag(fields, "new_enrollee"),
         snp=_flag(fields, "snp"),
     )
-    problems = []
-    if not 0 <= age <= 125:
-        problems.append("age is outside 0-125")
-    if sex not in ("F", "M"):
-        problems.append("sex is not F or M")
-    if orec not in OREC_CODES:
-        problems.append(f"orec is not one of {', '.join(OREC_CODES)}")
-    if dual not in DUAL_STATUSES:
-        problems.append(f"dual_status is not one of {', '.join(DUAL_STATUSES)}")
+    problems = member.problems()
     if problems:
         raise RecordError("invalid_member", "; ".join(problems))
     return member

@@ -71,7 +71,10 @@ def test_segments(member, segment):
 
 
 def test_bad_demographics_and_years_are_named():
-    with pytest.raises(MemberError, match=r"member x: sex 'U' is not F or M; dual 'yes'"):
+    with pytest.raises(
+        MemberError,
+        match=r"^member x: sex is not F or M; dual_status is not one of none, partial, full$",
+    ):
         score_member(Member("x", 70, "U", dual="yes"), [], 2026)
     with pytest.raises(HccTableError, match="payment year 2023 is not supported"):
         load_payment_year(2023)
