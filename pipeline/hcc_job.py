@@ -40,13 +40,12 @@ from transforms.hcc.beam import (
     MEMBERS_SCORED,
     ScoreMembers,
     parse_diagnosis_batch,
-    parse_member_record,
+    parse_member_batch,
 )
 from transforms.hcc.inputs import DIAGNOSIS_COLUMNS, MEMBER_COLUMNS
 from transforms.hcc.tables import DATA_DIR, load_payment_year
 from transforms.parquet_sink import WriteParquetShards, fill_empty_shards
 from transforms.readers import check_inputs, expand_inputs, file_digest
-from transforms.records import RawRecord
 
 LOGGER = logging.getLogger("deidcode")
 
@@ -75,15 +74,6 @@ class HccSummary:
     quarantined: int
 
 
-def _parse_members(batch: list[RawRecord], payment_year: int):
-    for raw in batch:
-        parsed = parse_member_record(raw, payment_year)
-        if isinstance(parsed, dict):  # a quarantine row
-            yield beam.pvalue.TaggedOutput("quarantine", parsed)
-        else:
-            yield parsed
-
-
 def build_hcc_pipeline(
     pipeline: beam.Pipeline, request: HccRequest, members: list[str], diagnoses: list[str], out: str
 ) -> None:
@@ -92,7 +82,7 @@ def build_hcc_pipeline(
         files=members,
         fmt=request.fmt,
         counter=MEMBERS_READ,
-        parse_batch=functools.partial(_parse_members, payment_year=year),
+        parse_batch=functools.partial(parse_member_batch, payment_year=year),
     )
     parsed_diagnoses = pipeline | "Diagnoses" >> ReadAndParse(
         files=diagnoses,

@@ -66,15 +66,22 @@ def _unreadable(raw: RawRecord) -> str:
     return f"{raw.error}: {raw.detail}" if raw.detail else str(raw.error)
 
 
-def parse_member_record(raw: RawRecord, payment_year: int) -> MemberTuple | dict[str, Any]:
-    """A located member, or a quarantine row."""
-    if raw.fields is None:
-        return quarantine_row("member", raw, None, "unreadable_record", _unreadable(raw))
-    try:
-        member = parse_member(raw.fields, payment_year)
-    except RecordError as exc:
-        return quarantine_row("member", raw, _member_id(raw), exc.reason, exc.detail)
-    return member_tuple(raw.source_file, raw.record_number, member)
+def parse_member_batch(
+    batch: list[RawRecord], payment_year: int
+) -> Iterable[MemberTuple | beam.pvalue.TaggedOutput]:
+    """A batch of records → located members, and quarantine rows tagged ``quarantine``."""
+    for raw in batch:
+        if raw.fields is None:
+            row = quarantine_row("member", raw, None, "unreadable_record", _unreadable(raw))
+            yield beam.pvalue.TaggedOutput("quarantine", row)
+            continue
+        try:
+            member = parse_member(raw.fields, payment_year)
+        except RecordError as exc:
+            row = quarantine_row("member", raw, _member_id(raw), exc.reason, exc.detail)
+            yield beam.pvalue.TaggedOutput("quarantine", row)
+            continue
+        yield member_tuple(raw.source_file, raw.record_number, member)
 
 
 # A parsed diagnosis as it travels between steps: a tuple of primitives, which
