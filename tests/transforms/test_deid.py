@@ -161,15 +161,20 @@ def column_note(comment, admitted="2021-03-14"):
     )
 
 
-def test_text_columns_go_through_detection_and_other_columns_their_policy(patterns):
-    outcome = deidentify_note(
-        column_note("Call Dr. Roe at 617-555-0199."),
+def deidentify_with_columns(note, patterns, **model_inputs):
+    return deidentify_note(
+        note,
         detectors=[patterns],
         policy=POLICY,
         keys=SURROGATE_KEYS,
         config=COLUMN_CONFIG,
         run_id="r",
+        **model_inputs,
     )
+
+
+def test_text_columns_go_through_detection_and_other_columns_their_policy(patterns):
+    outcome = deidentify_with_columns(column_note("Call Dr. Roe at 617-555-0199."), patterns)
     row = outcome.note_row
     assert row["comment"] == "Call Dr. [NAME] at [CONTACT]."
     assert row["admitted"] != "2021-03-14" and len(row["admitted"]) == 10
@@ -183,27 +188,16 @@ def test_text_columns_go_through_detection_and_other_columns_their_policy(patter
 
 
 def test_a_column_its_policy_cannot_release_quarantines_the_note(patterns):
-    outcome = deidentify_note(
-        column_note(None, admitted="spring 2021"),
-        detectors=[patterns],
-        policy=POLICY,
-        keys=SURROGATE_KEYS,
-        config=COLUMN_CONFIG,
-        run_id="r",
-    )
+    outcome = deidentify_with_columns(column_note(None, admitted="spring 2021"), patterns)
     assert outcome.note_row is None
     assert outcome.quarantined.reason == "invalid_column_value"
     assert outcome.quarantined.detail == "column 'admitted': value cannot be read for date_shift"
 
 
 def test_a_model_that_skipped_a_text_column_quarantines_the_note(patterns):
-    outcome = deidentify_note(
+    outcome = deidentify_with_columns(
         column_note("Call Dr. Roe."),
-        detectors=[patterns],
-        policy=POLICY,
-        keys=SURROGATE_KEYS,
-        config=COLUMN_CONFIG,
-        run_id="r",
+        patterns,
         model_results={"onnx_ner": {"text": ()}},
         expected_models=["onnx_ner"],
     )
