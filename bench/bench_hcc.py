@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from pipeline.hcc_job import HccRequest, run_hcc
-from pipeline.job import RunVerificationError
+from pipeline.lifecycle import RunVerificationError
 from transforms.hcc.engine import Member, score_member
 from transforms.hcc.tables import load_payment_year
 

@@ -68,7 +68,7 @@ def child_model_only(
     device: str,
 ):
     from onnx_models.registry import load_bundle
-    from transforms.ner.engine import EngineStats, NerSettings, OnnxNerModel
+    from transforms.detection.ner.engine import EngineStats, NerSettings, OnnxNerModel
 
     texts = [json.loads(line)["text"] for line in corpus.open()]
     engine = OnnxNerModel(

@@ -103,11 +103,10 @@ class ModelManifest:
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
+    # The registry sits below transforms/, so it keeps its own two lines rather
+    # than import transforms.core.hashing upward.
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def model_dir(name_or_path: str | os.PathLike[str]) -> Path:

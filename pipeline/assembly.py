@@ -5,12 +5,10 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import apache_beam as beam
 from apache_beam.ml.inference.base import RunInference
 
-from pipeline.reading import ReadAndParse
 from schemas.config import DeidcodeConfig, InputConfig
 from schemas.tables import (
     AUDIT_SCHEMA,
@@ -18,11 +16,14 @@ from schemas.tables import (
     QUARANTINE_SCHEMA,
     notes_schema,
 )
-from transforms.deid import DeidentifyNotes, RunKeys, quarantine_audit_row
-from transforms.ner.handler import AnnotatedNote
-from transforms.parquet_sink import WriteParquetShards, WriteProtectedJsonl
-from transforms.records import Note, Quarantined, RawRecord
-from transforms.validate import resolve_duplicates, validate_record
+from transforms.core.keyed import RunKeys
+from transforms.core.records import AnnotatedNote, Note, Quarantined, RawRecord
+from transforms.deid.beam import DeidentifyNotes
+from transforms.deid.components import DeidComponents
+from transforms.deid.rows import quarantine_audit_row
+from transforms.ingest.validate import resolve_duplicates, validate_record
+from transforms.io.reading import ReadAndParse
+from transforms.io.sinks import WriteParquetShards, WriteProtectedJsonl
 
 RECORDS_READ = "records_read"
 TABLES = ("notes", "phi_spans", "quarantine", "audit")
@@ -33,12 +34,11 @@ class PipelinePlan:
     files: list[str]
     fmt: str
     config: DeidcodeConfig
+    components: DeidComponents
     keys: RunKeys
     run_id: str
     staging_dir: str
     quarantine_text_dir: str | None
-    # Detectors run as their own RunInference step, in config order.
-    model_detectors: tuple[Any, ...] = ()
     detector_descriptions: tuple[dict[str, str], ...] = ()
 
 
@@ -77,11 +77,12 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
         | "SplitDuplicates" >> beam.FlatMap(_split_valid).with_outputs("quarantine", main="notes")
     )
     annotated = unique.notes | "Annotate" >> beam.Map(AnnotatedNote)
-    for detector in plan.model_detectors:
+    # Each model detector runs as its own RunInference step, in config order.
+    for detector in plan.components.model_detectors:
         annotated = annotated | f"Model[{detector.name}]" >> RunInference(detector.handler())
     deid = annotated | "Deidentify" >> beam.ParDo(
         DeidentifyNotes(
-            config=config.model_dump(mode="json"),
+            components=plan.components,
             keys=plan.keys,
             run_id=plan.run_id,
             detector_descriptions=plan.detector_descriptions,

@@ -32,15 +32,15 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from onnx_models.registry import ModelRegistryError
     from pipeline.audit_writer import AuditDatabaseError
     from pipeline.eval_report import EvalError
-    from pipeline.job import OutputDirError
     from pipeline.keys import KeyConfigError
+    from pipeline.lifecycle import OutputDirError
     from schemas.config import ConfigError
-    from transforms.detectors.base import DetectorConfigError
-    from transforms.gold_formats import GoldFormatError
+    from transforms.detection.base import DetectorConfigError
+    from transforms.detection.ner.engine import NerConfigError
+    from transforms.evaluation.gold_formats import GoldFormatError
     from transforms.hcc.tables import HccTableError
-    from transforms.ner.engine import NerConfigError
-    from transforms.readers import InputError
-    from transforms.redaction import OperatorConfigError
+    from transforms.io.readers import InputError
+    from transforms.redaction.operator import OperatorConfigError
 
     return (
         CliError,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from transforms.evaluation import Evaluation, PredSpan, evaluate
-from transforms.gold_formats import read_gold
+from transforms.evaluation.gold_formats import read_gold
+from transforms.evaluation.metrics import Evaluation, PredSpan, evaluate
 
 
 class EvalError(ValueError):

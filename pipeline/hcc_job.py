@@ -8,31 +8,15 @@ with its eligibility or quarantined); then the manifest, the move, ``_SUCCESS``.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import logging
 import os
-import shutil
 from dataclasses import dataclass, field
 
 import apache_beam as beam
 
-from pipeline.job import (
-    RunVerificationError,
-    check_output_dir,
-    committed_counter,
-    new_staging,
-    publish_staging,
-)
-from pipeline.manifest import (
-    count_by,
-    count_rows,
-    describe_outputs,
-    library_versions,
-    write_manifest,
-)
-from pipeline.options import beam_options
-from pipeline.reading import ReadAndParse
+from pipeline.lifecycle import RunVerificationError, StagedRun, committed_counter, staged_run
+from pipeline.manifest import count_by, count_rows
 from schemas.hcc_tables import HCC_TABLES
 from transforms.hcc.beam import (
     DIAGNOSES_READ,
@@ -44,8 +28,9 @@ from transforms.hcc.beam import (
 )
 from transforms.hcc.inputs import DIAGNOSIS_COLUMNS, MEMBER_COLUMNS
 from transforms.hcc.tables import DATA_DIR, load_payment_year
-from transforms.parquet_sink import WriteParquetShards, fill_empty_shards
-from transforms.readers import check_inputs, expand_inputs, file_digest
+from transforms.io.readers import check_inputs, expand_inputs, file_digest
+from transforms.io.reading import ReadAndParse
+from transforms.io.sinks import WriteParquetShards
 
 LOGGER = logging.getLogger("deidcode")
 
@@ -153,31 +138,23 @@ def build_hcc_pipeline(
 
 
 def run_hcc(request: HccRequest) -> HccSummary:
-    started = dt.datetime.now(dt.UTC)
     year = load_payment_year(request.payment_year)  # an unsupported year stops here
     member_files = expand_inputs(request.members)
     diagnosis_files = expand_inputs(request.diagnoses)
     hint = "see the README's CMS-HCC section for the columns"
     check_inputs(member_files, request.fmt, MEMBER_COLUMNS, hint=hint)
     check_inputs(diagnosis_files, request.fmt, DIAGNOSIS_COLUMNS, hint=hint)
-    output = os.path.abspath(request.output)
-    check_output_dir(output, request.overwrite)
-    run_id, staging = new_staging(output, started)
-    try:
-        pipeline = beam.Pipeline(options=beam_options(request.beam_args))
-        build_hcc_pipeline(pipeline, request, member_files, diagnosis_files, staging)
-        result = pipeline.run()
-        result.wait_until_finish()
-        for table, schema in HCC_TABLES.items():
-            fill_empty_shards(
-                os.path.join(staging, table), schema, request.num_shards, compression_level=3
-            )
-        diagnoses_by_reason = count_by(os.path.join(staging, "diagnoses"), "reason")
-        counts = _verified_counts(result, staging, run_id, diagnoses_by_reason)
+    with staged_run(request.output, overwrite=request.overwrite) as run:
+        result = run.run_pipeline(
+            request.beam_args,
+            lambda pipeline: build_hcc_pipeline(
+                pipeline, request, member_files, diagnosis_files, run.staging
+            ),
+        )
+        run.fill_empty_tables(HCC_TABLES, num_shards=request.num_shards, compression_level=3)
+        diagnoses_by_reason = count_by(run.table_dir("diagnoses"), "reason")
+        counts = _verified_counts(result, run, diagnoses_by_reason)
         manifest = {
-            "run_id": run_id,
-            "started_at": started.isoformat(),
-            "finished_at": dt.datetime.now(dt.UTC).isoformat(),
             "payment_year": request.payment_year,
             "models": {name: t.blend_weight for name, t in year.models.items()},
             "normalization": {name: t.normalization for name, t in year.models.items()},
@@ -188,24 +165,18 @@ def run_hcc(request: HccRequest) -> HccSummary:
                 for path in sorted(DATA_DIR.iterdir())
                 if path.suffix in (".csv", ".json")
             },
-            "versions": library_versions(),
             "inputs": {
                 "members": [vars(file_digest(p)) for p in member_files],
                 "diagnoses": [vars(file_digest(p)) for p in diagnosis_files],
             },
             "counts": counts,
-            "quarantine_by_reason": count_by(os.path.join(staging, "quarantine"), "reason"),
+            "quarantine_by_reason": count_by(run.table_dir("quarantine"), "reason"),
             "diagnoses_by_reason": diagnoses_by_reason,
-            "outputs": describe_outputs(staging, tuple(HCC_TABLES)),
         }
-        write_manifest(os.path.join(staging, "manifest.json"), manifest)
-        publish_staging(staging, output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        run.publish(manifest, tuple(HCC_TABLES))
     LOGGER.info(
         "hcc run %s: %d members scored of %d read; %d diagnoses, %d eligible; %d quarantined",
-        run_id,
+        run.run_id,
         counts["members_scored"],
         counts["members_read"],
         counts["diagnoses_read"],
@@ -213,8 +184,8 @@ def run_hcc(request: HccRequest) -> HccSummary:
         counts["records_quarantined"],
     )
     return HccSummary(
-        run_id,
-        output,
+        run.run_id,
+        run.output,
         counts["members_read"],
         counts["members_scored"],
         counts["diagnoses_read"],
@@ -225,26 +196,25 @@ def run_hcc(request: HccRequest) -> HccSummary:
 
 def _verified_counts(
     result: beam.runners.runner.PipelineResult,
-    staging: str,
-    run_id: str,
+    run: StagedRun,
     diagnoses_by_reason: dict[str, int],
 ) -> dict:
     members_read = committed_counter(result, MEMBERS_READ)
     diagnoses_read = committed_counter(result, DIAGNOSES_READ)
-    scored_rows = count_rows(os.path.join(staging, "risk_scores"))
-    quarantine = count_by(os.path.join(staging, "quarantine"), "record_type")
+    scored_rows = count_rows(run.table_dir("risk_scores"))
+    quarantine = count_by(run.table_dir("quarantine"), "record_type")
     members_scored = committed_counter(result, MEMBERS_SCORED)
     diagnoses_kept = sum(diagnoses_by_reason.values())
     # A kept diagnosis is eligible exactly when its reason is "eligible".
     eligible = diagnoses_by_reason.get("eligible", 0)
     if members_read != members_scored + quarantine.get("member", 0):
         raise RunVerificationError(
-            f"hcc run {run_id}: members read ({members_read}) != scored ({members_scored}) "
+            f"hcc run {run.run_id}: members read ({members_read}) != scored ({members_scored}) "
             f"+ quarantined ({quarantine.get('member', 0)})"
         )
     if diagnoses_read != diagnoses_kept + quarantine.get("diagnosis", 0):
         raise RunVerificationError(
-            f"hcc run {run_id}: diagnoses read ({diagnoses_read}) != kept ({diagnoses_kept}) "
+            f"hcc run {run.run_id}: diagnoses read ({diagnoses_read}) != kept ({diagnoses_kept}) "
             f"+ quarantined ({quarantine.get('diagnosis', 0)})"
         )
     return {
@@ -257,5 +227,5 @@ def _verified_counts(
         "diagnoses_ineligible": diagnoses_kept - eligible,
         "diagnoses_quarantined": quarantine.get("diagnosis", 0),
         "records_quarantined": sum(quarantine.values()),
-        "hcc_rows": count_rows(os.path.join(staging, "hcc")),
+        "hcc_rows": count_rows(run.table_dir("hcc")),
     }

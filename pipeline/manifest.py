@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from onnx_models.registry import sha256_file
+from transforms.core.hashing import sha256_file
 
 LIBRARIES = ("deidcode", "apache-beam", "pyarrow", "presidio-analyzer", "onnxruntime", "sqlalchemy")
 

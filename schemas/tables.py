@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from transforms.phi_types import PHI_TYPES
+from schemas.phi_types import PHI_TYPES
 
 NOTES_SCHEMA = pa.schema(
     [

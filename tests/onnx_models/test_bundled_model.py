@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from onnx_models.registry import load_bundle
-from transforms.ner.engine import NerSettings, OnnxNerModel
+from transforms.detection.ner.engine import NerSettings, OnnxNerModel
 
 MODEL = "deid_phi_minilm"
 

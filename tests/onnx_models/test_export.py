@@ -23,7 +23,7 @@ from tokenizers import (  # noqa: E402
 
 from onnx_models.export import export_model, infer_label_scheme  # noqa: E402
 from onnx_models.registry import load_bundle  # noqa: E402
-from transforms.ner.engine import NerSettings, OnnxNerModel  # noqa: E402
+from transforms.detection.ner.engine import NerSettings, OnnxNerModel  # noqa: E402
 
 LABELS = ["O", "B-NAME", "I-NAME", "B-DATE", "I-DATE"]
 CORPUS = [

@@ -16,10 +16,10 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from transforms.core.records import RawRecord
 from transforms.hcc.engine import Member, MemberScore, score_member
 from transforms.hcc.inputs import RecordError, parse_diagnosis, parse_member
 from transforms.hcc.tables import load_payment_year
-from transforms.records import RawRecord
 
 _EPOCH = dt.date(1970, 1, 1)
 MEMBERS_READ = "hcc_members_read"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from onnx_models.registry import sha256_file
+from transforms.core.hashing import sha256_file
 
 DATA_DIR = Path(__file__).parent / "data"
 MODELS = ("V24", "V28")

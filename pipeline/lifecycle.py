@@ -1,0 +1,125 @@
+"""One run lifecycle for every job: check the output, stage, run Beam, fill empty shards,
+write the manifest, publish, clean up.
+
+A job builds its pipeline into ``StagedRun.staging``, verifies its own counts,
+and calls ``publish`` with its manifest fields. Any exception inside
+``staged_run`` removes the staging directory, so a failed run leaves neither
+``_SUCCESS`` nor partial tables, and a published run always has a manifest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+import pyarrow as pa
+from apache_beam.metrics.metric import MetricsFilter
+
+from pipeline.manifest import describe_outputs, library_versions, write_manifest
+from pipeline.options import beam_options
+from transforms.io.sinks import fill_empty_shards
+
+
+class OutputDirError(ValueError):
+    """The output directory cannot be used."""
+
+
+class RunVerificationError(RuntimeError):
+    """The run's outputs do not account for every input record."""
+
+
+def check_output_dir(path: str, overwrite: bool) -> None:
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise OutputDirError(f"output {path} exists and is not a directory")
+    if os.path.isdir(path) and os.listdir(path) and not overwrite:
+        raise OutputDirError(
+            f"output directory {path} is not empty; pass --overwrite to replace it"
+        )
+
+
+def committed_counter(result: beam.runners.runner.PipelineResult, name: str) -> int:
+    """A pipeline counter's committed total, summed over every step that incremented it."""
+    counters = result.metrics().query(MetricsFilter().with_name(name))["counters"]
+    return sum(counter.committed or 0 for counter in counters)
+
+
+@dataclass(frozen=True)
+class StagedRun:
+    """A run in progress: its id, and the staging directory beside its output."""
+
+    run_id: str
+    started: dt.datetime
+    output: str
+    staging: str
+
+    def table_dir(self, table: str) -> str:
+        return os.path.join(self.staging, table)
+
+    def run_pipeline(
+        self, beam_args: Sequence[str], build: Callable[[beam.Pipeline], None]
+    ) -> beam.runners.runner.PipelineResult:
+        """Build the job's graph with ``build`` and run it to completion."""
+        pipeline = beam.Pipeline(options=beam_options(list(beam_args)))
+        build(pipeline)
+        result = pipeline.run()
+        result.wait_until_finish()
+        return result
+
+    def fill_empty_tables(
+        self, schemas: Mapping[str, pa.Schema], *, num_shards: int, compression_level: int
+    ) -> None:
+        """An empty file for each shard no row reached, so every table has all its shards."""
+        for table, schema in schemas.items():
+            fill_empty_shards(
+                self.table_dir(table), schema, num_shards, compression_level=compression_level
+            )
+
+    def publish(self, manifest: Mapping[str, Any], tables: Sequence[str]) -> None:
+        """Write manifest.json (the job's fields plus the run's own), move the staged run
+        into place, then write ``_SUCCESS`` last."""
+        complete = {
+            **manifest,
+            "run_id": self.run_id,
+            "started_at": self.started.isoformat(),
+            "finished_at": dt.datetime.now(dt.UTC).isoformat(),
+            "versions": library_versions(),
+            "outputs": describe_outputs(self.staging, tuple(tables)),
+        }
+        write_manifest(os.path.join(self.staging, "manifest.json"), complete)
+        if os.path.isdir(self.output):
+            retired = f"{self.staging}.replaced"
+            os.rename(self.output, retired)
+            os.rename(self.staging, self.output)
+            shutil.rmtree(retired)
+        else:
+            os.rename(self.staging, self.output)
+        with open(os.path.join(self.output, "_SUCCESS"), "w", encoding="utf-8"):
+            pass
+
+
+@contextmanager
+def staged_run(
+    output: str, *, overwrite: bool, started: dt.datetime | None = None
+) -> Iterator[StagedRun]:
+    """Check ``output``, create a staging directory beside it, and remove that
+    directory if the block raises (the published output is left as it was)."""
+    output = os.path.abspath(output)
+    check_output_dir(output, overwrite)
+    started = started or dt.datetime.now(dt.UTC)
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    parent = os.path.dirname(output)
+    os.makedirs(parent, exist_ok=True)
+    staging = os.path.join(parent, f".{os.path.basename(output)}.staging-{run_id}")
+    os.makedirs(staging, mode=0o750)
+    try:
+        yield StagedRun(run_id, started, output, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -1,0 +1,1 @@
+"""Shared vocabulary every other part builds on: spans, records, keyed functions, digests."""

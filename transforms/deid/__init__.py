@@ -1,0 +1,1 @@
+"""The per-note de-identification step: detect, redact, release columns, build rows."""

@@ -1,0 +1,61 @@
+"""``DeidentifyNotes``: the thin DoFn around ``deidentify_note``."""
+
+from __future__ import annotations
+
+import json
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms.core.keyed import RunKeys
+from transforms.core.records import AnnotatedNote, Note
+from transforms.deid.components import DeidComponents
+from transforms.deid.note import deidentify_note
+
+
+class DeidentifyNotes(beam.DoFn):
+    """De-identifies each note; the components arrive built and are loaded once per worker."""
+
+    SPANS = "spans"
+    AUDIT = "audit"
+    QUARANTINE = "quarantine"
+
+    def __init__(
+        self,
+        *,
+        components: DeidComponents,
+        keys: RunKeys,
+        run_id: str,
+        detector_descriptions: list[dict[str, str]] | None = None,
+    ) -> None:
+        self._components = components
+        self._descriptions = (
+            json.dumps(detector_descriptions, sort_keys=True) if detector_descriptions else None
+        )
+        self._keys = keys
+        self._run_id = run_id
+        self._released = Metrics.counter("deidcode", "notes_released")
+        self._failed = Metrics.counter("deidcode", "notes_failed_deid")
+
+    def setup(self) -> None:
+        self._components.load()
+
+    def process(self, item: Note | AnnotatedNote):  # type: ignore[override]
+        annotated = item if isinstance(item, AnnotatedNote) else AnnotatedNote(item)
+        outcome = deidentify_note(
+            annotated.note,
+            components=self._components,
+            keys=self._keys,
+            run_id=self._run_id,
+            model_results=annotated.model_results,
+            detector_descriptions=self._descriptions,
+        )
+        if outcome.quarantined is not None:
+            self._failed.inc()
+            yield beam.pvalue.TaggedOutput(self.QUARANTINE, outcome.quarantined)
+            return
+        self._released.inc()
+        yield outcome.note_row
+        for row in outcome.span_rows:
+            yield beam.pvalue.TaggedOutput(self.SPANS, row)
+        yield beam.pvalue.TaggedOutput(self.AUDIT, outcome.audit_row)

@@ -1,0 +1,77 @@
+"""What the note step needs, built and validated once from one config object.
+
+The driver builds ``DeidComponents`` before Beam starts (so a bad option stops
+the run with a message), and the same object is pickled to each worker, whose
+``setup`` only loads the detectors' heavy resources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schemas.config import DeidcodeConfig
+from transforms.detection.base import Detector, build_detectors
+from transforms.redaction.columns import ColumnRelease
+from transforms.redaction.policy import RedactionPolicy
+
+
+@dataclass(frozen=True)
+class NoteSettings:
+    """The few config values the note step reads itself."""
+
+    date_shift_min_days: int = -365
+    date_shift_max_days: int = -1
+    note_date_policy: str = "date_shift"
+
+    @classmethod
+    def from_config(cls, config: DeidcodeConfig) -> NoteSettings:
+        return cls(
+            date_shift_min_days=config.keys.date_shift_min_days,
+            date_shift_max_days=config.keys.date_shift_max_days,
+            note_date_policy=config.output.note_date,
+        )
+
+
+@dataclass(frozen=True)
+class DeidComponents:
+    """Detectors, redaction policy and column rules of one run."""
+
+    # Every configured detector, in config order (the order audit rows list them).
+    detectors: tuple[Detector, ...]
+    policy: RedactionPolicy
+    columns: ColumnRelease
+    settings: NoteSettings = NoteSettings()
+
+    @classmethod
+    def from_config(cls, config: DeidcodeConfig) -> DeidComponents:
+        redaction = config.redaction
+        return cls(
+            detectors=tuple(
+                build_detectors([spec.model_dump() for spec in config.detection.detectors])
+            ),
+            policy=RedactionPolicy.from_config(
+                redaction.default, redaction.phi_types, redaction.subtypes
+            ),
+            columns=ColumnRelease.from_policies(config.input.column_policies),
+            settings=NoteSettings.from_config(config),
+        )
+
+    @property
+    def in_step_detectors(self) -> tuple[Detector, ...]:
+        """The detectors the note step calls itself."""
+        return tuple(d for d in self.detectors if not d.batched)
+
+    @property
+    def model_detectors(self) -> tuple[Detector, ...]:
+        """Batched detectors: each runs as its own RunInference step before the note
+        step, which fails a note that lacks any of their results."""
+        return tuple(d for d in self.detectors if d.batched)
+
+    @property
+    def expected_models(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.model_detectors)
+
+    def load(self) -> None:
+        """Load the in-step detectors' resources; once per worker."""
+        for detector in self.in_step_detectors:
+            detector.load()

@@ -1,0 +1,148 @@
+"""De-identify one note, as plain functions: detect, redact, release columns, build rows.
+
+Any failure quarantines the note (fail closed); nothing here touches Beam.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from transforms.core.errors import NoteFailure
+from transforms.core.hashing import text_sha256
+from transforms.core.keyed import RunKeys, date_shift_days, patient_key, pseudonymize
+from transforms.core.records import ModelResult, Note, Quarantined
+from transforms.core.spans import Span
+from transforms.deid.components import DeidComponents, NoteSettings
+from transforms.deid.rows import release_note_date, released_audit_row, span_rows
+from transforms.detection.run import detect_phi
+from transforms.redaction.columns import ColumnRelease, ColumnValueError
+from transforms.redaction.engine import redact
+from transforms.redaction.operator import RedactionContext
+from transforms.redaction.policy import RedactionPolicy
+
+
+@dataclass(frozen=True)
+class DeidOutcome:
+    note_row: dict[str, Any] | None
+    span_rows: list[dict[str, Any]]
+    audit_row: dict[str, Any] | None
+    quarantined: Quarantined | None
+
+
+def patient_date_offset(keys: RunKeys, patient_id: str, settings: NoteSettings) -> int:
+    return date_shift_days(
+        keys.date_shift,
+        patient_id,
+        min_days=settings.date_shift_min_days,
+        max_days=settings.date_shift_max_days,
+    )
+
+
+def redaction_context(note: Note, keys: RunKeys, *, shift_days: int) -> RedactionContext:
+    """What the operators may know of this note; ``shift_days`` is the patient's offset."""
+    return RedactionContext(
+        note.note_id,
+        note.patient_id,
+        date_shift_days=shift_days,
+        reference_year=note.note_date.year if note.note_date else None,
+        hash_key=keys.hash,
+        surrogate_key=patient_key(keys.surrogate, note.patient_id) if keys.surrogate else None,
+    )
+
+
+def redact_fields(
+    texts: Mapping[str, str],
+    merged: Mapping[str, list[Span]],
+    policy: RedactionPolicy,
+    context: RedactionContext,
+) -> dict[str, str]:
+    try:
+        return {field: redact(texts[field], merged[field], policy, context).text for field in texts}
+    except Exception as exc:  # noqa: BLE001 - only the type: a message may quote the text
+        raise NoteFailure("redaction_failed", type(exc).__name__) from None
+
+
+def release_columns(
+    note: Note, columns: ColumnRelease, context: RedactionContext
+) -> dict[str, str | None]:
+    try:
+        return {c: columns.release(c, v, context) for c, v in note.columns.items()}
+    except ColumnValueError as exc:
+        raise NoteFailure("invalid_column_value", str(exc)) from None
+    except Exception as exc:  # noqa: BLE001
+        raise NoteFailure("redaction_failed", type(exc).__name__) from None
+
+
+def deidentify_note(
+    note: Note,
+    *,
+    components: DeidComponents,
+    keys: RunKeys,
+    run_id: str,
+    model_results: Mapping[str, ModelResult] | None = None,
+    detector_descriptions: str | None = None,
+) -> DeidOutcome:
+    """Run every detector on every text field, merge, redact, release the columns.
+
+    ``model_results`` holds what the batched model detectors found in earlier
+    steps; ``components.expected_models`` must all be there.
+    """
+    started = time.perf_counter()
+    digest = text_sha256(note.text)
+    texts = note.texts()
+    # One offset per patient serves the dates in the text and in every date column.
+    shift_days = patient_date_offset(keys, note.patient_id, components.settings)
+    context = redaction_context(note, keys, shift_days=shift_days)
+    try:
+        merged = detect_phi(
+            texts,
+            components.in_step_detectors,
+            model_results or {},
+            components.expected_models,
+        )
+        redacted = redact_fields(texts, merged, components.policy, context)
+        columns = release_columns(note, components.columns, context)
+    except NoteFailure as failure:
+        quarantined = Quarantined(
+            note.source_file,
+            note.record_number,
+            note.note_id,
+            failure.reason,
+            failure.detail,
+            {"note_id": note.note_id, "patient_id": note.patient_id, "text": note.text},
+            digest,
+        )
+        return DeidOutcome(None, [], None, quarantined)
+
+    all_spans = [span for spans in merged.values() for span in spans]
+    note_row: dict[str, Any] = {
+        "note_id": note.note_id,
+        "patient_id": pseudonymize(keys.patient_id, note.patient_id),
+        "text_deid": redacted["text"],
+        "note_date": release_note_date(
+            note.note_date,
+            components.settings.note_date_policy,
+            shift_days=shift_days,
+        ),
+        "note_type": note.note_type,
+        "n_phi": len(all_spans),
+        **columns,
+        # A blank text column has nothing to redact and is released as read.
+        **{c: redacted.get(c, v) for c, v in note.text_columns.items()},
+    }
+    audit_row = released_audit_row(
+        run_id=run_id,
+        source_file=note.source_file,
+        record_number=note.record_number,
+        note_id=note.note_id,
+        text_sha256=digest,
+        spans=all_spans,
+        detectors=detector_descriptions
+        or json.dumps([d.describe() for d in components.detectors], sort_keys=True),
+        processing_ms=round((time.perf_counter() - started) * 1000.0, 3),
+    )
+    return DeidOutcome(note_row, span_rows(note.note_id, merged), audit_row, None)

@@ -1,0 +1,1 @@
+"""PHI detection: the ``Detector`` base and registry, pattern rules, the ONNX NER model."""

@@ -1,0 +1,27 @@
+"""Check a configured model before the run and describe it for the manifest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import onnxruntime as ort
+
+from onnx_models.registry import load_bundle
+from transforms.detection.ner.engine import NerSettings, choose_runtime
+
+
+def describe_model(settings: NerSettings) -> dict[str, Any]:
+    """Verify every file's sha256, choose the runtime, and return what the manifest records."""
+    bundle = load_bundle(settings.model, verify=True)
+    manifest = bundle.manifest
+    runtime = choose_runtime(settings, list(manifest.variants), ort.get_available_providers())
+    variant_file = manifest.variants[runtime.variant]
+    return {
+        "name": manifest.name,
+        "version": manifest.version,
+        "variant": runtime.variant,
+        "provider": runtime.providers[0],
+        "file": variant_file,
+        "sha256": manifest.files[variant_file],
+        "source_checkpoint": manifest.source_checkpoint,
+    }

@@ -1,0 +1,1 @@
+"""Offline scoring of PHI detection against gold annotations, and the gold file readers."""

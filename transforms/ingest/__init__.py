@@ -1,0 +1,1 @@
+"""Validating records into notes and resolving duplicate note IDs, quarantining the rest."""

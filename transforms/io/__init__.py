@@ -1,0 +1,1 @@
+"""Reading exports into records and writing Parquet and protected JSONL shards."""

@@ -1,0 +1,222 @@
+"""Read CSV, JSONL and Parquet exports into ``RawRecord``s, one file at a time.
+
+Readers never raise on a bad record: each record comes out either with its
+fields or with a reason code, so every record ends in the output or in
+quarantine. Problems that make a whole file unusable (missing, unreadable
+header, missing required column) are found by ``check_inputs`` before the
+pipeline starts.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from transforms.core.hashing import sha256_file
+from transforms.core.records import RawRecord
+
+FORMATS = ("csv", "jsonl", "parquet")
+
+# CSV fields may be as large as a note; the csv module's default limit is 128 KiB.
+csv.field_size_limit(2**31 - 1)
+
+
+class InputError(ValueError):
+    """An input file cannot be used at all; the message names the file."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str
+    size_bytes: int
+    sha256: str
+
+
+def expand_inputs(pattern: str) -> list[str]:
+    """Files named by a path, a directory or a glob, sorted for determinism."""
+    if os.path.isdir(pattern):
+        paths = [os.path.join(pattern, name) for name in os.listdir(pattern)]
+    elif glob.has_magic(pattern):
+        paths = glob.glob(pattern, recursive=True)
+    elif os.path.exists(pattern):
+        paths = [pattern]
+    else:
+        raise InputError(f"input file {pattern} does not exist")
+    files = sorted(os.path.abspath(p) for p in paths if os.path.isfile(p))
+    if not files:
+        raise InputError(f"input {pattern} matches no file")
+    return files
+
+
+def file_digest(path: str) -> InputFile:
+    return InputFile(path=path, size_bytes=os.path.getsize(path), sha256=sha256_file(Path(path)))
+
+
+def input_columns(path: str, fmt: str, *, delimiter: str = ",") -> list[str] | None:
+    """The column names a CSV header or Parquet schema declares; None for JSONL."""
+    if fmt == "jsonl":
+        return None
+    if fmt == "parquet":
+        try:
+            return list(pq.read_schema(path).names)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"input file {path} is not a readable Parquet file ({exc})") from None
+    with open(path, "rb") as handle:
+        first = handle.readline()
+    try:
+        header_line = first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"input file {path}: the CSV header is not valid UTF-8") from None
+    header = next(csv.reader([header_line], delimiter=delimiter), [])
+    if not any(h.strip() for h in header):
+        raise InputError(f"input file {path}: the CSV file has no header row")
+    return [h.strip() for h in header]
+
+
+def check_inputs(
+    paths: Sequence[str],
+    fmt: str,
+    required: Sequence[str],
+    *,
+    delimiter: str = ",",
+    hint: str = "map them under input.columns in the config",
+) -> None:
+    """Stop before the run if a file lacks a required column or its text column is not text."""
+    if fmt not in FORMATS:
+        raise InputError(f"unknown input format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    for path in paths:
+        columns = input_columns(path, fmt, delimiter=delimiter)
+        if columns is None:
+            continue
+        missing = [c for c in required if c not in columns]
+        if missing:
+            raise InputError(
+                f"input file {path} lacks required column(s) {', '.join(missing)}; {hint}"
+            )
+
+
+def read_records(path: str, fmt: str, *, delimiter: str = ",") -> Iterator[RawRecord]:
+    if fmt == "csv":
+        yield from read_csv(path, delimiter=delimiter)
+    elif fmt == "jsonl":
+        yield from read_jsonl(path)
+    elif fmt == "parquet":
+        yield from read_parquet(path)
+    else:
+        raise InputError(f"unknown input format {fmt!r}")
+
+
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _has_surrogates(value: str) -> bool:
+    # Bytes that are not UTF-8 decode to lone surrogates under "surrogateescape".
+    return _ESCAPED_BYTE.search(value) is not None
+
+
+def read_csv(path: str, *, delimiter: str = ",") -> Iterator[RawRecord]:
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        header = [h.strip() for h in next(reader)]
+        number = 0
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                number += 1
+                yield RawRecord(
+                    path,
+                    number,
+                    None,
+                    "malformed_csv_row",
+                    f"CSV parse error near line {reader.line_num}: {str(exc).split(':')[0]}",
+                )
+                continue
+            if not row:  # a blank line is no record
+                continue
+            number += 1
+            if len(row) != len(header):
+                yield RawRecord(
+                    path,
+                    number,
+                    None,
+                    "malformed_csv_row",
+                    f"line {reader.line_num}: expected {len(header)} fields, found {len(row)}",
+                )
+                continue
+            # One search over the whole row; name the columns only when it finds something.
+            bad = _has_surrogates("".join(row)) and [
+                name for name, value in zip(header, row, strict=True) if _has_surrogates(value)
+            ]
+            if bad:
+                yield RawRecord(
+                    path, number, None, "invalid_utf8", f"invalid UTF-8 in column(s) {bad}"
+                )
+                continue
+            yield RawRecord(path, number, dict(zip(header, row, strict=True)))
+
+
+def read_jsonl(path: str) -> Iterator[RawRecord]:
+    with open(path, "rb") as handle:
+        number = 0
+        for line_number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            number += 1
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield RawRecord(path, number, None, "invalid_utf8", f"line {line_number}")
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield RawRecord(
+                    path, number, None, "malformed_json", f"line {line_number}: {exc.msg}"
+                )
+                continue
+            if not isinstance(value, dict):
+                yield RawRecord(
+                    path,
+                    number,
+                    None,
+                    "malformed_json",
+                    f"line {line_number}: expected an object, found {type(value).__name__}",
+                )
+                continue
+            yield RawRecord(path, number, value)
+
+
+def read_parquet(path: str) -> Iterator[RawRecord]:
+    parquet = pq.ParquetFile(path)
+    number = 0
+    for group in range(parquet.num_row_groups):
+        rows_in_group = parquet.metadata.row_group(group).num_rows
+        try:
+            rows = parquet.read_row_group(group).to_pylist()
+        except (pa.ArrowException, OSError) as exc:
+            # The rows cannot be told apart, so each is quarantined by number.
+            for _ in range(rows_in_group):
+                number += 1
+                yield RawRecord(
+                    path,
+                    number,
+                    None,
+                    "unreadable_record",
+                    f"row group {group}: {type(exc).__name__}",
+                )
+            continue
+        for row in rows:
+            number += 1
+            yield RawRecord(path, number, row)
