@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from transforms.core.registry import name_registrar
 from transforms.core.spans import Span
 
 
@@ -55,17 +56,8 @@ _BUILTIN_MODULES: dict[str, str] = {
 }
 
 
-def register_detector(name: str) -> Callable[[type[Detector]], type[Detector]]:
-    """Class decorator: register a detector class under a stable ``name``."""
-
-    def decorate(cls: type[Detector]) -> type[Detector]:
-        if name in DETECTOR_REGISTRY and DETECTOR_REGISTRY[name] is not cls:
-            raise ValueError(f"detector name {name!r} is already registered")
-        cls.name = name
-        DETECTOR_REGISTRY[name] = cls
-        return cls
-
-    return decorate
+# Class decorator: register a detector class under a stable name.
+register_detector = name_registrar(DETECTOR_REGISTRY, "detector")
 
 
 def detector_class(name: str) -> type[Detector]:

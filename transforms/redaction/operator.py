@@ -8,10 +8,10 @@ lives here, below the operators, so nothing has to import lazily to close a loop
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from transforms.core.registry import name_registrar
 from transforms.core.spans import Span
 
 
@@ -63,14 +63,5 @@ class Operator(ABC):
 OPERATOR_REGISTRY: dict[str, type[Operator]] = {}
 
 
-def register_operator(name: str) -> Callable[[type[Operator]], type[Operator]]:
-    """Class decorator: register an operator class under a stable ``name``."""
-
-    def decorate(cls: type[Operator]) -> type[Operator]:
-        if name in OPERATOR_REGISTRY and OPERATOR_REGISTRY[name] is not cls:
-            raise ValueError(f"operator name {name!r} is already registered")
-        cls.name = name
-        OPERATOR_REGISTRY[name] = cls
-        return cls
-
-    return decorate
+# Class decorator: register an operator class under a stable name.
+register_operator = name_registrar(OPERATOR_REGISTRY, "operator")
