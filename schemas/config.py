@@ -122,6 +122,18 @@ class DetectorSpec(_Strict):
 BUNDLED_PHI_MODEL = "deid_phi_minilm"
 
 
+# A span filter is configured like a detector: a registered name and its options.
+SpanFilterSpec = DetectorSpec
+
+
+def _default_filters() -> list[SpanFilterSpec]:
+    """Clinical values are never PHI; model-only spans need a plausible shape."""
+    return [
+        SpanFilterSpec(name="clinical_values"),
+        SpanFilterSpec(name="model_shape_vocabulary"),
+    ]
+
+
 def _default_detectors() -> list[DetectorSpec]:
     """Patterns and the bundled transformer model, as a union: recall first."""
     return [
@@ -132,6 +144,8 @@ def _default_detectors() -> list[DetectorSpec]:
 
 class DetectionConfig(_Strict):
     detectors: list[DetectorSpec] = Field(default_factory=_default_detectors)
+    # Run in order on every detector's spans before they merge; they only remove.
+    filters: list[SpanFilterSpec] = Field(default_factory=_default_filters)
 
     @field_validator("detectors")
     @classmethod

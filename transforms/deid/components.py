@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from schemas.config import DeidcodeConfig
 from transforms.detection.base import Detector, build_detectors
+from transforms.detection.guards import SpanFilter, build_filters
 from transforms.redaction.columns import ColumnRelease
 from transforms.redaction.policy import RedactionPolicy
 
@@ -41,6 +42,8 @@ class DeidComponents:
     policy: RedactionPolicy
     columns: ColumnRelease
     settings: NoteSettings = NoteSettings()
+    # Applied in order to every field's raw spans, before they merge.
+    filters: tuple[SpanFilter, ...] = ()
 
     @classmethod
     def from_config(cls, config: DeidcodeConfig) -> DeidComponents:
@@ -54,6 +57,7 @@ class DeidComponents:
             ),
             columns=ColumnRelease.from_policies(config.input.column_policies),
             settings=NoteSettings.from_config(config),
+            filters=tuple(build_filters(spec.model_dump() for spec in config.detection.filters)),
         )
 
     @property
@@ -72,6 +76,8 @@ class DeidComponents:
         return tuple(d.name for d in self.model_detectors)
 
     def load(self) -> None:
-        """Load the in-step detectors' resources; once per worker."""
+        """Load the in-step detectors' and the filters' resources; once per worker."""
         for detector in self.in_step_detectors:
             detector.load()
+        for span_filter in self.filters:
+            span_filter.load()

@@ -103,6 +103,7 @@ def deidentify_note(
             components.in_step_detectors,
             model_results or {},
             components.expected_models,
+            components.filters,
         )
         redacted = redact_fields(texts, merged, components.policy, context)
         columns = release_columns(note, components.columns, context)

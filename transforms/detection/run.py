@@ -8,6 +8,7 @@ from transforms.core.errors import NoteFailure
 from transforms.core.records import ModelFailure, ModelResult
 from transforms.core.spans import Span, merge_spans
 from transforms.detection.base import Detector
+from transforms.detection.guards import SpanFilter
 
 
 def _checked(spans: Sequence[Span], text: str, detector: str, field: str) -> Sequence[Span]:
@@ -22,13 +23,16 @@ def detect_phi(
     detectors: Sequence[Detector],
     model_results: Mapping[str, ModelResult],
     expected_models: Sequence[str],
+    filters: Sequence[SpanFilter] = (),
 ) -> dict[str, list[Span]]:
     """Merged spans for every text field (the note's ``text`` and its deid_text columns).
 
     ``model_results`` holds what the batched model detectors found in earlier
     steps; every name in ``expected_models`` must be there, for every field,
     without a failure. Any detector that did not run, failed, or returned a
-    span beyond its text raises ``NoteFailure("detector_failed", …)``.
+    span beyond its text raises ``NoteFailure("detector_failed", …)``. The
+    ``filters`` then remove spans that are not PHI, in order, before the merge;
+    a filter that fails fails the note the same way.
     """
     found: dict[str, list[Span]] = {field: [] for field in texts}
     for name in expected_models:
@@ -50,4 +54,11 @@ def detect_phi(
                 detail = f"detector {detector.name}: {type(exc).__name__}"
                 raise NoteFailure("detector_failed", detail) from None
             found[field].extend(_checked(spans, text, detector.name, field))
+    for span_filter in filters:
+        for field, text in texts.items():
+            try:
+                found[field] = span_filter.filter(text, found[field])
+            except Exception as exc:  # noqa: BLE001 - a half-filtered note is not released
+                detail = f"span filter {span_filter.name}: {type(exc).__name__}"
+                raise NoteFailure("detector_failed", detail) from None
     return {field: merge_spans(spans) for field, spans in found.items()}

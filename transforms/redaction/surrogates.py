@@ -28,11 +28,12 @@ import hashlib
 import hmac
 import json
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from transforms.core.text import fold
 
 NAME_POOLS_FILE = Path(__file__).parent / "data" / "name_pools.json"
 _TOKEN = re.compile(r"[^\W_]+")
@@ -40,12 +41,6 @@ _VOWELS = "aeiou"
 _CONSONANTS = "bcdfghjklmnpqrstvwxyz"
 _DIGITS = "0123456789"
 _FEISTEL_ROUNDS = 4
-
-
-def fold(token: str) -> str:
-    """The normal form a token is compared in: accents stripped, lower case."""
-    decomposed = unicodedata.normalize("NFKD", token)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from transforms.core.spans import Span
+from transforms.core.text import fold
 from transforms.redaction.operator import (
     Operator,
     OperatorConfigError,
@@ -13,7 +14,7 @@ from transforms.redaction.operator import (
 )
 from transforms.redaction.operators.date_shift import DateShiftOperator
 from transforms.redaction.operators.generalize import GeneralizeOperator
-from transforms.redaction.surrogates import bundled_name_pools, fold, surrogate_text
+from transforms.redaction.surrogates import bundled_name_pools, surrogate_text
 
 # Words that identify no one and make a surrogate read naturally when kept:
 # street and facility words, web name parts, titles. Override with keep_words.
