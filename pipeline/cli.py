@@ -224,7 +224,15 @@ def _add_eval_parser(commands: argparse._SubParsersAction) -> None:
             "REPORT_DIR/leaks.jsonl, created readable by its owner alone."
         ),
     )
-    phi.add_argument("--gold", required=True, help="gold annotations: JSONL, BRAT dir or i2b2 XML")
+    source = phi.add_mutually_exclusive_group(required=True)
+    source.add_argument("--gold", help="gold annotations: JSONL, BRAT dir or i2b2 XML")
+    source.add_argument(
+        "--over-redaction",
+        metavar="TEXT.jsonl",
+        help="instead of gold, text with no PHI ({id, text} a line): every word the run "
+        "redacted is counted, as words per 1,000 by type; the 20 most redacted words go "
+        "only to REPORT_DIR/over_redacted_words.jsonl, readable by its owner alone",
+    )
     phi.add_argument("--pred", required=True, metavar="RUN_DIR", help="a finished deidcode run")
     phi.add_argument("--report-dir", default="eval_report", help="where reports go")
     phi.add_argument(
@@ -243,7 +251,22 @@ def _add_eval_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from pipeline.eval_report import run_eval
+    from pipeline.eval_report import run_eval, run_over_redaction
+
+    if args.over_redaction:
+        result = run_over_redaction(args.over_redaction, args.pred, args.report_dir)
+        print(
+            f"records {result['records']} (not released {result['records_not_released']}), "
+            f"words {result['words']}"
+        )
+        print(
+            f"redacted {result['redacted_words']} words = "
+            f"{result['redacted_per_1000']:.2f} per 1,000"
+        )
+        for phi_type, m in result["by_type"].items():
+            print(f"  {phi_type:<10} {m['redacted_per_1000']:.2f} per 1,000")
+        print(f"most redacted words in {args.report_dir}/over_redacted_words.jsonl (owner only)")
+        return 0
 
     metrics = run_eval(
         args.gold, args.pred, args.report_dir, args.exclude_type, score_titles=args.score_titles

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from transforms.evaluation.gold_formats import read_gold
 from transforms.evaluation.metrics import Evaluation, PredSpan, evaluate
+from transforms.evaluation.over_redaction import over_redaction
 
 
 class EvalError(ValueError):
@@ -41,13 +42,19 @@ def quarantined_ids(run_dir: Path) -> set[str]:
     return {r["note_id"] for r in pq.read_table(run_dir / "quarantine").to_pylist() if r["note_id"]}
 
 
-def write_leak_report(path: Path, evaluation: Evaluation) -> None:
+def write_owner_only(path: Path, lines: list[str]) -> None:
+    """Write a report that quotes note text, readable by its owner alone."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.chmod(path, 0o600)  # also when the file already existed
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        for miss in evaluation.misses:
-            handle.write(json.dumps(asdict(miss), ensure_ascii=False) + "\n")
+        handle.writelines(line + "\n" for line in lines)
+
+
+def write_leak_report(path: Path, evaluation: Evaluation) -> None:
+    write_owner_only(
+        path, [json.dumps(asdict(miss), ensure_ascii=False) for miss in evaluation.misses]
+    )
 
 
 def _chart(metrics: dict) -> str:
@@ -118,4 +125,62 @@ def run_eval(
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     write_leak_report(out / "leaks.jsonl", evaluation)
     write_html(out / "report.html", metrics, f"deidcode PHI evaluation: {Path(gold).name}")
+    return metrics
+
+
+def released_ids(run_dir: Path) -> set[str]:
+    return set(pq.read_table(run_dir / "notes", columns=["note_id"]).column("note_id").to_pylist())
+
+
+def read_texts(path: Path) -> dict[str, str]:
+    """``{id: text}`` from a JSONL file whose records carry ``id`` (or ``note_id``) and ``text``."""
+    texts: dict[str, str] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalError(f"text file {path} cannot be read ({type(exc).__name__})") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            record_id = record.get("id", record.get("note_id"))
+            text = record["text"]
+        except (json.JSONDecodeError, AttributeError, KeyError):
+            raise EvalError(f"{path} line {number}: not an object with id and text") from None
+        if not isinstance(record_id, str) or not isinstance(text, str):
+            raise EvalError(f"{path} line {number}: id and text must be strings")
+        texts[record_id] = text
+    return texts
+
+
+def run_over_redaction(text_file: str, pred: str, report_dir: str, *, top: int = 20) -> dict:
+    """Words redacted per 1,000 on PHI-free text; the most redacted words owner-only."""
+    run_dir = Path(pred)
+    predictions = load_predictions(run_dir)
+    texts = read_texts(Path(text_file))
+    released = released_ids(run_dir)
+    scored = {record_id: text for record_id, text in texts.items() if record_id in released}
+    if not scored:
+        raise EvalError(
+            f"no record of {text_file} was released by the run {run_dir}: run deidcode on "
+            "this file first, with note_id mapped to its id (examples/eval_config.yaml)"
+        )
+    result = over_redaction(scored, predictions)
+    metrics = {
+        **result.to_dict(),
+        "text": str(text_file),
+        "pred": str(run_dir),
+        "records_not_released": len(texts) - len(scored),
+    }
+    out = Path(report_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    write_owner_only(
+        out / "over_redacted_words.jsonl",
+        [
+            json.dumps({"word": word, "times": times}, ensure_ascii=False)
+            for word, times in result.redacted_words.most_common(top)
+        ],
+    )
     return metrics

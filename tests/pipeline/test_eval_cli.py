@@ -67,3 +67,50 @@ def test_eval_refuses_an_unfinished_run(tmp_path, capsys):
     gold = write_jsonl(tmp_path / "g.jsonl", [{"id": "a", "text": "x", "spans": []}])
     assert main(["eval", "phi", "--gold", str(gold), "--pred", str(tmp_path / "run")]) == 2
     assert "no _SUCCESS" in capsys.readouterr().err
+
+
+def test_over_redaction_counts_redacted_words_and_keeps_them_private(tmp_path, run_key, capsys):
+    texts = write_jsonl(
+        tmp_path / "no_phi.jsonl",
+        [
+            # A phone number the patterns will certainly take, in text that is otherwise clean.
+            {"id": "t1", "patient_id": "p", "text": "Serology negative; call 617-555-0199 back."},
+            {"id": "t2", "patient_id": "p", "text": "No acute distress today."},
+        ],
+    )
+    config = tmp_path / "patterns_only.yaml"
+    config.write_text(
+        (REPO_ROOT / "examples" / "eval_config.yaml").read_text()
+        + "detection:\n  detectors:\n    - name: presidio_patterns\n"
+    )
+    run = tmp_path / "run"
+    assert run_export(texts, run, config=config) == 0
+    capsys.readouterr()
+    report = tmp_path / "report"
+    argv = ["eval", "phi", "--over-redaction", str(texts), "--pred", str(run)]
+    assert main([*argv, "--report-dir", str(report)]) == 0
+    out = capsys.readouterr().out
+    # 11 words; 617, 555 and 0199 are redacted: 3 of 11 = 272.73 per 1,000.
+    assert "redacted 3 words = 272.73 per 1,000" in out
+    assert "CONTACT    272.73 per 1,000" in out
+    assert "617" not in out and "Serology" not in out
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert metrics["words"] == 11 and metrics["by_type"]["CONTACT"]["redacted_words"] == 3
+    words = report / "over_redacted_words.jsonl"
+    assert words.stat().st_mode & 0o077 == 0
+    assert {json.loads(line)["word"] for line in words.read_text().splitlines()} == {
+        "617",
+        "555",
+        "0199",
+    }
+
+
+def test_over_redaction_of_a_file_the_run_never_saw_is_an_error(tmp_path, run_key, capsys):
+    texts = write_jsonl(tmp_path / "a.jsonl", [{"id": "a1", "patient_id": "p", "text": "Fine."}])
+    other = write_jsonl(tmp_path / "b.jsonl", [{"id": "b1", "patient_id": "p", "text": "Fine."}])
+    run = tmp_path / "run"
+    config = REPO_ROOT / "examples" / "eval_config.yaml"
+    assert run_export(texts, run, config=config) == 0
+    argv = ["eval", "phi", "--over-redaction", str(other), "--pred", str(run)]
+    assert main([*argv, "--report-dir", str(tmp_path / "r")]) == 2
+    assert "no record of" in capsys.readouterr().err

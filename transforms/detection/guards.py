@@ -88,7 +88,7 @@ class ClinicalValueFilter(SpanFilter):
     def filter(self, text: str, spans: Sequence[Span]) -> list[Span]:
         if not spans:
             return []
-        regions = protected_regions(text, is_header_word=_is_vocabulary_word)
+        regions = protected_regions(text, is_header_word=is_vocabulary_word)
         if not regions:
             return list(spans)
         starts = [start for start, _ in regions]
@@ -139,7 +139,8 @@ def vocabulary() -> Vocabulary:
     )
 
 
-def _is_vocabulary_word(word: str) -> bool:
+def is_vocabulary_word(word: str) -> bool:
+    """Whether a word is common English or clinical vocabulary (names and places excluded)."""
     return vocabulary().is_common(fold(word))
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from transforms.detection.base import DetectorConfigError
 
-VALIDATORS = ("month_day", "age")
+VALIDATORS = ("month_day", "age", "facility_abbreviation", "uncommon_word")
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from presidio_analyzer.predefined_recognizers import (
 from schemas.phi_types import PRESIDIO_ENTITY_TO_SUBTYPE, coarse_type
 from transforms.core.spans import Span
 from transforms.detection.base import Detector, DetectorConfigError, register_detector
+from transforms.detection.guards import is_vocabulary_word
 from transforms.detection.pattern_rules import PatternRule, RuleSet, load_builtin_rules
 
 # Seconds a single regex may run on one note before the note is failed.
@@ -202,6 +203,81 @@ def _month_day_ok(matched: str) -> bool | None:
     return None
 
 
+# Unit and service abbreviations that follow "transferred to" and name no facility.
+GENERIC_FACILITY_ABBREVIATIONS = frozenset(
+    [
+        "ED",
+        "ER",
+        "EW",
+        "ICU",
+        "MICU",
+        "SICU",
+        "CCU",
+        "CVICU",
+        "CTICU",
+        "NICU",
+        "PICU",
+        "TSICU",
+        "NSICU",
+        "OR",
+        "PACU",
+        "OSH",
+        "SNF",
+        "LTAC",
+        "LTACH",
+        "ALF",
+        "ACU",
+        "IR",
+        "EP",
+        "CATH",
+        "GI",
+        "OB",
+        "PT",
+        "OT",
+        "ST",
+        "PM",
+        "AM",
+        "US",
+        "CT",
+        "MRI",
+        "ECHO",
+        "EEG",
+        "EKG",
+        "ECG",
+        "RN",
+        "MD",
+        "NP",
+        "PA",
+        "HOME",
+        "REHAB",
+        "FLOOR",
+        "WARD",
+        "UNIT",
+        "CLINIC",
+        "ICN",
+        "SDU",
+        "IMC",
+        "PCU",
+        "OBS",
+        "ASC",
+        "VNA",
+        "HHA",
+    ]
+)
+
+
+def _facility_abbreviation_ok(matched: str) -> bool | None:
+    return False if matched.strip().upper() in GENERIC_FACILITY_ABBREVIATIONS else None
+
+
+def _uncommon_word_ok(matched: str) -> bool | None:
+    """A facility written as one word must be a word no common-vocabulary list knows."""
+    words = re.findall(r"[^\W\d_]+", matched)
+    if not words or all(is_vocabulary_word(w) for w in words):
+        return False
+    return None
+
+
 class ClinicalPatternRecognizer(FailClosedPatterns, PatternRecognizer):
     """A PatternRecognizer built from a ``PatternRule``, with optional validation."""
 
@@ -220,6 +296,10 @@ class ClinicalPatternRecognizer(FailClosedPatterns, PatternRecognizer):
     def validate_result(self, pattern_text: str) -> bool | None:
         if self._validator == "month_day":
             return _month_day_ok(pattern_text)
+        if self._validator == "facility_abbreviation":
+            return _facility_abbreviation_ok(pattern_text)
+        if self._validator == "uncommon_word":
+            return _uncommon_word_ok(pattern_text)
         if self._validator == "age":
             digits = re.search(r"\d+", pattern_text)
             if digits is None:
@@ -234,8 +314,52 @@ class OfflineEmailRecognizer(FailClosedPatterns, EmailRecognizer):
         return _OFFLINE_TLD_EXTRACTOR(pattern_text).fqdn != ""
 
 
+# Top-level domains of the web; a country code alone ("clear.no", "po.in") is
+# more often two words run together after a missing space than an address.
+WEB_TLDS = frozenset(
+    [
+        "com",
+        "org",
+        "net",
+        "edu",
+        "gov",
+        "mil",
+        "int",
+        "info",
+        "biz",
+        "io",
+        "app",
+        "health",
+        "care",
+        "clinic",
+        "hospital",
+        "us",
+        "uk",
+    ]
+)
+_SECOND_LEVEL = frozenset(["co", "com", "org", "net", "ac", "gov", "nhs", "edu"])
+
+
+def url_is_plausible(matched: str) -> bool:
+    """A URL needs a scheme, ``www.``, a path, or a web top-level domain on a real host."""
+    text = matched.strip().lower()
+    if re.match(r"[a-z][a-z0-9+.\-]*://", text) or text.startswith("www."):
+        return True
+    host, _, path = text.partition("/")
+    if path:
+        return True
+    labels = host.split(".")
+    if len(labels) < 2 or not all(labels):
+        return False
+    if labels[-1] in WEB_TLDS:
+        return len(labels[-2]) >= 2
+    # A country code counts behind a known second level ("nhs.uk", "health.gov.au").
+    return len(labels) >= 3 and labels[-2] in _SECOND_LEVEL
+
+
 class FailClosedUrlRecognizer(FailClosedPatterns, UrlRecognizer):
-    pass
+    def invalidate_result(self, pattern_text: str) -> bool:
+        return not url_is_plausible(pattern_text)
 
 
 class FailClosedIpRecognizer(FailClosedPatterns, IpRecognizer):

@@ -1,0 +1,47 @@
+import pytest
+
+from transforms.detection.clinical_values import protected_regions
+from transforms.detection.guards import is_vocabulary_word
+
+
+def protected(text):
+    return [text[a:b] for a, b in protected_regions(text, is_header_word=is_vocabulary_word)]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("BP 116/84 sitting", "BP 116/84"),
+        ("T 97.9 F, HR 88", "T 97.9 F"),
+        ("grade 2/6 murmur", "2/6"),
+        ("2/6 holosystolic murmur", "2/6"),
+        ("strength 4+/5 in the legs", "strength 4+/5"),
+        ("APGAR 8/9", "APGAR 8/9"),
+        ("metoprolol 12.5 mg", "12.5 mg"),
+        ("K 4.1 this am", "K 4.1"),
+        ("called 911", "911"),
+        ("on the 10th day after surgery", "the 10th day"),
+        ("positive (1/20) titre", "positive (1/20"),
+    ],
+)
+def test_clinical_values_are_protected(text, value):
+    assert any(value in region for region in protected(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "phi"),
+    [
+        ("a 92 years old man", "92"),  # ages from 90 on are PHI
+        ("seen 3/14 in clinic", "3/14"),  # a date with no grade context
+        ("Springfield, Massachusetts\nNo pain.", "Springfield"),  # an address line
+        ("Walters: called back", "Walters"),  # a name before a colon is no header
+        ("Call 617-555-0142", "617"),
+    ],
+)
+def test_phi_is_not_protected(text, phi):
+    assert not any(phi in region for region in protected(text))
+
+
+def test_headers():
+    text = "NEURO: intact\nREVIEW OF SYSTEMS\nDaughter: at bedside"
+    assert {"NEURO", "REVIEW OF SYSTEMS", "Daughter"} <= set(protected(text))

@@ -1,0 +1,121 @@
+import pytest
+
+from transforms.core.spans import Span
+from transforms.detection.base import DetectorConfigError
+from transforms.detection.guards import (
+    ClinicalValueFilter,
+    ModelSpanFilter,
+    build_filters,
+    has_type_shape,
+)
+
+MODEL = "onnx_ner:deid_phi_minilm"
+
+
+def span(text, surface, phi_type, score=0.9, detector=MODEL, occurrence=0):
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(surface, start + 1)
+    return Span(start, start + len(surface), phi_type, phi_type, score, detector)
+
+
+def kept(text, spans, guard=None):
+    guard = guard or ModelSpanFilter()
+    guard.load()
+    return [text[s.start : s.end] for s in guard.filter(text, spans)]
+
+
+@pytest.mark.parametrize(
+    ("surface", "phi_type", "ok"),
+    [
+        ("March 3", "DATE", True),
+        ("3/14/2021", "DATE", True),
+        ("Oct 2021", "DATE", True),
+        ("OCT", "DATE", False),  # optical coherence tomography
+        ("4", "DATE", False),
+        ("days", "DATE", False),
+        ("Labor Day", "DATE", True),
+        ("617-555-0142", "CONTACT", True),
+        ("a@b.org", "CONTACT", True),
+        ("116", "CONTACT", False),
+        ("MRN 88-41-22", "ID", True),
+        ("b27", "ID", False),
+        ("92", "AGE", True),
+        ("45", "AGE", False),
+    ],
+)
+def test_type_shapes(surface, phi_type, ok):
+    assert has_type_shape(surface, phi_type, min_age=90) is ok
+
+
+def test_model_only_common_words_are_dropped_names_kept():
+    text = "Serology was negative. Seen by Halvorsen in the emergency department."
+    spans = [
+        span(text, "Serology", "NAME"),
+        span(text, "Halvorsen", "NAME"),
+        span(text, "emergency department", "LOCATION"),
+    ]
+    assert kept(text, spans) == ["Halvorsen"]
+
+
+def test_capitalisation_mid_sentence_keeps_a_common_word_name():
+    text = "She was transferred from Mercy Hospital and the general ward."
+    spans = [span(text, "Mercy Hospital", "LOCATION"), span(text, "general ward", "LOCATION")]
+    assert kept(text, spans) == ["Mercy Hospital"]
+
+
+def test_in_all_caps_text_capitals_say_nothing_but_unknown_words_still_count():
+    text = "PT SEEN IN EMERGENCY DEPARTMENT BY HALVORSEN."
+    spans = [span(text, "EMERGENCY DEPARTMENT", "LOCATION"), span(text, "HALVORSEN", "NAME")]
+    assert kept(text, spans) == ["HALVORSEN"]
+
+
+def test_surrogate_pool_names_never_look_common():
+    text = "pt is well. f/u with smith next week."
+    assert kept(text, [span(text, "smith", "NAME")]) == ["smith"]
+
+
+def test_initials_with_periods_are_names_letters_alone_are_not():
+    text = "Signed J. Stone. Hepatitis B and C serologies."
+    spans = [span(text, "J.", "NAME"), span(text, "B and C", "NAME")]
+    assert kept(text, spans) == ["J."]
+
+
+def test_corroborated_spans_and_other_detectors_pass():
+    text = "Seen in the emergency department today."
+    pattern = span(text, "emergency department", "LOCATION", detector="presidio_patterns")
+    model = span(text, "emergency department", "LOCATION")
+    assert kept(text, [pattern, model]) == ["emergency department"] * 2
+
+
+def test_a_piece_of_a_longer_value_stays_with_its_neighbour():
+    text = "Originally from south Brittneytown, Haiti."
+    spans = [span(text, "south", "LOCATION"), span(text, "Brittneytown", "LOCATION")]
+    assert kept(text, spans) == ["south", "Brittneytown"]
+
+
+def test_a_confident_model_keeps_its_span():
+    text = "Seen in the emergency department."
+    spans = [span(text, "emergency department", "LOCATION", score=0.999)]
+    assert kept(text, spans, ModelSpanFilter(keep_score=0.99)) == ["emergency department"]
+    assert kept(text, spans, ModelSpanFilter(keep_score=1.0)) == []
+
+
+def test_clinical_value_filter_drops_only_spans_wholly_inside_values():
+    text = "BP 116/84 per Dr. Halvorsen; 2/6 SEM."
+    spans = [
+        span(text, "116", "CONTACT"),
+        span(text, "2/6", "DATE"),
+        span(text, "Halvorsen", "NAME"),
+    ]
+    assert kept(text, spans, ClinicalValueFilter()) == ["Halvorsen"]
+
+
+def test_filters_are_built_by_name_with_errors_naming_them():
+    assert [f.name for f in build_filters([{"name": "clinical_values"}])] == ["clinical_values"]
+    with pytest.raises(DetectorConfigError, match="unknown span filter 'nope'"):
+        build_filters([{"name": "nope"}])
+    with pytest.raises(DetectorConfigError, match="invalid options"):
+        build_filters([{"name": "clinical_values", "options": {"x": 1}}])
+    with pytest.raises(DetectorConfigError, match="keep_score"):
+        ModelSpanFilter(keep_score=2.0)
