@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForTokenClassification, AutoTokenizer
 
+from onnx_models.recipes.phi_carriers import carrier_notes, load_carriers
 from onnx_models.recipes.phi_corpus import CorpusConfig, generate
 
 # Training labels: coarse enough to learn in an hour, fine where operators differ.
@@ -170,6 +171,11 @@ def train(args: argparse.Namespace) -> Path:
     base = base_model_dir()
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
     train_records = generate(CorpusConfig("train", args.train_notes, args.seed))
+    if args.shared is not None:
+        # Real, PHI-free clinical prose carrying synthetic PHI, and terse ICU notes:
+        # what clinical language looks like when it is not PHI (phi_carriers).
+        carriers = load_carriers(args.shared)
+        train_records += carrier_notes(carriers, args.carrier_notes, args.seed + 3)
     test_records = generate(CorpusConfig("test", args.test_notes, args.seed + 1))
     train_examples = encode(train_records, tokenizer)
     heldout_train = encode(
@@ -231,6 +237,7 @@ def train(args: argparse.Namespace) -> Path:
             "planned_steps": total_steps,
             "minutes": round(minutes, 1),
             "train_notes": args.train_notes,
+            "carrier_notes": args.carrier_notes if args.shared is not None else 0,
             "train_windows": len(train_examples),
             "seed": args.seed,
             "lr": args.lr,
@@ -254,6 +261,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--train-notes", type=int, default=12000)
     parser.add_argument("--test-notes", type=int, default=600)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        help="the shared/ data folder: adds real clinical carrier text (train splits only)",
+    )
+    parser.add_argument("--carrier-notes", type=int, default=6000)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--batch-tokens", type=int, default=2048)
     parser.add_argument("--threads", type=int, default=2)
