@@ -195,6 +195,7 @@ def _execute(prepared: PreparedRun, run: StagedRun, audit_db: AuditDatabase) -> 
         "config_sha256": config.sha256(),
         "key_fingerprint": prepared.key_fingerprint,
         "detectors": descriptions,
+        "span_filters": [f.describe() for f in prepared.components.filters],
         "models": prepared.models,
         "input_format": prepared.request.fmt,
         "inputs": [vars(file_digest(path)) for path in prepared.files],

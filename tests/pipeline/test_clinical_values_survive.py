@@ -21,7 +21,7 @@ NOTES = [
         "NEURO: A&Ox3, strength 5/5 throughout, 2+ reflexes.\n"
         "CV: RRR, 2/6 SEM at LUSB. BP 116/84, HR 97, T 97.9, RR 18, SpO2 98% on 2L NC.\n"
         "RESP: clear, no rhonchi.\nPlan: metoprolol 25 mg PO BID, heparin 5000 units SC.\n"
-        "Seen by Dr. Halvorsen; daughter Ingrid at bedside.",
+        "Seen by Dr. Halvorsen; daughter Ingrid at bedside. Patient aged 92 years.",
         [
             "NEURO:",
             "A&Ox3",
@@ -38,7 +38,8 @@ NOTES = [
             "metoprolol 25 mg",
             "5000 units",
         ],
-        ["Halvorsen", "Ingrid"],
+        # An age from 90 on is PHI even beside durations and doses.
+        ["Halvorsen", "Ingrid", "aged 92"],
     ),
     (
         "Labs: Na 135, K 4.1, Cr 1.2, Hgb 9.8, INR 1.1, lactate 2.3. ABG 7.32/45/80.\n"

@@ -50,6 +50,7 @@ def test_manifest_records_provenance(sample_run):
     assert len(m["inputs"][0]["sha256"]) == 64
     assert m["key_fingerprint"].startswith("sha256:")
     assert [d["name"] for d in m["detectors"]] == ["presidio_patterns", "onnx_ner"]
+    assert [f["name"] for f in m["span_filters"]] == ["clinical_values", "model_shape_vocabulary"]
     model = m["models"][0]
     assert (model["name"], model["variant"], model["provider"]) == (
         "deid_phi_minilm",

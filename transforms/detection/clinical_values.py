@@ -23,9 +23,10 @@ _VITAL_LABEL = (
     r"|sats?|pox|fio2|map|cvp|pap|icp|etco2|wt|weight|ht|height|bmi|glucose|bg|fsbg|fs"
     r"|fingerstick|peep|tv|vt|ps|uop|i/o|ins|outs|intake|output)"
 )
+# No "pt": in notes it is the patient ("pt 92 yo") far more often than prothrombin time.
 _LAB_LABEL = (
     r"(?:na|k|cl|co2|hco3|bicarb|bun|cr|creat(?:inine)?|glu|hgb|hb|hct|wbc|plts?|platelets|inr"
-    r"|pt|ptt|mg|ca|phos|ast|alt|alk\s*phos|alp|t\.?\s*bili|d\.?\s*bili|alb(?:umin)?|lactate"
+    r"|ptt|mg|ca|phos|ast|alt|alk\s*phos|alp|t\.?\s*bili|d\.?\s*bili|alb(?:umin)?|lactate"
     r"|lac|trop(?:onin)?(?:\s*[it])?|bnp|a1c|hba1c|ldl|hdl|tg|tsh|ph|pco2|po2|pao2|paco2|be"
     r"|esr|crp|ck|cpk|lipase|amylase|ammonia|nh3|osm|ua|sg|ldh|ferritin|psa|cea|afp|ca-?125)"
 )
@@ -72,9 +73,11 @@ _PATTERNS = [
     # Ratios and clock times: "1:1", "1:10,000", "10:30".
     r"\b\d{1,3}(?:,\d{3})*\s*:\s*\d{1,3}(?:,\d{3})*\b",
     # Durations, frequencies and relative days: "3 days", "x 2 weeks", "POD 3", "today".
-    # Never an age: "92 years old" is PHI from 90 on, so "old" ends the match.
-    r"\b(?:x\s*)?\d{1,3}(?:\s*(?:-|to)\s*\d{1,3})?\s*(?:days?|d|weeks?|wks?|months?|mos?|years?"
-    r"|yrs?|hours?|hrs?|h|minutes?|mins?|times|x)\b(?![\s-]*old)(?:\s+ago)?",
+    # Durations. Never an age: from 90 on an age is PHI, so a count of years
+    # ("aged 92 years", "92 yrs") is a duration only below 90, and never before "old".
+    r"\b(?:x\s*)?\d{1,3}(?:\s*(?:-|to)\s*\d{1,3})?\s*(?:days?|d|weeks?|wks?|months?|mos?"
+    r"|hours?|hrs?|h|minutes?|mins?|times|x)\b(?:\s+ago)?",
+    r"\b(?:x\s*)?[1-8]?\d(?:\s*(?:-|to)\s*[1-8]?\d)?\s*(?:years?|yrs?)\b(?![\s-]*old)(?:\s+ago)?",
     r"\b(?:pod|hd|hospital\s+day|day|week|cycle)\s*#?\s*\d{1,3}\b",
     r"\b(?:the\s+)?\d{1,3}(?:st|nd|rd|th)\s+(?:day|days|week|month|year|cycle|dose|session)\b",
     # Titres and proportions: "positive (1/20)", "titre of 1:160", "upper 2/3 of".
@@ -96,134 +99,19 @@ _HEADER_WORD = re.compile(r"[A-Za-z]+")
 # Words a whole-line header is made of. A line of other common words may be an
 # address line ("Springfield, Massachusetts"), so it is no header.
 SECTION_WORDS = frozenset(
-    [
-        "history",
-        "present",
-        "illness",
-        "physical",
-        "exam",
-        "examination",
-        "assessment",
-        "plan",
-        "review",
-        "of",
-        "systems",
-        "system",
-        "musculoskeletal",
-        "education",
-        "neuro",
-        "neurologic",
-        "neurological",
-        "cv",
-        "cardiovascular",
-        "resp",
-        "respiratory",
-        "pulmonary",
-        "lungs",
-        "heart",
-        "gi",
-        "gastrointestinal",
-        "gu",
-        "genitourinary",
-        "heme",
-        "hematologic",
-        "id",
-        "infectious",
-        "disease",
-        "endo",
-        "endocrine",
-        "skin",
-        "integumentary",
-        "psych",
-        "psychiatric",
-        "social",
-        "family",
-        "medical",
-        "surgical",
-        "past",
-        "medications",
-        "meds",
-        "allergies",
-        "vitals",
-        "vital",
-        "signs",
-        "labs",
-        "laboratory",
-        "data",
-        "results",
-        "impression",
-        "diagnosis",
-        "diagnoses",
-        "chief",
-        "complaint",
-        "subjective",
-        "objective",
-        "hpi",
-        "ros",
-        "pmh",
-        "psh",
-        "fh",
-        "sh",
-        "constitutional",
-        "general",
-        "head",
-        "eyes",
-        "ears",
-        "nose",
-        "throat",
-        "heent",
-        "neck",
-        "chest",
-        "abdomen",
-        "extremities",
-        "lymphatic",
-        "breast",
-        "rectal",
-        "pelvic",
-        "back",
-        "spine",
-        "recommendations",
-        "instructions",
-        "discharge",
-        "admission",
-        "course",
-        "hospital",
-        "procedures",
-        "procedure",
-        "findings",
-        "disposition",
-        "follow",
-        "up",
-        "followup",
-        "problem",
-        "list",
-        "problems",
-        "and",
-        "the",
-        "reason",
-        "for",
-        "visit",
-        "note",
-        "interval",
-        "events",
-        "overnight",
-        "current",
-        "home",
-        "outpatient",
-        "inpatient",
-        "assessment/plan",
-        "a/p",
-        "imaging",
-        "radiology",
-        "pathology",
-        "consults",
-        "consultation",
-        "studies",
-        "ekg",
-        "ecg",
-        "echo",
-        "cxr",
-    ]
+    """history present illness physical exam examination assessment plan review of systems
+    system musculoskeletal education neuro neurologic neurological cv cardiovascular
+    resp respiratory pulmonary lungs heart gi gastrointestinal gu genitourinary heme
+    hematologic id infectious disease endo endocrine skin integumentary psych
+    psychiatric social family medical surgical past medications meds allergies vitals
+    vital signs labs laboratory data results impression diagnosis diagnoses chief
+    complaint subjective objective hpi ros pmh psh fh sh constitutional general head
+    eyes ears nose throat heent neck chest abdomen extremities lymphatic breast rectal
+    pelvic back spine recommendations instructions discharge admission course hospital
+    procedures procedure findings disposition follow up followup problem list problems
+    and the reason for visit note interval events overnight current home outpatient
+    inpatient assessment/plan a/p imaging radiology pathology consults consultation
+    studies ekg ecg echo cxr""".split()
 )
 
 

@@ -147,81 +147,24 @@ def is_vocabulary_word(word: str) -> bool:
 # Words that name a kind of place, not a place: a span made only of these (and
 # common words) names no facility, whatever its capitalisation.
 GENERIC_PLACE_WORDS = frozenset(
-    [
-        "department",
-        "dept",
-        "hospital",
-        "hospitals",
-        "clinic",
-        "clinics",
-        "center",
-        "centre",
-        "centers",
-        "unit",
-        "units",
-        "service",
-        "services",
-        "emergency",
-        "room",
-        "rooms",
-        "ward",
-        "wards",
-        "floor",
-        "medicine",
-        "internal",
-        "surgery",
-        "surgical",
-        "medical",
-        "general",
-        "university",
-        "outpatient",
-        "outpatients",
-        "inpatient",
-        "intensive",
-        "care",
-        "icu",
-        "nursing",
-        "health",
-        "home",
-        "rehabilitation",
-        "rehab",
-        "facility",
-        "institute",
-        "institution",
-        "office",
-        "practice",
-        "laboratory",
-        "lab",
-        "radiology",
-        "cardiology",
-        "oncology",
-        "pediatrics",
-        "pediatric",
-        "neurology",
-        "psychiatry",
-        "obstetrics",
-        "gynecology",
-        "urology",
-        "nephrology",
-        "pulmonary",
-        "of",
-        "the",
-        "and",
-        "our",
-        "for",
-        "at",
-        "in",
-        "on",
-        "a",
-        "an",
-        "to",
-        "with",
-    ]
+    """department dept hospital hospitals clinic clinics center centre centers unit units
+    service services emergency room rooms ward wards floor medicine internal surgery
+    surgical medical general university outpatient outpatients inpatient intensive care
+    icu nursing health home rehabilitation rehab facility institute institution office
+    practice laboratory lab radiology cardiology oncology pediatrics pediatric neurology
+    psychiatry obstetrics gynecology urology nephrology pulmonary of the and our for at
+    in on a an to with""".split()
 )
 # Full month names date a span alone ("in March"); abbreviations only beside a
 # number ("Oct 3", "OCT 2021"), since "OCT" alone is a scan and "Mar" a mark.
+# English, Spanish, Portuguese, French, Italian and German: the model sees all.
 _MONTH_NAMES = (
     r"january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre"
+    r"|noviembre|diciembre|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro"
+    r"|novembro|dezembro|janvier|février|mars|avril|mai|juin|juillet|août|septembre"
+    r"|octobre|novembre|décembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre"
+    r"|ottobre|dicembre|januar|februar|märz|juni|juli|oktober|dezember"
 )
 _MONTH_ABBREVIATIONS = r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
 _DAYS = (

@@ -205,64 +205,9 @@ def _month_day_ok(matched: str) -> bool | None:
 
 # Unit and service abbreviations that follow "transferred to" and name no facility.
 GENERIC_FACILITY_ABBREVIATIONS = frozenset(
-    [
-        "ED",
-        "ER",
-        "EW",
-        "ICU",
-        "MICU",
-        "SICU",
-        "CCU",
-        "CVICU",
-        "CTICU",
-        "NICU",
-        "PICU",
-        "TSICU",
-        "NSICU",
-        "OR",
-        "PACU",
-        "OSH",
-        "SNF",
-        "LTAC",
-        "LTACH",
-        "ALF",
-        "ACU",
-        "IR",
-        "EP",
-        "CATH",
-        "GI",
-        "OB",
-        "PT",
-        "OT",
-        "ST",
-        "PM",
-        "AM",
-        "US",
-        "CT",
-        "MRI",
-        "ECHO",
-        "EEG",
-        "EKG",
-        "ECG",
-        "RN",
-        "MD",
-        "NP",
-        "PA",
-        "HOME",
-        "REHAB",
-        "FLOOR",
-        "WARD",
-        "UNIT",
-        "CLINIC",
-        "ICN",
-        "SDU",
-        "IMC",
-        "PCU",
-        "OBS",
-        "ASC",
-        "VNA",
-        "HHA",
-    ]
+    """ED ER EW ICU MICU SICU CCU CVICU CTICU NICU PICU TSICU NSICU OR PACU OSH SNF LTAC
+    LTACH ALF ACU IR EP CATH GI OB PT OT ST PM AM US CT MRI ECHO EEG EKG ECG RN MD NP PA
+    HOME REHAB FLOOR WARD UNIT CLINIC ICN SDU IMC PCU OBS ASC VNA HHA""".split()
 )
 
 
@@ -317,27 +262,9 @@ class OfflineEmailRecognizer(FailClosedPatterns, EmailRecognizer):
 # Top-level domains of the web; a country code alone ("clear.no", "po.in") is
 # more often two words run together after a missing space than an address.
 WEB_TLDS = frozenset(
-    [
-        "com",
-        "org",
-        "net",
-        "edu",
-        "gov",
-        "mil",
-        "int",
-        "info",
-        "biz",
-        "io",
-        "app",
-        "health",
-        "care",
-        "clinic",
-        "hospital",
-        "us",
-        "uk",
-    ]
+    """com org net edu gov mil int info biz io app health care clinic hospital us uk""".split()
 )
-_SECOND_LEVEL = frozenset(["co", "com", "org", "net", "ac", "gov", "nhs", "edu"])
+_SECOND_LEVEL = frozenset("""co com org net ac gov nhs edu""".split())
 
 
 def url_is_plausible(matched: str) -> bool:

@@ -32,6 +32,9 @@ def test_clinical_values_are_protected(text, value):
     ("text", "phi"),
     [
         ("a 92 years old man", "92"),  # ages from 90 on are PHI
+        ("aged 92 years, lives alone", "92"),
+        ("92 yrs, widowed", "92"),
+        ("pt 92 yo F", "92"),
         ("seen 3/14 in clinic", "3/14"),  # a date with no grade context
         ("Springfield, Massachusetts\nNo pain.", "Springfield"),  # an address line
         ("Walters: called back", "Walters"),  # a name before a colon is no header
