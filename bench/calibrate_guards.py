@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from pathlib import Path
 
 from onnx_models.recipes.phi_corpus import CorpusConfig, generate
@@ -48,10 +49,11 @@ def main() -> None:
     args = parser.parse_args()
     data = args.shared / "data"
 
-    validation = args.out.parent / "guard_validation.jsonl"
     records = generate(CorpusConfig("test", 300, 101))
-    validation.write_text("".join(json.dumps(r) + "\n" for r in records))
-    gold = list(read_jsonl(validation))
+    with tempfile.TemporaryDirectory() as folder:
+        validation = Path(folder) / "validation.jsonl"
+        validation.write_text("".join(json.dumps(r) + "\n" for r in records))
+        gold = list(read_jsonl(validation))
     gold_texts = {r["id"]: r["text"] for r in records}
     clean = {
         **texts_of(data / "codiesp_train_en.jsonl"),
