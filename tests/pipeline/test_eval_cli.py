@@ -7,6 +7,16 @@ from tests.conftest import REPO_ROOT
 from tests.pipeline.helpers import run_export, write_jsonl
 
 
+def patterns_only_config(folder):
+    """The eval config with the pattern detector alone, so what it finds is certain."""
+    config = folder / "patterns_only.yaml"
+    config.write_text(
+        (REPO_ROOT / "examples" / "eval_config.yaml").read_text()
+        + "detection:\n  detectors:\n    - name: presidio_patterns\n"
+    )
+    return config
+
+
 def test_eval_reports_figures_and_keeps_leaks_private(tmp_path, run_key, capsys):
     gold = write_jsonl(
         tmp_path / "gold.jsonl",
@@ -36,11 +46,7 @@ def test_eval_reports_figures_and_keeps_leaks_private(tmp_path, run_key, capsys)
         ],
     )
     # Patterns only, so that the unlabelled name is certainly missed.
-    config = tmp_path / "patterns_only.yaml"
-    config.write_text(
-        (REPO_ROOT / "examples" / "eval_config.yaml").read_text()
-        + "detection:\n  detectors:\n    - name: presidio_patterns\n"
-    )
+    config = patterns_only_config(tmp_path)
     run = tmp_path / "run"
     assert run_export(gold, run, config=config) == 0
     capsys.readouterr()
@@ -78,11 +84,7 @@ def test_over_redaction_counts_redacted_words_and_keeps_them_private(tmp_path, r
             {"id": "t2", "patient_id": "p", "text": "No acute distress today."},
         ],
     )
-    config = tmp_path / "patterns_only.yaml"
-    config.write_text(
-        (REPO_ROOT / "examples" / "eval_config.yaml").read_text()
-        + "detection:\n  detectors:\n    - name: presidio_patterns\n"
-    )
+    config = patterns_only_config(tmp_path)
     run = tmp_path / "run"
     assert run_export(texts, run, config=config) == 0
     capsys.readouterr()
