@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from pipeline import __version__
+from pipeline.signals import Terminated, received, terminate_on_signals
 
 EPILOG_RUN = """\
 Any flag not listed above is passed to Apache Beam's PipelineOptions, for example
@@ -20,7 +21,9 @@ variable DEIDCODE_KEY (the name is set by keys.env_var in the config) or from
 --key-file. The run refuses to start without one.
 
 Exit status: 0 on success; 2 for a usage, config, key or input error found
-before the run starts; 1 when the run itself fails (no _SUCCESS is written).
+before the run starts; 1 when the run itself fails (no _SUCCESS is written);
+143 when stopped by SIGTERM and 130 by SIGINT (Ctrl-C): the staging directory
+is removed and the audit row is marked failed with reason "terminated".
 """
 
 
@@ -421,6 +424,15 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     return 0
 
 
+def _stopped(stop: Terminated) -> int:
+    print(
+        f"deidcode: stopped by {stop}; no _SUCCESS was written and the staging "
+        "directory was removed",
+        file=sys.stderr,
+    )
+    return stop.exit_code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -428,21 +440,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _configure_logging(args.log_level)
     try:
-        if args.command == "run":
-            return _run(args, extra)
-        if args.command == "models":
-            return _models(args)
-        if args.command == "eval":
-            return _eval(args)
-        if args.command == "hcc":
-            return _hcc(args, extra)
+        with terminate_on_signals():
+            if args.command == "run":
+                return _run(args, extra)
+            if args.command == "models":
+                return _models(args)
+            if args.command == "eval":
+                return _eval(args)
+            if args.command == "hcc":
+                return _hcc(args, extra)
     except user_errors() as exc:
         print(f"deidcode: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated as stop:
+        return _stopped(stop)
     except KeyboardInterrupt:
         print("deidcode: interrupted; no _SUCCESS was written", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback dump
+        stop = received()  # a signal may surface wrapped in a library's exception (Beam's)
+        if stop is not None:
+            return _stopped(stop)
         # Library messages can quote input data, so only the type is shown.
         print(
             f"deidcode: error: the run failed ({type(exc).__name__}); no _SUCCESS was written. "

@@ -30,6 +30,7 @@ from pipeline.lifecycle import (
     staged_run,
 )
 from pipeline.manifest import count_by, count_rows, table_files
+from pipeline.signals import failure_reason
 from schemas.config import DeidcodeConfig, load_config
 from schemas.tables import AUDIT_SCHEMA, PHI_SPANS_SCHEMA, QUARANTINE_SCHEMA, notes_schema
 from transforms.core.keyed import RunKeys, key_fingerprint
@@ -130,7 +131,7 @@ def run_deid(request: RunRequest) -> RunSummary:
                 return _execute(prepared, run, audit_db)
             except BaseException as exc:
                 try:
-                    audit_db.fail_run(run.run_id, type(exc).__name__)
+                    audit_db.fail_run(run.run_id, failure_reason(exc))
                 except Exception:  # noqa: BLE001 - the original failure matters more
                     LOGGER.warning(
                         "run %s: could not record the failure in the audit database", run.run_id
