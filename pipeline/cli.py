@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--audit-db",
         metavar="URL",
         help="SQLAlchemy URL of the audit database "
-        "(default: audit.config db_url, else DIR/audit.sqlite)",
+        "(default: audit.config db_url, else DIR.audit.sqlite beside the output)",
     )
     run.add_argument(
         "--overwrite",

@@ -76,6 +76,12 @@ class PreparedRun:
     models: list[dict[str, Any]]
 
 
+def default_audit_url(output: str) -> str:
+    """The embedded audit database: a SQLite file beside the output directory, never
+    inside staging, so a failed or killed run's row survives the cleanup."""
+    return "sqlite:///" + f"{output}.audit.sqlite"
+
+
 def prepare_run(request: RunRequest) -> PreparedRun:
     """Load and check config, key, inputs and components, so a bad option, a missing
     GPU or an altered model stops the run with a message instead of quarantining
@@ -110,9 +116,7 @@ def run_deid(request: RunRequest) -> RunSummary:
     prepared = prepare_run(request)
     with staged_run(request.output, overwrite=request.overwrite, started=started) as run:
         audit_db = AuditDatabase(
-            request.audit_db
-            or prepared.config.audit.db_url
-            or ("sqlite:///" + os.path.join(run.staging, "audit.sqlite"))
+            request.audit_db or prepared.config.audit.db_url or default_audit_url(run.output)
         )
         LOGGER.info(
             "run %s: %d input file(s), staging in %s", run.run_id, len(prepared.files), run.staging
@@ -207,11 +211,9 @@ def _execute(prepared: PreparedRun, run: StagedRun, audit_db: AuditDatabase) -> 
             "phi_spans": count_rows(run.table_dir("phi_spans")),
         },
         "quarantine_by_reason": count_by(run.table_dir("quarantine"), "reason"),
-        "audit_db": "audit.sqlite"
-        if audit_db.url.startswith("sqlite:///" + run.staging)
-        else safe_url(audit_db.url),
+        "audit_db": safe_url(audit_db.url),
     }
-    audit_db.dispose()  # close the SQLite file before its directory moves
+    audit_db.dispose()
     run.publish(manifest, TABLES)
     LOGGER.info(
         "run %s: read %d, wrote %d notes, quarantined %d",

@@ -192,7 +192,7 @@ class KeysConfig(_Strict):
 
 
 class AuditConfig(_Strict):
-    # SQLAlchemy URL; null writes a SQLite file audit.sqlite in the output directory.
+    # SQLAlchemy URL; null writes a SQLite file DIR.audit.sqlite beside the output directory.
     db_url: str | None = None
 
 

@@ -114,7 +114,7 @@ def test_audit_rows_go_to_postgres(tmp_path, run_key, postgres_url):
     assert (status, read, rows) == ("succeeded", 50, 50)
     assert manifest(out)["run_id"] == run_id
     assert "postgres" in manifest(out)["audit_db"]
-    assert not (out / "audit.sqlite").exists()
+    assert not (out / "audit.sqlite").exists() and not (tmp_path / "out.audit.sqlite").exists()
 
 
 def test_protected_quarantine_keeps_text_owner_only(tmp_path, run_key):

@@ -48,7 +48,7 @@ def test_canaries_stay_out_of_everything_but_quarantine_text(tmp_path, run_key, 
         "notes": json.dumps(pq.read_table(out / "notes").to_pylist(), default=str),
         "phi_spans": json.dumps(pq.read_table(out / "phi_spans").to_pylist(), default=str),
     }
-    db = sqlite3.connect(out / "audit.sqlite")
+    db = sqlite3.connect(out.parent / f"{out.name}.audit.sqlite")
     haystacks["audit_db"] = json.dumps(
         [
             db.execute("SELECT * FROM deid_note_audit").fetchall(),

@@ -78,7 +78,9 @@ def test_patient_ids_are_pseudonyms(sample_run):
 
 
 def test_audit_database_matches_the_audit_table(sample_run):
-    engine = sa.create_engine(f"sqlite:///{sample_run / 'audit.sqlite'}")
+    engine = sa.create_engine(
+        f"sqlite:///{sample_run.parent / (sample_run.name + '.audit.sqlite')}"
+    )
     with engine.connect() as connection:
         run = connection.execute(sa.text("SELECT * FROM deid_runs")).mappings().one()
         rows = connection.execute(sa.text("SELECT count(*) FROM deid_note_audit")).scalar()

@@ -1,5 +1,6 @@
 """A scheduler's SIGTERM stops a run the way a failure does: staging removed, no
-_SUCCESS, the audit row marked failed with reason "terminated", exit 143."""
+_SUCCESS, the audit row (in the default database, beside the output) marked
+failed with reason "terminated", exit 143."""
 
 import os
 import signal
@@ -21,12 +22,11 @@ def test_sigterm_cleans_up_and_marks_the_run_terminated(tmp_path):
     export = write_jsonl(tmp_path / "notes.jsonl", notes)
     config = tmp_path / "patterns.yaml"  # no model: the run starts fast and lasts a while
     config.write_text("detection:\n  detectors:\n    - name: presidio_patterns\n")
-    audit = tmp_path / "audit.sqlite"
     output = tmp_path / "out"
+    audit = tmp_path / "out.audit.sqlite"  # the embedded default: beside the output
     command = [
         sys.executable, "-m", "pipeline.cli", "run", "--input", str(export), "--format",
         "jsonl", "--output", str(output), "--config", str(config),
-        "--audit-db", f"sqlite:///{audit}",
     ]  # fmt: skip
     env = {**os.environ, "DEIDCODE_KEY": "0123456789abcdef0123456789abcdef-sigterm"}
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True)
