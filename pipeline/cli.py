@@ -37,6 +37,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from pipeline.eval_report import EvalError
     from pipeline.keys import KeyConfigError
     from pipeline.lifecycle import OutputDirError
+    from pipeline.options import UnknownBeamFlagError
     from schemas.config import ConfigError
     from transforms.detection.base import DetectorConfigError
     from transforms.detection.ner.engine import NerConfigError
@@ -47,6 +48,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
     return (
         CliError,
+        UnknownBeamFlagError,
         AuditDatabaseError,
         EvalError,
         GoldFormatError,
@@ -134,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace a non-empty output directory once the new run succeeds",
     )
+    _add_beam_flag_option(run)
     _add_models_parser(commands)
     _add_eval_parser(commands)
     _add_hcc_parser(commands)
@@ -169,21 +172,52 @@ def _add_hcc_parser(commands: argparse._SubParsersAction) -> None:
         help="diagnosis file(s): member_id, code, date_of_service, encounter_id, source "
         "(face_to_face|video|audio_only|chart_review)",
     )
-    score.add_argument("--payment-year", required=True, type=int, metavar="YEAR")
-    score.add_argument("--output", required=True, metavar="DIR")
-    score.add_argument("--format", choices=["csv", "parquet", "jsonl"], default="csv")
+    score.add_argument(
+        "--payment-year",
+        required=True,
+        type=int,
+        metavar="YEAR",
+        help="CMS payment year whose models, blend and normalisation apply (2024 to 2027)",
+    )
+    score.add_argument(
+        "--output", required=True, metavar="DIR", help="the run's own directory; new or empty"
+    )
+    score.add_argument(
+        "--format",
+        choices=["csv", "parquet", "jsonl"],
+        default="csv",
+        help="format of the members and diagnoses files (default csv)",
+    )
     score.add_argument(
         "--include-ineligible",
         action="store_true",
         help="also score diagnoses from ineligible encounters (for analysis, not for payment)",
     )
-    score.add_argument("--num-shards", type=int, default=4)
-    score.add_argument("--overwrite", action="store_true")
+    score.add_argument(
+        "--num-shards", type=int, default=4, help="Parquet files per table (1 to 4096; default 4)"
+    )
+    score.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a non-empty output directory once the new run succeeds",
+    )
+    _add_beam_flag_option(score)
+
+
+def _add_beam_flag_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--allow-unknown-beam-flags",
+        action="store_true",
+        help="pass flags that neither deidcode nor Apache Beam declares on to Beam "
+        "(by default they are an error, so that a typo such as --runer=... cannot run locally)",
+    )
 
 
 def _hcc(args: argparse.Namespace, beam_args: list[str]) -> int:
     from pipeline.hcc_job import HccRequest, run_hcc
+    from pipeline.options import check_beam_flags
 
+    check_beam_flags(beam_args, allow_unknown=args.allow_unknown_beam_flags)
     if not 1 <= args.num_shards <= 4096:
         raise CliError("--num-shards must be between 1 and 4096")
     summary = run_hcc(
@@ -404,7 +438,9 @@ def _configure_logging(level: str) -> None:
 
 def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     from pipeline.job import RunRequest, run_deid
+    from pipeline.options import check_beam_flags
 
+    check_beam_flags(beam_args, allow_unknown=args.allow_unknown_beam_flags)
     summary = run_deid(
         RunRequest(
             input=args.input,
