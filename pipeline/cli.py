@@ -271,7 +271,11 @@ def _add_eval_parser(commands: argparse._SubParsersAction) -> None:
         "only to REPORT_DIR/over_redacted_words.jsonl, readable by its owner alone",
     )
     phi.add_argument("--pred", required=True, metavar="RUN_DIR", help="a finished deidcode run")
-    phi.add_argument("--report-dir", default="eval_report", help="where reports go")
+    phi.add_argument(
+        "--report-dir",
+        help="where reports go; by default a new directory under the system temp dir, "
+        "readable by its owner alone (leak reports quote PHI), whose path is printed",
+    )
     phi.add_argument(
         "--exclude-type",
         action="append",
@@ -288,8 +292,11 @@ def _add_eval_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from pipeline.eval_report import run_eval, run_over_redaction
+    from pipeline.eval_report import new_report_dir, run_eval, run_over_redaction
 
+    if args.report_dir is None:
+        args.report_dir = str(new_report_dir())
+        print(f"reports in {args.report_dir} (owner only)")
     if args.over_redaction:
         result = run_over_redaction(args.over_redaction, args.pred, args.report_dir)
         print(

@@ -11,6 +11,7 @@ import base64
 import io
 import json
 import os
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -105,12 +106,35 @@ def write_html(path: Path, metrics: dict, title: str) -> None:
     path.write_text(html, encoding="utf-8")
 
 
+# A run that saw fewer of the gold records than this scores something else than
+# the gold describes (a wrong id mapping, another file), so its figures mislead.
+MIN_MATCHED_SHARE = 0.9
+
+
+def check_matched(ids: set[str], run_dir: Path, source: str) -> None:
+    """Refuse to score a run that released or quarantined too few of ``source``'s records."""
+    seen = released_ids(run_dir) | quarantined_ids(run_dir)
+    matched = len(ids & seen)
+    if not ids or matched < MIN_MATCHED_SHARE * len(ids):
+        raise EvalError(
+            f"only {matched} of the {len(ids)} records of {source} are in the run {run_dir} "
+            f"(at least {MIN_MATCHED_SHARE:.0%} are needed): run deidcode on this file, with "
+            "note_id mapped to its id (examples/eval_config.yaml)"
+        )
+
+
+def new_report_dir() -> Path:
+    """A fresh directory readable by its owner alone, for reports that quote PHI."""
+    return Path(tempfile.mkdtemp(prefix="deidcode-eval-"))
+
+
 def run_eval(
     gold: str, pred: str, report_dir: str, exclude_types: list[str], *, score_titles: bool = False
 ) -> dict:
     run_dir = Path(pred)
     records = read_gold(gold)
     predictions = load_predictions(run_dir)
+    check_matched({r.id for r in records}, run_dir, str(gold))
     evaluation = evaluate(
         records, predictions, exclude_types=exclude_types, score_titles=score_titles
     )
@@ -159,13 +183,9 @@ def run_over_redaction(text_file: str, pred: str, report_dir: str, *, top: int =
     run_dir = Path(pred)
     predictions = load_predictions(run_dir)
     texts = read_texts(Path(text_file))
+    check_matched(set(texts), run_dir, str(text_file))
     released = released_ids(run_dir)
     scored = {record_id: text for record_id, text in texts.items() if record_id in released}
-    if not scored:
-        raise EvalError(
-            f"no record of {text_file} was released by the run {run_dir}: run deidcode on "
-            "this file first, with note_id mapped to its id (examples/eval_config.yaml)"
-        )
     result = over_redaction(scored, predictions)
     metrics = {
         **result.to_dict(),

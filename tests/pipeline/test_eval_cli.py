@@ -1,6 +1,7 @@
 """`deidcode eval phi` on a real run: figures on stdout, PHI only in the owner-only leak file."""
 
 import json
+from pathlib import Path
 
 from pipeline.cli import main
 from tests.conftest import REPO_ROOT
@@ -115,4 +116,32 @@ def test_over_redaction_of_a_file_the_run_never_saw_is_an_error(tmp_path, run_ke
     assert run_export(texts, run, config=config) == 0
     argv = ["eval", "phi", "--over-redaction", str(other), "--pred", str(run)]
     assert main([*argv, "--report-dir", str(tmp_path / "r")]) == 2
-    assert "no record of" in capsys.readouterr().err
+    assert "only 0 of the 1 records of" in capsys.readouterr().err
+
+
+def test_eval_refuses_a_run_that_saw_under_90_percent_of_the_gold(tmp_path, run_key, capsys):
+    records = [{"id": f"g{i}", "patient_id": "p", "text": "Fine.", "spans": []} for i in range(10)]
+    gold = write_jsonl(tmp_path / "gold.jsonl", records)
+    partial = write_jsonl(tmp_path / "partial.jsonl", records[:8])  # 8 of 10 seen by the run
+    run = tmp_path / "run"
+    assert run_export(partial, run, config=REPO_ROOT / "examples" / "eval_config.yaml") == 0
+    argv = ["eval", "phi", "--gold", str(gold), "--pred", str(run)]
+    assert main([*argv, "--report-dir", str(tmp_path / "r")]) == 2
+    assert "only 8 of the 10 records" in capsys.readouterr().err
+
+
+def test_eval_without_report_dir_writes_to_a_new_owner_only_directory(
+    tmp_path, run_key, capsys, monkeypatch
+):
+    records = [{"id": "g1", "patient_id": "p", "text": "Seen by Dr. Roe.", "spans": []}]
+    gold = write_jsonl(tmp_path / "gold.jsonl", records)
+    run = tmp_path / "run"
+    assert run_export(gold, run, config=REPO_ROOT / "examples" / "eval_config.yaml") == 0
+    monkeypatch.chdir(tmp_path)  # nothing may land in the working directory
+    capsys.readouterr()
+    assert main(["eval", "phi", "--gold", str(gold), "--pred", str(run)]) == 0
+    line = capsys.readouterr().out.splitlines()[0]
+    assert line.startswith("reports in ") and line.endswith(" (owner only)")
+    report = Path(line.removeprefix("reports in ").removesuffix(" (owner only)"))
+    assert (report / "leaks.jsonl").exists() and report.stat().st_mode & 0o077 == 0
+    assert not (tmp_path / "eval_report").exists()
