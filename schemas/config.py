@@ -66,6 +66,9 @@ class ColumnPolicy(_Strict):
     # Settings passed to the operator (hash: length, format_preserving;
     # generalize: age_phrase, restricted_zip3; surrogate: keep_words).
     options: dict[str, Any] = Field(default_factory=dict)
+    # A CSV or Parquet input that lacks a non-optional column stops the run
+    # before it starts, instead of releasing an all-null column.
+    optional: bool = False
 
     @model_validator(mode="after")
     def _kind_matches(self) -> ColumnPolicy:

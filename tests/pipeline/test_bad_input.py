@@ -116,3 +116,17 @@ def test_unknown_format_is_a_usage_error(tmp_path, capsys):
         run_cli("--input", "x", "--format", "xml", "--output", str(tmp_path / "o"))
     assert exit_info.value.code == 2
     assert "invalid choice: 'xml'" in capsys.readouterr().err
+
+
+def test_a_column_policy_for_a_missing_column_stops_the_run(tmp_path, run_key, capsys):
+    export = tmp_path / "notes.csv"
+    export.write_text("note_id,patient_id,text\nn1,p1,Seen today.\n")
+    config = tmp_path / "policies.yaml"
+    config.write_text("input:\n  column_policies:\n    department: keep\n")
+    out = tmp_path / "out"
+    assert run_export(export, out, fmt="csv", config=config) == 2
+    err = capsys.readouterr().err
+    assert f"input file {export} lacks required column(s) department" in err
+    assert "optional: true" in err and not out.exists()
+    config.write_text("input:\n  column_policies:\n    department: {type: keep, optional: true}\n")
+    assert run_export(export, out, fmt="csv", config=config) == 0
