@@ -50,15 +50,19 @@ class AuditDatabase:
         with self.engine.begin() as connection:
             connection.execute(runs.insert().values(status="running", **values))
 
-    def finish_run(self, run_id: str, audit_files: list[str], **values: Any) -> None:
-        """Insert every audit row and mark the run succeeded, in one transaction."""
+    def finish_run(
+        self, run_id: str, audit_files: list[str], *, error: str | None = None, **values: Any
+    ) -> None:
+        """Insert every audit row and mark the run succeeded, or failed with ``error`` (a
+        run that finished but missed a threshold), in one transaction."""
+        status = "succeeded" if error is None else "failed"
         with self.engine.begin() as connection:
             for batch in _batches(audit_files):
                 connection.execute(note_audit.insert(), batch)
             connection.execute(
                 runs.update()
                 .where(runs.c.run_id == run_id)
-                .values(status="succeeded", finished_at=_now(), **values)
+                .values(status=status, finished_at=_now(), error=error, **values)
             )
 
     def fail_run(self, run_id: str, error: str) -> None:

@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from pipeline import __version__
+from pipeline.lifecycle import RunThresholdError
 from pipeline.signals import Terminated, received, terminate_on_signals
 
 EPILOG_RUN = """\
@@ -21,7 +22,9 @@ variable DEIDCODE_KEY (the name is set by keys.env_var in the config) or from
 --key-file. The run refuses to start without one.
 
 Exit status: 0 on success; 2 for a usage, config, key or input error found
-before the run starts; 1 when the run itself fails (no _SUCCESS is written);
+before the run starts; 1 when the run itself fails (no _SUCCESS is written); 3 when
+it finished but read fewer than --min-records or quarantined more than
+--max-quarantine-rate (tables published without _SUCCESS);
 143 when stopped by SIGTERM and 130 by SIGINT (Ctrl-C): the staging directory
 is removed and the audit row is marked failed with reason "terminated".
 """
@@ -135,6 +138,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite",
         action="store_true",
         help="replace a non-empty output directory once the new run succeeds",
+    )
+    run.add_argument(
+        "--min-records",
+        type=int,
+        default=1,
+        metavar="N",
+        help="fail (exit 3, tables published without _SUCCESS) when fewer records are read; "
+        "default 1, so an empty or header-only export is not a success",
+    )
+    run.add_argument(
+        "--max-quarantine-rate",
+        type=float,
+        metavar="R",
+        help="fail (exit 3, tables published without _SUCCESS) when more than this share of "
+        "records is quarantined, e.g. 0.05; default: no limit",
     )
     _add_beam_flag_option(run)
     _add_models_parser(commands)
@@ -458,6 +476,8 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
             audit_db=args.audit_db,
             overwrite=args.overwrite,
             beam_args=beam_args,
+            min_records=args.min_records,
+            max_quarantine_rate=args.max_quarantine_rate,
         )
     )
     print(
@@ -497,6 +517,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Terminated as stop:
         return _stopped(stop)
+    except RunThresholdError as unfit:
+        print(
+            f"deidcode: error: {unfit}; the tables are in the output directory, without _SUCCESS",
+            file=sys.stderr,
+        )
+        return 3
     except KeyboardInterrupt:
         print("deidcode: interrupted; no _SUCCESS was written", file=sys.stderr)
         return 130

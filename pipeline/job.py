@@ -24,6 +24,7 @@ from pipeline.assembly import RECORDS_READ, TABLES, PipelinePlan, build_pipeline
 from pipeline.audit_writer import AuditDatabase, safe_url
 from pipeline.keys import load_key
 from pipeline.lifecycle import (
+    RunThresholdError,
     RunVerificationError,
     StagedRun,
     committed_counter,
@@ -51,6 +52,29 @@ class RunRequest:
     audit_db: str | None = None
     overwrite: bool = False
     beam_args: list[str] = field(default_factory=list)
+    # A run that reads fewer records, or quarantines a larger share, publishes its
+    # tables without _SUCCESS and fails (RunThresholdError).
+    min_records: int = 1
+    max_quarantine_rate: float | None = None
+
+
+def threshold_failure(
+    request: RunRequest, records_read: int, quarantined: int
+) -> RunThresholdError | None:
+    if records_read < request.min_records:
+        return RunThresholdError(
+            "too_few_records",
+            f"read {records_read} record(s), fewer than --min-records {request.min_records}: "
+            "an empty or truncated export?",
+        )
+    rate = quarantined / records_read if records_read else 0.0
+    if request.max_quarantine_rate is not None and rate > request.max_quarantine_rate:
+        return RunThresholdError(
+            "quarantine_rate_exceeded",
+            f"quarantined {quarantined} of {records_read} records ({rate:.1%}), more than "
+            f"--max-quarantine-rate {request.max_quarantine_rate:.1%}: see quarantine/",
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -141,6 +165,8 @@ def run_deid(request: RunRequest) -> RunSummary:
             )
             try:
                 return _execute(prepared, run, audit_db)
+            except RunThresholdError:
+                raise  # finished and recorded as failed with its reason; tables published
             except BaseException as exc:
                 try:
                     audit_db.fail_run(run.run_id, failure_reason(exc))
@@ -197,9 +223,11 @@ def _execute(prepared: PreparedRun, run: StagedRun, audit_db: AuditDatabase) -> 
             f"+ quarantined ({quarantined}), or audit rows ({audit_rows}) differ"
         )
 
+    unfit = threshold_failure(prepared.request, records_read, quarantined)
     audit_db.finish_run(
         run.run_id,
         table_files(run.table_dir("audit")),
+        error=unfit.reason if unfit else None,
         records_read=records_read,
         notes_written=notes_written,
         records_quarantined=quarantined,
@@ -220,9 +248,12 @@ def _execute(prepared: PreparedRun, run: StagedRun, audit_db: AuditDatabase) -> 
         },
         "quarantine_by_reason": count_by(run.table_dir("quarantine"), "reason"),
         "audit_db": safe_url(audit_db.url),
+        "threshold_failure": unfit.reason if unfit else None,
     }
     audit_db.dispose()
-    run.publish(manifest, TABLES)
+    run.publish(manifest, TABLES, success=unfit is None)
+    if unfit is not None:
+        raise unfit
     LOGGER.info(
         "run %s: read %d, wrote %d notes, quarantined %d",
         run.run_id,

@@ -35,6 +35,15 @@ class RunVerificationError(RuntimeError):
     """The run's outputs do not account for every input record."""
 
 
+class RunThresholdError(RuntimeError):
+    """The run finished and published its tables, but is not fit to use: too few
+    records, or too many quarantined. No ``_SUCCESS`` was written."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def check_output_dir(path: str, overwrite: bool) -> None:
     if os.path.exists(path) and not os.path.isdir(path):
         raise OutputDirError(f"output {path} exists and is not a directory")
@@ -81,9 +90,12 @@ class StagedRun:
                 self.table_dir(table), schema, num_shards, compression_level=compression_level
             )
 
-    def publish(self, manifest: Mapping[str, Any], tables: Sequence[str]) -> None:
+    def publish(
+        self, manifest: Mapping[str, Any], tables: Sequence[str], *, success: bool = True
+    ) -> None:
         """Write manifest.json (the job's fields plus the run's own), move the staged run
-        into place, then write ``_SUCCESS`` last."""
+        into place, then write ``_SUCCESS`` last; without ``success`` the tables are
+        published for inspection but no ``_SUCCESS`` marks them usable."""
         complete = {
             **manifest,
             "run_id": self.run_id,
@@ -100,8 +112,9 @@ class StagedRun:
             shutil.rmtree(retired)
         else:
             os.rename(self.staging, self.output)
-        with open(os.path.join(self.output, "_SUCCESS"), "w", encoding="utf-8"):
-            pass
+        if success:
+            with open(os.path.join(self.output, "_SUCCESS"), "w", encoding="utf-8"):
+                pass
 
 
 @contextmanager

@@ -3,7 +3,9 @@
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import sqlalchemy as sa
 
+from tests.conftest import SAMPLE_CSV
 from tests.pipeline.helpers import manifest, run_cli, run_export, table, write_jsonl
 
 
@@ -130,3 +132,30 @@ def test_a_column_policy_for_a_missing_column_stops_the_run(tmp_path, run_key, c
     assert "optional: true" in err and not out.exists()
     config.write_text("input:\n  column_policies:\n    department: {type: keep, optional: true}\n")
     assert run_export(export, out, fmt="csv", config=config) == 0
+
+
+def test_an_empty_export_is_not_a_success(tmp_path, run_key, capsys):
+    export = tmp_path / "notes.csv"
+    export.write_text("note_id,patient_id,text\n")  # header only
+    out = tmp_path / "out"
+    assert run_export(export, out, fmt="csv") == 3
+    assert "read 0 record(s), fewer than --min-records 1" in capsys.readouterr().err
+    assert (out / "manifest.json").exists() and not (out / "_SUCCESS").exists()
+    assert manifest(out)["threshold_failure"] == "too_few_records"
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'out.audit.sqlite'}")
+    with engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT status, error FROM deid_runs")).one()
+    engine.dispose()
+    assert tuple(row) == ("failed", "too_few_records")
+
+
+def test_a_quarantine_rate_above_the_limit_fails_with_the_tables_kept(tmp_path, run_key, capsys):
+    out = tmp_path / "out"
+    # The sample quarantines 3 of 50 records (6%).
+    assert run_export(SAMPLE_CSV, out, "--max-quarantine-rate", "0.05", fmt="csv") == 3
+    assert "quarantined 3 of 50 records (6.0%)" in capsys.readouterr().err
+    assert not (out / "_SUCCESS").exists() and len(table(out, "quarantine")) == 3
+    assert (
+        run_export(SAMPLE_CSV, out, "--max-quarantine-rate", "0.1", "--overwrite", fmt="csv") == 0
+    )
+    assert (out / "_SUCCESS").exists()
