@@ -364,6 +364,10 @@ def _run(args: argparse.Namespace, beam_args: list[str]) -> int:
     from pipeline.job import RunRequest, run_deid
     from pipeline.options import check_beam_flags
 
+    if args.min_records < 0:
+        raise CliError("--min-records must be 0 or more")
+    if args.max_quarantine_rate is not None and not 0.0 <= args.max_quarantine_rate <= 1.0:
+        raise CliError("--max-quarantine-rate must be a share between 0 and 1, e.g. 0.05")
     check_beam_flags(beam_args, allow_unknown=args.allow_unknown_beam_flags)
     summary = run_deid(
         RunRequest(

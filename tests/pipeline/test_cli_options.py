@@ -42,3 +42,11 @@ def test_unknown_flags_pass_when_allowed(tmp_path, run_key, capsys):
     argv += ["--output", str(tmp_path / "out"), "--allow-unknown-beam-flags", "--runer=x"]
     assert main(argv) == 2  # it gets past the flag check, to the missing input
     assert "unknown option" not in capsys.readouterr().err
+
+
+def test_threshold_options_are_checked(tmp_path, run_key, capsys):
+    argv = ["run", "--input", "x.csv", "--format", "csv", "--output", str(tmp_path / "o")]
+    assert main([*argv, "--max-quarantine-rate", "5"]) == 2
+    assert "--max-quarantine-rate must be a share between 0 and 1" in capsys.readouterr().err
+    assert main([*argv, "--min-records", "-1"]) == 2
+    assert "--min-records must be 0 or more" in capsys.readouterr().err
