@@ -24,6 +24,7 @@ from apache_beam.metrics.metric import MetricsFilter
 
 from pipeline.manifest import describe_outputs, library_versions, write_manifest
 from pipeline.options import beam_options
+from pipeline.signals import stop_if_signalled
 from transforms.io.sinks import fill_empty_shards
 
 
@@ -79,6 +80,7 @@ class StagedRun:
         build(pipeline)
         result = pipeline.run()
         result.wait_until_finish()
+        stop_if_signalled()
         return result
 
     def fill_empty_tables(
@@ -96,6 +98,7 @@ class StagedRun:
         """Write manifest.json (the job's fields plus the run's own), move the staged run
         into place, then write ``_SUCCESS`` last; without ``success`` the tables are
         published for inspection but no ``_SUCCESS`` marks them usable."""
+        stop_if_signalled()  # a run asked to stop never publishes
         complete = {
             **manifest,
             "run_id": self.run_id,

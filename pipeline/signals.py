@@ -61,6 +61,14 @@ def terminate_on_signals() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+def stop_if_signalled() -> None:
+    """Raise ``Terminated`` if a signal arrived, even one whose exception a library
+    swallowed (Beam may catch it inside a bundle and carry on)."""
+    stop = received()
+    if stop is not None:
+        raise stop
+
+
 def failure_reason(exc: BaseException) -> str:
     """What the audit row records for a failed run: ``terminated`` for a signal or Ctrl-C."""
     if _received or isinstance(exc, Terminated | KeyboardInterrupt):

@@ -1,9 +1,16 @@
+import contextlib
 import os
 import signal
 
 import pytest
 
-from pipeline.signals import Terminated, failure_reason, received, terminate_on_signals
+from pipeline.signals import (
+    Terminated,
+    failure_reason,
+    received,
+    stop_if_signalled,
+    terminate_on_signals,
+)
 
 
 def test_sigterm_raises_terminated_inside_the_block_and_handlers_are_restored():
@@ -21,3 +28,12 @@ def test_failure_reasons():
         assert failure_reason(RuntimeError("x")) == "RuntimeError"
         assert failure_reason(KeyboardInterrupt()) == "terminated"
         assert failure_reason(Terminated(signal.SIGINT)) == "terminated"
+
+
+def test_a_swallowed_termination_still_stops_the_run_at_the_next_check():
+    with terminate_on_signals():
+        # What a library that catches BaseException in a bundle does:
+        with contextlib.suppress(Terminated):
+            os.kill(os.getpid(), signal.SIGTERM)
+        with pytest.raises(Terminated):
+            stop_if_signalled()
