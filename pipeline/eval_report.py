@@ -111,9 +111,9 @@ def write_html(path: Path, metrics: dict, title: str) -> None:
 MIN_MATCHED_SHARE = 0.9
 
 
-def check_matched(ids: set[str], run_dir: Path, source: str) -> None:
-    """Refuse to score a run that released or quarantined too few of ``source``'s records."""
-    seen = released_ids(run_dir) | quarantined_ids(run_dir)
+def check_matched(ids: set[str], seen: set[str], run_dir: Path, source: str) -> None:
+    """Refuse to score a run that released or quarantined (``seen``) too few of
+    ``source``'s records."""
     matched = len(ids & seen)
     if not ids or matched < MIN_MATCHED_SHARE * len(ids):
         raise EvalError(
@@ -134,7 +134,9 @@ def run_eval(
     run_dir = Path(pred)
     records = read_gold(gold)
     predictions = load_predictions(run_dir)
-    check_matched({r.id for r in records}, run_dir, str(gold))
+    gold_ids = {r.id for r in records}
+    quarantined = quarantined_ids(run_dir)
+    check_matched(gold_ids, released_ids(run_dir) | quarantined, run_dir, str(gold))
     evaluation = evaluate(
         records, predictions, exclude_types=exclude_types, score_titles=score_titles
     )
@@ -143,7 +145,7 @@ def run_eval(
     metrics["pred"] = str(run_dir)
     metrics["excluded_types"] = sorted(exclude_types)
     metrics["titles_scored"] = score_titles
-    metrics["quarantined_records"] = len(quarantined_ids(run_dir) & {r.id for r in records})
+    metrics["quarantined_records"] = len(quarantined & gold_ids)
     out = Path(report_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
@@ -183,8 +185,8 @@ def run_over_redaction(text_file: str, pred: str, report_dir: str, *, top: int =
     run_dir = Path(pred)
     predictions = load_predictions(run_dir)
     texts = read_texts(Path(text_file))
-    check_matched(set(texts), run_dir, str(text_file))
     released = released_ids(run_dir)
+    check_matched(set(texts), released | quarantined_ids(run_dir), run_dir, str(text_file))
     scored = {record_id: text for record_id, text in texts.items() if record_id in released}
     result = over_redaction(scored, predictions)
     metrics = {

@@ -20,9 +20,9 @@ from transforms.redaction.policy import RedactionPolicy
 class NoteSettings:
     """The few config values the note step reads itself."""
 
-    date_shift_min_days: int = -365
-    date_shift_max_days: int = -1
-    note_date_policy: str = "date_shift"
+    date_shift_min_days: int
+    date_shift_max_days: int
+    note_date_policy: str
 
     @classmethod
     def from_config(cls, config: DeidcodeConfig) -> NoteSettings:
@@ -41,7 +41,7 @@ class DeidComponents:
     detectors: tuple[Detector, ...]
     policy: RedactionPolicy
     columns: ColumnRelease
-    settings: NoteSettings = NoteSettings()
+    settings: NoteSettings
     # Applied in order to every field's raw spans, before they merge.
     filters: tuple[SpanFilter, ...] = ()
 

@@ -52,10 +52,14 @@ def over_redaction(
     for record_id, text in texts.items():
         result.records += 1
         spans = sorted(predictions.get(record_id, ()), key=lambda s: s.start)
+        first = 0  # spans before it end before the current word, and so before every later one
         for match in TOKEN.finditer(text):
             result.words += 1
+            while first < len(spans) and spans[first].end <= match.start():
+                first += 1
             covering = next(
-                (s for s in spans if s.start < match.end() and match.start() < s.end), None
+                (s for s in spans[first:] if s.start < match.end() and match.start() < s.end),
+                None,
             )
             if covering is not None:
                 result.redacted[covering.phi_type] += 1
