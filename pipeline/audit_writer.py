@@ -73,6 +73,29 @@ class AuditDatabase:
                 .values(status="failed", finished_at=_now(), error=error)
             )
 
+    def abandon_stale_runs(self, output_dir: str, started_before: dt.datetime) -> list[str]:
+        """Mark ``running`` rows of ``output_dir`` that started before the cutoff as
+        ``abandoned``: their process was killed before it could record an outcome."""
+        with self.engine.begin() as connection:
+            rows = connection.execute(
+                sa.select(runs.c.run_id, runs.c.started_at).where(
+                    runs.c.status == "running", runs.c.output_dir == output_dir
+                )
+            ).all()
+            # SQLite returns naive datetimes; every row is written in UTC.
+            stale = sorted(
+                run_id
+                for run_id, started in rows
+                if (started if started.tzinfo else started.replace(tzinfo=dt.UTC)) < started_before
+            )
+            if stale:
+                connection.execute(
+                    runs.update()
+                    .where(runs.c.run_id.in_(stale), runs.c.status == "running")
+                    .values(status="abandoned", finished_at=_now(), error="abandoned")
+                )
+        return stale
+
     def dispose(self) -> None:
         self.engine.dispose()
 

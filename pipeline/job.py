@@ -32,6 +32,7 @@ from pipeline.lifecycle import (
 )
 from pipeline.manifest import count_by, count_rows, table_files
 from pipeline.signals import failure_reason
+from pipeline.stale_runs import DEFAULT_LEASE, StaleRuns, sweep_stale_runs
 from schemas.config import DeidcodeConfig, load_config
 from schemas.tables import AUDIT_SCHEMA, PHI_SPANS_SCHEMA, QUARANTINE_SCHEMA, notes_schema
 from transforms.core.keyed import RunKeys, key_fingerprint
@@ -56,6 +57,9 @@ class RunRequest:
     # tables without _SUCCESS and fails (RunThresholdError).
     min_records: int = 1
     max_quarantine_rate: float | None = None
+    # Staging directories and 'running' rows older than this are a killed run's.
+    stale_after: dt.timedelta = DEFAULT_LEASE
+    clean_stale: bool = False
 
 
 def threshold_failure(
@@ -155,6 +159,13 @@ def run_deid(request: RunRequest) -> RunSummary:
         )
         try:
             audit_db.prepare()
+            stale = sweep_stale_runs(
+                run.output,
+                current_staging=run.staging,
+                lease=request.stale_after,
+                clean=request.clean_stale,
+                audit_db=audit_db,
+            )
             audit_db.start_run(
                 run_id=run.run_id,
                 started_at=started,
@@ -164,7 +175,7 @@ def run_deid(request: RunRequest) -> RunSummary:
                 output_dir=run.output,
             )
             try:
-                return _execute(prepared, run, audit_db)
+                return _execute(prepared, run, audit_db, stale)
             except RunThresholdError:
                 raise  # finished and recorded as failed with its reason; tables published
             except BaseException as exc:
@@ -179,7 +190,9 @@ def run_deid(request: RunRequest) -> RunSummary:
             audit_db.dispose()
 
 
-def _execute(prepared: PreparedRun, run: StagedRun, audit_db: AuditDatabase) -> RunSummary:
+def _execute(
+    prepared: PreparedRun, run: StagedRun, audit_db: AuditDatabase, stale: StaleRuns
+) -> RunSummary:
     config = prepared.config
     quarantine_text_dir = None
     if config.output.quarantine_text_dir:
@@ -249,6 +262,7 @@ def _execute(prepared: PreparedRun, run: StagedRun, audit_db: AuditDatabase) -> 
         "quarantine_by_reason": count_by(run.table_dir("quarantine"), "reason"),
         "audit_db": safe_url(audit_db.url),
         "threshold_failure": unfit.reason if unfit else None,
+        "stale_runs": stale.to_manifest(),
     }
     audit_db.dispose()
     run.publish(manifest, TABLES, success=unfit is None)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+import sqlalchemy as sa
 
 from pipeline.cli import main
+from tests.conftest import REPO_ROOT
 
 
 def run_cli(*args: str) -> int:
@@ -38,3 +44,41 @@ def write_jsonl(path: Path, records: list[Any]) -> Path:
         for record in records:
             handle.write((record if isinstance(record, str) else json.dumps(record)) + "\n")
     return path
+
+
+LONG_RUN_KEY = "0123456789abcdef0123456789abcdef-long-run"
+
+
+def start_long_run(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+    """`deidcode run` in its own process over 5,000 notes with patterns only (it starts
+    fast and lasts a while), writing to tmp_path/out; returns once staging exists."""
+    notes = [
+        {"note_id": f"n{i}", "patient_id": f"p{i % 7}", "text": "Seen by Dr. Roe on 3/14. " * 40}
+        for i in range(5000)
+    ]
+    export = write_jsonl(tmp_path / "notes.jsonl", notes)
+    config = tmp_path / "patterns.yaml"
+    config.write_text("detection:\n  detectors:\n    - name: presidio_patterns\n")
+    command = [
+        sys.executable, "-m", "pipeline.cli", "run", "--input", str(export), "--format",
+        "jsonl", "--output", str(tmp_path / "out"), "--config", str(config), *extra,
+    ]  # fmt: skip
+    env = {**os.environ, "DEIDCODE_KEY": LONG_RUN_KEY}
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".out.staging-*")):
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        assert time.monotonic() < deadline, "the run never created its staging directory"
+        time.sleep(0.1)
+    return process
+
+
+def audit_runs(audit_db: Path) -> list[tuple[Any, ...]]:
+    """(run_id, status, error) of every run in a SQLite audit database, by start time."""
+    engine = sa.create_engine(f"sqlite:///{audit_db}")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT run_id, status, error FROM deid_runs ORDER BY started_at")
+        ).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]

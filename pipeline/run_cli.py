@@ -1,0 +1,140 @@
+"""``deidcode run``: the subcommand's options and what it prints."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from pipeline.cli_common import CliError, add_beam_flag_option
+
+EPILOG_RUN = """\
+Any flag not listed above is passed to Apache Beam's PipelineOptions, for example
+--runner=DataflowRunner or --direct_num_workers=2. Without --runner deidcode uses
+the in-process FnApiRunner, which needs no network.
+
+The key for patient pseudonyms and date shifting is read from the environment
+variable DEIDCODE_KEY (the name is set by keys.env_var in the config) or from
+--key-file. The run refuses to start without one.
+
+Exit status: 0 on success; 2 for a usage, config, key or input error found
+before the run starts; 1 when the run itself fails (no _SUCCESS is written); 3 when
+it finished but read fewer than --min-records or quarantined more than
+--max-quarantine-rate (tables published without _SUCCESS);
+143 when stopped by SIGTERM and 130 by SIGINT (Ctrl-C): the staging directory
+is removed and the audit row is marked failed with reason "terminated".
+"""
+
+
+def add_run_parser(commands: argparse._SubParsersAction) -> None:
+    run = commands.add_parser(
+        "run",
+        help="de-identify a note export",
+        description="De-identify a note export into Parquet tables, an audit log and a manifest.",
+        epilog=EPILOG_RUN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,  # an abbreviation must not swallow a Beam flag
+    )
+    run.add_argument(
+        "--input",
+        required=True,
+        metavar="PATH_OR_GLOB",
+        help="an export file, a directory of them, or a glob such as 'notes/*.csv'",
+    )
+    run.add_argument(
+        "--format",
+        required=True,
+        choices=["csv", "jsonl", "parquet"],
+        help="the export's file format",
+    )
+    run.add_argument(
+        "--output",
+        required=True,
+        metavar="DIR",
+        help="directory for this run's outputs; it must be new or empty",
+    )
+    run.add_argument(
+        "--config",
+        metavar="FILE.yaml",
+        help="YAML config (see the README's config reference); "
+        "omitted, the embedded defaults apply",
+    )
+    run.add_argument(
+        "--key-file",
+        metavar="FILE",
+        help="file holding the run key (mode 600); overrides DEIDCODE_KEY",
+    )
+    run.add_argument(
+        "--audit-db",
+        metavar="URL",
+        help="SQLAlchemy URL of the audit database "
+        "(default: audit.config db_url, else DIR.audit.sqlite beside the output)",
+    )
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a non-empty output directory once the new run succeeds",
+    )
+    run.add_argument(
+        "--min-records",
+        type=int,
+        default=1,
+        metavar="N",
+        help="fail (exit 3, tables published without _SUCCESS) when fewer records are read; "
+        "default 1, so an empty or header-only export is not a success",
+    )
+    run.add_argument(
+        "--max-quarantine-rate",
+        type=float,
+        metavar="R",
+        help="fail (exit 3, tables published without _SUCCESS) when more than this share of "
+        "records is quarantined, e.g. 0.05; default: no limit",
+    )
+    run.add_argument(
+        "--stale-after",
+        type=float,
+        default=24.0,
+        metavar="HOURS",
+        help="a staging directory or 'running' audit row of this output older than this is a "
+        "killed run's: it is reported and the row marked abandoned (default 24)",
+    )
+    run.add_argument(
+        "--clean-stale",
+        action="store_true",
+        help="also remove the stale staging directories found (by default they are only "
+        "reported, so that their tables can be inspected)",
+    )
+    add_beam_flag_option(run)
+
+
+def run_deid_command(args: argparse.Namespace, beam_args: list[str]) -> int:
+    from pipeline.job import RunRequest, run_deid
+    from pipeline.options import check_beam_flags
+
+    if args.min_records < 0:
+        raise CliError("--min-records must be 0 or more")
+    if args.max_quarantine_rate is not None and not 0.0 <= args.max_quarantine_rate <= 1.0:
+        raise CliError("--max-quarantine-rate must be a share between 0 and 1, e.g. 0.05")
+    if not args.stale_after > 0:
+        raise CliError("--stale-after must be a positive number of hours, e.g. 24")
+    check_beam_flags(beam_args, allow_unknown=args.allow_unknown_beam_flags)
+    summary = run_deid(
+        RunRequest(
+            input=args.input,
+            fmt=args.format,
+            output=args.output,
+            config_path=args.config,
+            key_file=args.key_file,
+            audit_db=args.audit_db,
+            overwrite=args.overwrite,
+            beam_args=beam_args,
+            min_records=args.min_records,
+            max_quarantine_rate=args.max_quarantine_rate,
+            stale_after=dt.timedelta(hours=args.stale_after),
+            clean_stale=args.clean_stale,
+        )
+    )
+    print(
+        f"run {summary.run_id}: read {summary.records_read}, wrote {summary.notes_written} notes, "
+        f"quarantined {summary.records_quarantined}; outputs in {summary.output}"
+    )
+    return 0
