@@ -28,7 +28,7 @@ from transforms.hcc.beam import (
 )
 from transforms.hcc.inputs import DIAGNOSIS_COLUMNS, MEMBER_COLUMNS
 from transforms.hcc.tables import DATA_DIR, load_payment_year
-from transforms.io.readers import check_inputs, expand_inputs, file_digest
+from transforms.io.readers import check_inputs, file_digest, select_inputs
 from transforms.io.reading import ReadAndParse
 from transforms.io.sinks import WriteParquetShards
 
@@ -139,8 +139,9 @@ def build_hcc_pipeline(
 
 def run_hcc(request: HccRequest) -> HccSummary:
     year = load_payment_year(request.payment_year)  # an unsupported year stops here
-    member_files = expand_inputs(request.members)
-    diagnosis_files = expand_inputs(request.diagnoses)
+    members = select_inputs(request.members, request.fmt)
+    diagnoses = select_inputs(request.diagnoses, request.fmt)
+    member_files, diagnosis_files = members.files, diagnoses.files
     hint = "see the README's CMS-HCC section for the columns"
     check_inputs(member_files, request.fmt, MEMBER_COLUMNS, hint=hint)
     check_inputs(diagnosis_files, request.fmt, DIAGNOSIS_COLUMNS, hint=hint)
@@ -169,6 +170,7 @@ def run_hcc(request: HccRequest) -> HccSummary:
                 "members": [vars(file_digest(p)) for p in member_files],
                 "diagnoses": [vars(file_digest(p)) for p in diagnosis_files],
             },
+            "skipped_inputs": members.skipped + diagnoses.skipped,
             "counts": counts,
             "quarantine_by_reason": count_by(run.table_dir("quarantine"), "reason"),
             "diagnoses_by_reason": diagnoses_by_reason,

@@ -38,7 +38,7 @@ from schemas.tables import AUDIT_SCHEMA, PHI_SPANS_SCHEMA, QUARANTINE_SCHEMA, no
 from transforms.core.keyed import RunKeys, key_fingerprint
 from transforms.deid.components import DeidComponents
 from transforms.detection.ner.describe import describe_model
-from transforms.io.readers import check_inputs, expand_inputs, file_digest
+from transforms.io.readers import check_inputs, file_digest, select_inputs
 
 LOGGER = logging.getLogger("deidcode")
 
@@ -53,6 +53,7 @@ class RunRequest:
     audit_db: str | None = None
     overwrite: bool = False
     beam_args: list[str] = field(default_factory=list)
+    input_glob: str | None = None  # which files of a directory input to read
     # A run that reads fewer records, or quarantines a larger share, publishes its
     # tables without _SUCCESS and fails (RunThresholdError).
     min_records: int = 1
@@ -97,6 +98,8 @@ class PreparedRun:
     request: RunRequest
     config: DeidcodeConfig
     files: list[str]
+    # Files of a directory input that were not read (other formats, hidden files).
+    skipped_inputs: list[dict[str, str]]
     components: DeidComponents
     keys: RunKeys
     key_fingerprint: str
@@ -120,7 +123,10 @@ def prepare_run(request: RunRequest) -> PreparedRun:
         env_var=config.keys.env_var,
         min_chars=config.keys.min_key_chars,
     )
-    files = expand_inputs(request.input)
+    selection = select_inputs(request.input, request.fmt, input_glob=request.input_glob)
+    files = selection.files
+    for skipped in selection.skipped:
+        LOGGER.warning("input %s skipped (%s)", skipped["path"], skipped["reason"])
     check_inputs(
         files,
         request.fmt,
@@ -140,6 +146,7 @@ def prepare_run(request: RunRequest) -> PreparedRun:
         request=request,
         config=config,
         files=files,
+        skipped_inputs=selection.skipped,
         components=components,
         keys=RunKeys.derive(key),
         key_fingerprint=key_fingerprint(key),
@@ -253,6 +260,7 @@ def _execute(
         "models": prepared.models,
         "input_format": prepared.request.fmt,
         "inputs": [vars(file_digest(path)) for path in prepared.files],
+        "skipped_inputs": prepared.skipped_inputs,
         "counts": {
             "records_read": records_read,
             "notes_written": notes_written,

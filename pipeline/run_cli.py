@@ -41,6 +41,13 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
         help="an export file, a directory of them, or a glob such as 'notes/*.csv'",
     )
     run.add_argument(
+        "--input-glob",
+        metavar="PATTERN",
+        help="with a directory --input, read only the files whose name matches, e.g. "
+        "'notes_*.csv' (default: every file with the format's extension; others are skipped "
+        "and listed in the manifest)",
+    )
+    run.add_argument(
         "--format",
         required=True,
         choices=["csv", "jsonl", "parquet"],
@@ -120,6 +127,7 @@ def run_deid_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     summary = run_deid(
         RunRequest(
             input=args.input,
+            input_glob=args.input_glob,
             fmt=args.format,
             output=args.output,
             config_path=args.config,

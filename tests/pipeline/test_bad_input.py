@@ -93,6 +93,19 @@ def test_inputs_across_files_and_duplicates_across_files(tmp_path, run_key):
     assert manifest(out)["counts"]["records_read"] == 3
 
 
+def test_a_directory_input_reads_its_exports_and_lists_what_it_skipped(tmp_path, run_key):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    write_jsonl(exports / "a.jsonl", [{"note_id": "x", "patient_id": "p", "text": "one"}])
+    (exports / "README.txt").write_text("Exports land here nightly.\n")  # not an export
+    out = tmp_path / "out"
+    assert run_export(exports, out, fmt="jsonl") == 0
+    assert manifest(out)["counts"]["records_read"] == 1
+    assert manifest(out)["skipped_inputs"] == [
+        {"path": str(exports / "README.txt"), "reason": "extension"}
+    ]
+
+
 @pytest.mark.parametrize(
     "setup, fmt, message",
     [

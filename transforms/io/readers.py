@@ -10,6 +10,7 @@ pipeline starts.
 from __future__ import annotations
 
 import csv
+import fnmatch
 import glob
 import json
 import os
@@ -41,10 +42,43 @@ class InputFile:
     sha256: str
 
 
-def expand_inputs(pattern: str) -> list[str]:
-    """Files named by a path, a directory or a glob, sorted for determinism."""
+# What a directory holds of each format; anything else in it is skipped and listed.
+FORMAT_EXTENSIONS = {
+    "csv": (".csv", ".tsv"),
+    "jsonl": (".jsonl", ".ndjson", ".json"),
+    "parquet": (".parquet", ".pq"),
+}
+
+
+@dataclass(frozen=True)
+class InputSelection:
+    """The files a run reads, and the files of a directory input it left out, with why."""
+
+    files: list[str]
+    skipped: list[dict[str, str]]
+
+
+def select_inputs(
+    pattern: str, fmt: str | None = None, *, input_glob: str | None = None
+) -> InputSelection:
+    """Files named by a path, a directory or a glob, sorted for determinism.
+
+    A directory yields only its files of ``fmt`` (by extension), or those whose name
+    matches ``input_glob``; hidden files and anything else are skipped, so a README
+    beside the exports does not fail the run. A glob or a file path is taken as the
+    user wrote it."""
+    if input_glob is not None and not os.path.isdir(pattern):
+        raise InputError(f"--input-glob applies to a directory input; {pattern} is not one")
+    skipped: list[dict[str, str]] = []
     if os.path.isdir(pattern):
-        paths = [os.path.join(pattern, name) for name in os.listdir(pattern)]
+        paths = []
+        for name in sorted(os.listdir(pattern)):
+            path = os.path.abspath(os.path.join(pattern, name))
+            reason = _skip_reason(name, path, fmt, input_glob)
+            if reason is None:
+                paths.append(path)
+            else:
+                skipped.append({"path": path, "reason": reason})
     elif glob.has_magic(pattern):
         paths = glob.glob(pattern, recursive=True)
     elif os.path.exists(pattern):
@@ -53,8 +87,22 @@ def expand_inputs(pattern: str) -> list[str]:
         raise InputError(f"input file {pattern} does not exist")
     files = sorted(os.path.abspath(p) for p in paths if os.path.isfile(p))
     if not files:
-        raise InputError(f"input {pattern} matches no file")
-    return files
+        what = f"{fmt} file" if fmt else "file"
+        detail = f" ({len(skipped)} other file(s) skipped; see --input-glob)" if skipped else ""
+        raise InputError(f"input {pattern} matches no {what}{detail}")
+    return InputSelection(files, skipped)
+
+
+def _skip_reason(name: str, path: str, fmt: str | None, input_glob: str | None) -> str | None:
+    if not os.path.isfile(path):
+        return "not_a_file"
+    if name.startswith("."):
+        return "hidden"
+    if input_glob is not None:
+        return None if fnmatch.fnmatch(name, input_glob) else "input_glob"
+    if fmt is not None and not name.lower().endswith(FORMAT_EXTENSIONS[fmt]):
+        return "extension"
+    return None
 
 
 def file_digest(path: str) -> InputFile:

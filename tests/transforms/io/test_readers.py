@@ -7,10 +7,10 @@ import pytest
 from transforms.io.readers import (
     InputError,
     check_inputs,
-    expand_inputs,
     read_csv,
     read_jsonl,
     read_parquet,
+    select_inputs,
 )
 
 REQUIRED = ["note_id", "patient_id", "text"]
@@ -64,19 +64,19 @@ def test_parquet_rows(tmp_path):
 
 def test_missing_file_and_empty_glob(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
-        expand_inputs(str(tmp_path / "nope.csv"))
+        select_inputs(str(tmp_path / "nope.csv"))
     with pytest.raises(InputError, match="matches no file"):
-        expand_inputs(str(tmp_path / "*.csv"))
+        select_inputs(str(tmp_path / "*.csv"))
 
 
 def test_glob_and_directory_are_sorted(tmp_path):
     for name in ("b.csv", "a.csv"):
         (tmp_path / name).write_text("x")
-    assert [p.rsplit("/", 1)[1] for p in expand_inputs(str(tmp_path / "*.csv"))] == [
+    assert [p.rsplit("/", 1)[1] for p in select_inputs(str(tmp_path / "*.csv")).files] == [
         "a.csv",
         "b.csv",
     ]
-    assert len(expand_inputs(str(tmp_path))) == 2
+    assert len(select_inputs(str(tmp_path), "csv").files) == 2
 
 
 def test_missing_required_column_stops_before_the_run(tmp_path):
@@ -97,3 +97,32 @@ def test_unknown_format_and_unreadable_parquet(tmp_path):
     bad.write_text(json.dumps({"not": "parquet"}))
     with pytest.raises(InputError, match="not a readable Parquet file"):
         check_inputs([str(bad)], "parquet", REQUIRED)
+
+
+def test_a_directory_yields_only_files_of_the_format_and_lists_the_rest(tmp_path):
+    for name in ("b.csv", "a.CSV", "README.txt", ".a.csv.swp", ".hidden.csv", "x.parquet"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / "old").mkdir()
+
+    selection = select_inputs(str(tmp_path), "csv")
+
+    assert [p.rsplit("/", 1)[1] for p in selection.files] == ["a.CSV", "b.csv"]
+    assert {(s["path"].rsplit("/", 1)[1], s["reason"]) for s in selection.skipped} == {
+        ("README.txt", "extension"),
+        ("x.parquet", "extension"),
+        (".a.csv.swp", "hidden"),
+        (".hidden.csv", "hidden"),
+        ("old", "not_a_file"),
+    }
+
+
+def test_input_glob_chooses_within_a_directory(tmp_path):
+    for name in ("notes_1.csv", "notes_2.csv", "members.csv"):
+        (tmp_path / name).write_text("x")
+    selection = select_inputs(str(tmp_path), "csv", input_glob="notes_*.csv")
+    assert [p.rsplit("/", 1)[1] for p in selection.files] == ["notes_1.csv", "notes_2.csv"]
+    assert [s["reason"] for s in selection.skipped] == ["input_glob"]
+    with pytest.raises(InputError, match=r"matches no jsonl file \(3 other file\(s\) skipped"):
+        select_inputs(str(tmp_path), "jsonl")
+    with pytest.raises(InputError, match="--input-glob applies to a directory input"):
+        select_inputs(str(tmp_path / "notes_1.csv"), "csv", input_glob="*.csv")
