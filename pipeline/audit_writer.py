@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from pipeline.failures import DescribedFailure
 from schemas.audit_db import note_audit, runs, upgrade_schema
 
 BATCH_ROWS = 5_000
@@ -23,6 +25,34 @@ def safe_url(url: str) -> str:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return "<unparsable URL>"
+
+
+class AuditWriteError(DescribedFailure):
+    """Writing to the audit database failed during the run."""
+
+
+# Driver error codes that mean the database's disk is full: SQLite's, PostgreSQL's.
+_DISK_FULL_CODES = {"SQLITE_FULL", "53100"}
+
+
+def driver_error_code(exc: sa.exc.SQLAlchemyError) -> str:
+    """The driver's own error code (``SQLITE_FULL``, a PostgreSQL SQLSTATE), which names
+    the failure without quoting statements or parameters."""
+    original = getattr(exc, "orig", None)
+    code = getattr(original, "sqlite_errorname", None) or getattr(original, "pgcode", None)
+    return str(code) if code else type(original or exc).__name__
+
+
+@contextmanager
+def _writing(url: str, what: str) -> Iterator[None]:
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as exc:
+        code = driver_error_code(exc)
+        hint = ": its disk is full; free space there" if code in _DISK_FULL_CODES else ""
+        raise AuditWriteError(
+            f"the audit database {safe_url(url)} failed while {what} ({code}){hint}"
+        ) from exc
 
 
 class AuditDatabase:
@@ -47,7 +77,7 @@ class AuditDatabase:
             ) from None
 
     def start_run(self, **values: Any) -> None:
-        with self.engine.begin() as connection:
+        with _writing(self.url, "recording the run's start"), self.engine.begin() as connection:
             connection.execute(runs.insert().values(status="running", **values))
 
     def finish_run(
@@ -56,7 +86,7 @@ class AuditDatabase:
         """Insert every audit row and mark the run succeeded, or failed with ``error`` (a
         run that finished but missed a threshold), in one transaction."""
         status = "succeeded" if error is None else "failed"
-        with self.engine.begin() as connection:
+        with _writing(self.url, "writing the audit rows"), self.engine.begin() as connection:
             for batch in _batches(audit_files):
                 connection.execute(note_audit.insert(), batch)
             connection.execute(
@@ -66,7 +96,7 @@ class AuditDatabase:
             )
 
     def fail_run(self, run_id: str, error: str) -> None:
-        with self.engine.begin() as connection:
+        with _writing(self.url, "recording the failure"), self.engine.begin() as connection:
             connection.execute(
                 runs.update()
                 .where(runs.c.run_id == run_id)
@@ -76,7 +106,7 @@ class AuditDatabase:
     def abandon_stale_runs(self, output_dir: str, started_before: dt.datetime) -> list[str]:
         """Mark ``running`` rows of ``output_dir`` that started before the cutoff as
         ``abandoned``: their process was killed before it could record an outcome."""
-        with self.engine.begin() as connection:
+        with _writing(self.url, "marking stale runs"), self.engine.begin() as connection:
             rows = connection.execute(
                 sa.select(runs.c.run_id, runs.c.started_at).where(
                     runs.c.status == "running", runs.c.output_dir == output_dir

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from pipeline import __version__
 from pipeline.cli_common import CliError
 from pipeline.eval_cli import add_eval_parser, run_eval_command
+from pipeline.failures import describe_failure
 from pipeline.hcc_cli import add_hcc_parser, run_hcc_command
 from pipeline.models_cli import add_models_parser, run_models_command
 from pipeline.run_cli import add_run_parser, run_deid_command
@@ -81,19 +83,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _DropBeamImportNoise(logging.Filter):
-    """Beam warns on import that Google Cloud client libraries are absent; irrelevant here."""
+# Beam warnings that say nothing about the run: Google Cloud client libraries are
+# absent (we use none), and the memory probe finds no resource module (a platform
+# detail). Anything else Beam warns about is shown.
+HARMLESS_BEAM_WARNINGS = (
+    "apitools not found",
+    "Resource module is not available",
+)
+
+
+class _QuietBeam(logging.Filter):
+    """Drop Beam's harmless warnings and, without --debug, Beam's logged tracebacks: a
+    worker's exception is logged with its stack and message, which may quote a note;
+    the CLI prints its own one-line message for the same failure."""
+
+    def __init__(self, *, debug: bool) -> None:
+        super().__init__()
+        self.debug = debug
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("apitools not found")
+        message = record.getMessage()
+        if message.startswith(HARMLESS_BEAM_WARNINGS):
+            return False
+        from_beam = record.name.startswith("apache_beam")
+        return self.debug or not (from_beam and record.levelno >= logging.ERROR)
 
 
-def _configure_logging(level: str) -> None:
+def _configure_logging(level: str, *, debug: bool) -> None:
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     for handler in logging.getLogger().handlers:
-        handler.addFilter(_DropBeamImportNoise())
+        handler.addFilter(_QuietBeam(debug=debug))
     logging.getLogger("deidcode").setLevel(level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # presidio logs each recognizer it loads at INFO; Beam logs its plan at INFO.
@@ -115,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if args.command not in ("run", "hcc") and extra:  # only pipelines pass flags on to Beam
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    _configure_logging(args.log_level)
+    _configure_logging(args.log_level, debug=args.debug)
     # Imported after logging is set up: it loads Beam, whose import logs warnings.
     from pipeline.lifecycle import RunThresholdError
 
@@ -147,10 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop = received()  # a signal may surface wrapped in a library's exception (Beam's)
         if stop is not None:
             return _stopped(stop)
-        # Library messages can quote input data, so only the type is shown.
+        output = getattr(args, "output", None)
+        near = os.path.dirname(os.path.abspath(output)) if output else None
         print(
-            f"deidcode: error: the run failed ({type(exc).__name__}); no _SUCCESS was written. "
-            f"Re-run with --debug for a traceback (it may quote input data).",
+            f"deidcode: error: the {args.command} failed: {describe_failure(exc, near=near)}; "
+            "no _SUCCESS was written",
             file=sys.stderr,
         )
         if args.debug:

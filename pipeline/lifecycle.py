@@ -22,6 +22,7 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam.metrics.metric import MetricsFilter
 
+from pipeline.failures import describe_os_error
 from pipeline.manifest import describe_outputs, library_versions, write_manifest
 from pipeline.options import beam_options
 from pipeline.signals import stop_if_signalled
@@ -48,6 +49,13 @@ class RunThresholdError(RuntimeError):
 def check_output_dir(path: str, overwrite: bool) -> None:
     if os.path.exists(path) and not os.path.isdir(path):
         raise OutputDirError(f"output {path} exists and is not a directory")
+    ancestor = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):
+        raise OutputDirError(
+            f"output {path} cannot be created: {ancestor} is a file, not a directory"
+        )
     if os.path.isdir(path) and os.listdir(path) and not overwrite:
         raise OutputDirError(
             f"output directory {path} is not empty; pass --overwrite to replace it"
@@ -131,9 +139,14 @@ def staged_run(
     started = started or dt.datetime.now(dt.UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     parent = os.path.dirname(output)
-    os.makedirs(parent, exist_ok=True)
     staging = os.path.join(parent, f".{os.path.basename(output)}.staging-{run_id}")
-    os.makedirs(staging, mode=0o750)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        os.makedirs(staging, mode=0o750)
+    except OSError as exc:
+        raise OutputDirError(
+            f"cannot create the staging directory for output {output}: {describe_os_error(exc)}"
+        ) from None
     try:
         yield StagedRun(run_id, started, output, staging)
     except BaseException:
