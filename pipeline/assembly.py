@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import apache_beam as beam
 from apache_beam.ml.inference.base import RunInference
 
+from pipeline import progress
 from schemas.config import DeidcodeConfig, InputConfig
 from schemas.tables import (
     AUDIT_SCHEMA,
@@ -68,6 +69,11 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
         delimiter=config.input.csv_delimiter,
         batch_size=1,  # a note can be large: validate each as soon as it is read
     )
+    _ = (
+        (validated.ok, validated.quarantine)
+        | "AllRead" >> beam.Flatten()
+        | "ProgressRead" >> beam.Map(progress.count, name=progress.READ)
+    )
     unique = (
         validated.ok
         | "KeyByNoteId" >> beam.Map(lambda note: (note.note_id, note))
@@ -96,6 +102,8 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
         unique.quarantine,
         deid[DeidentifyNotes.QUARANTINE],
     ) | "AllQuarantine" >> beam.Flatten()
+    _ = deid.notes | "ProgressReleased" >> beam.Map(progress.count, name=progress.RELEASED)
+    _ = quarantined | "ProgressQuarantined" >> beam.Map(progress.count, name=progress.QUARANTINED)
     audit = (
         deid[DeidentifyNotes.AUDIT],
         quarantined | "QuarantineAudit" >> beam.Map(quarantine_audit_row, run_id=plan.run_id),

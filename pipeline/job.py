@@ -13,9 +13,11 @@ A failure at any step leaves no ``_SUCCESS`` and removes the staging directory.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +33,7 @@ from pipeline.lifecycle import (
     staged_run,
 )
 from pipeline.manifest import count_by, count_rows, table_files
+from pipeline.progress import ProgressSettings, live_counts_available, show_progress
 from pipeline.signals import failure_reason
 from pipeline.stale_runs import DEFAULT_LEASE, StaleRuns, sweep_stale_runs
 from schemas.config import DeidcodeConfig, load_config
@@ -61,6 +64,7 @@ class RunRequest:
     # Staging directories and 'running' rows older than this are a killed run's.
     stale_after: dt.timedelta = DEFAULT_LEASE
     clean_stale: bool = False
+    progress: ProgressSettings = ProgressSettings()
 
 
 def threshold_failure(
@@ -89,6 +93,11 @@ class RunSummary:
     records_read: int
     notes_written: int
     records_quarantined: int
+    phi_spans: int = 0
+    quarantine_by_reason: dict[str, int] = field(default_factory=dict)
+    skipped_inputs: int = 0
+    # Wall-clock seconds of each stage: prepare, pipeline, verify, audit, publish.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,19 @@ class PreparedRun:
     key_fingerprint: str
     # Each model detector's files, versions and chosen runtime, for the manifest.
     models: list[dict[str, Any]]
+
+
+class StageClock:
+    """Wall-clock seconds per stage, each lap measured from the one before."""
+
+    def __init__(self) -> None:
+        self._last = time.monotonic()
+        self.seconds: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.monotonic()
+        self.seconds[stage] = round(now - self._last, 3)
+        self._last = now
 
 
 def default_audit_url(output: str) -> str:
@@ -156,7 +178,9 @@ def prepare_run(request: RunRequest) -> PreparedRun:
 
 def run_deid(request: RunRequest) -> RunSummary:
     started = dt.datetime.now(dt.UTC)
+    clock = StageClock()
     prepared = prepare_run(request)
+    clock.lap("prepare")
     with staged_run(request.output, overwrite=request.overwrite, started=started) as run:
         audit_db = AuditDatabase(
             request.audit_db or prepared.config.audit.db_url or default_audit_url(run.output)
@@ -182,7 +206,7 @@ def run_deid(request: RunRequest) -> RunSummary:
                 output_dir=run.output,
             )
             try:
-                return _execute(prepared, run, audit_db, stale)
+                return _execute(prepared, run, audit_db, stale, clock)
             except RunThresholdError:
                 raise  # finished and recorded as failed with its reason; tables published
             except BaseException as exc:
@@ -198,8 +222,13 @@ def run_deid(request: RunRequest) -> RunSummary:
 
 
 def _execute(
-    prepared: PreparedRun, run: StagedRun, audit_db: AuditDatabase, stale: StaleRuns
+    prepared: PreparedRun,
+    run: StagedRun,
+    audit_db: AuditDatabase,
+    stale: StaleRuns,
+    clock: StageClock,
 ) -> RunSummary:
+    clock.lap("setup")  # staging, audit database, stale-run sweep
     config = prepared.config
     quarantine_text_dir = None
     if config.output.quarantine_text_dir:
@@ -219,9 +248,15 @@ def _execute(
         quarantine_text_dir=quarantine_text_dir,
         detector_descriptions=tuple(descriptions),
     )
-    result = run.run_pipeline(
-        prepared.request.beam_args, lambda pipeline: build_pipeline(pipeline, plan)
+    progress = dataclasses.replace(
+        prepared.request.progress,
+        live_counts=live_counts_available(prepared.request.beam_args),
     )
+    with show_progress(run.run_id, progress):
+        result = run.run_pipeline(
+            prepared.request.beam_args, lambda pipeline: build_pipeline(pipeline, plan)
+        )
+    clock.lap("pipeline")
     run.fill_empty_tables(
         {
             "notes": notes_schema(config.input.released_columns()),
@@ -243,6 +278,7 @@ def _execute(
             f"+ quarantined ({quarantined}), or audit rows ({audit_rows}) differ"
         )
 
+    clock.lap("verify")
     unfit = threshold_failure(prepared.request, records_read, quarantined)
     audit_db.finish_run(
         run.run_id,
@@ -252,6 +288,9 @@ def _execute(
         notes_written=notes_written,
         records_quarantined=quarantined,
     )
+    clock.lap("audit")
+    quarantine_by_reason = count_by(run.table_dir("quarantine"), "reason")
+    phi_spans = count_rows(run.table_dir("phi_spans"))
     manifest = {
         "config_sha256": config.sha256(),
         "key_fingerprint": prepared.key_fingerprint,
@@ -265,15 +304,17 @@ def _execute(
             "records_read": records_read,
             "notes_written": notes_written,
             "records_quarantined": quarantined,
-            "phi_spans": count_rows(run.table_dir("phi_spans")),
+            "phi_spans": phi_spans,
         },
-        "quarantine_by_reason": count_by(run.table_dir("quarantine"), "reason"),
+        "quarantine_by_reason": quarantine_by_reason,
         "audit_db": safe_url(audit_db.url),
         "threshold_failure": unfit.reason if unfit else None,
         "stale_runs": stale.to_manifest(),
+        "stage_seconds": dict(clock.seconds),
     }
     audit_db.dispose()
     run.publish(manifest, TABLES, success=unfit is None)
+    clock.lap("publish")
     if unfit is not None:
         raise unfit
     LOGGER.info(
@@ -283,4 +324,14 @@ def _execute(
         notes_written,
         quarantined,
     )
-    return RunSummary(run.run_id, run.output, records_read, notes_written, quarantined)
+    return RunSummary(
+        run.run_id,
+        run.output,
+        records_read,
+        notes_written,
+        quarantined,
+        phi_spans=phi_spans,
+        quarantine_by_reason=quarantine_by_reason,
+        skipped_inputs=len(prepared.skipped_inputs),
+        stage_seconds=dict(clock.seconds),
+    )

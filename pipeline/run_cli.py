@@ -110,17 +110,34 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
         help="also remove the stale staging directories found (by default they are only "
         "reported, so that their tables can be inspected)",
     )
+    run.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="show no progress while the pipeline runs (by default a live line on a terminal, "
+        "and a log line every --progress-interval seconds without one)",
+    )
+    run.add_argument(
+        "--progress-interval",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="period of the progress log line when stderr is not a terminal (default 60)",
+    )
     add_beam_flag_option(run)
 
 
 def run_deid_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     from pipeline.job import RunRequest, run_deid
     from pipeline.options import check_beam_flags
+    from pipeline.progress import ProgressSettings
+    from pipeline.summary import summary_table
 
     if args.min_records < 0:
         raise CliError("--min-records must be 0 or more")
     if args.max_quarantine_rate is not None and not 0.0 <= args.max_quarantine_rate <= 1.0:
         raise CliError("--max-quarantine-rate must be a share between 0 and 1, e.g. 0.05")
+    if not args.progress_interval > 0:
+        raise CliError("--progress-interval must be a positive number of seconds")
     if not args.stale_after > 0:
         raise CliError("--stale-after must be a positive number of hours, e.g. 24")
     check_beam_flags(beam_args, allow_unknown=args.allow_unknown_beam_flags)
@@ -139,10 +156,14 @@ def run_deid_command(args: argparse.Namespace, beam_args: list[str]) -> int:
             max_quarantine_rate=args.max_quarantine_rate,
             stale_after=dt.timedelta(hours=args.stale_after),
             clean_stale=args.clean_stale,
+            progress=ProgressSettings(
+                enabled=not args.no_progress, interval_s=args.progress_interval
+            ),
         )
     )
     print(
         f"run {summary.run_id}: read {summary.records_read}, wrote {summary.notes_written} notes, "
         f"quarantined {summary.records_quarantined}; outputs in {summary.output}"
     )
+    print(summary_table(summary), end="")
     return 0

@@ -1,0 +1,83 @@
+"""Progress while a run goes (a log line without a terminal, a live line on one) and the
+summary table at its end."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+
+from pipeline.progress import COUNTERS, live_counts_available
+from tests.conftest import REPO_ROOT, SAMPLE_CSV, TEST_KEY
+from tests.pipeline.helpers import run_cli
+
+PROGRESS_LINE = re.compile(
+    r"run \S+: read \d+, released \d+, quarantined \d+, [\d.,]+ notes/s after \d+ s"
+)
+
+
+def test_without_a_terminal_a_log_line_comes_every_interval_and_counts_add_up(
+    tmp_path, run_key, caplog, capsys
+):
+    caplog.set_level(logging.INFO, logger="deidcode")
+    args = ["--input", str(SAMPLE_CSV), "--format", "csv", "--output", str(tmp_path / "o")]
+    assert run_cli(*args, "--progress-interval", "0.2") == 0
+
+    assert any(PROGRESS_LINE.search(record.getMessage()) for record in caplog.records)
+    # Every record ticked once where it ended: the live counts are the manifest's.
+    assert COUNTERS.snapshot() == {"read": 50, "released": 47, "quarantined": 3}
+
+    out = capsys.readouterr().out
+    assert "records quarantined" in out and "duplicate_note_id" in out
+    assert re.search(r"time: pipeline\s+│\s+[\d.]+ s", out)
+    assert str(tmp_path / "o") in out
+
+
+def test_no_progress_means_no_progress_lines(tmp_path, run_key, caplog):
+    caplog.set_level(logging.INFO, logger="deidcode")
+    args = ["--input", str(SAMPLE_CSV), "--format", "csv", "--output", str(tmp_path / "o")]
+    assert run_cli(*args, "--no-progress", "--progress-interval", "0.1") == 0
+    assert not any(PROGRESS_LINE.search(record.getMessage()) for record in caplog.records)
+
+
+def test_on_a_terminal_a_live_line_is_drawn(tmp_path):
+    leader, follower = pty.openpty()  # stderr is a terminal, as for a person at a shell
+    command = [sys.executable, "-m", "pipeline.cli", "run", "--input", str(SAMPLE_CSV),
+               "--format", "csv", "--output", str(tmp_path / "o")]  # fmt: skip
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        env={**os.environ, "DEIDCODE_KEY": TEST_KEY, "COLUMNS": "120"},
+        stdout=subprocess.PIPE,
+        stderr=follower,
+    )
+    os.close(follower)
+    drawn = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 120)
+        if not ready:
+            break
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    process.wait(timeout=120)
+    os.close(leader)
+    assert process.returncode == 0
+    text = drawn.decode("utf-8", "replace")
+    assert re.search(r"run \S+.*read \d+, released \d+, quarantined \d+", text)
+    assert "\x1b[" in text  # redrawn in place, not printed line after line
+
+
+def test_live_counts_only_where_workers_share_this_process():
+    assert live_counts_available([])
+    assert live_counts_available(["--runner=FnApiRunner", "--direct_num_workers=2"])
+    assert not live_counts_available(["--direct_running_mode=multi_processing"])
+    assert not live_counts_available(["--runner=DataflowRunner", "--project=p"])
