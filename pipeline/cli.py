@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Sequence
 
 from pipeline import __version__
+from pipeline.check_cli import add_check_parser, run_check_command
 from pipeline.cli_common import CliError
 from pipeline.eval_cli import add_eval_parser, run_eval_command
 from pipeline.failures import describe_failure
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     add_run_parser(commands)
+    add_check_parser(commands)
     add_models_parser(commands)
     add_eval_parser(commands)
     add_hcc_parser(commands)
@@ -144,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with terminate_on_signals():
             if args.command == "run":
                 return run_deid_command(args, extra)
+            if args.command == "check":
+                return run_check_command(args)
             if args.command == "models":
                 return run_models_command(args)
             if args.command == "eval":

@@ -34,6 +34,14 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,  # an abbreviation must not swallow a Beam flag
     )
+    add_job_arguments(run, output_required=True)
+    add_run_options(run)
+
+
+def add_job_arguments(command: argparse.ArgumentParser, *, output_required: bool) -> None:
+    """What a run is about: its input, config, key, audit database and output (shared by
+    ``run`` and ``check``)."""
+    run = command
     run.add_argument(
         "--input",
         required=True,
@@ -55,7 +63,7 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--output",
-        required=True,
+        required=output_required,
         metavar="DIR",
         help="directory for this run's outputs; it must be new or empty",
     )
@@ -81,6 +89,10 @@ def add_run_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="replace a non-empty output directory once the new run succeeds",
     )
+
+
+def add_run_options(run: argparse.ArgumentParser) -> None:
+    """How a run behaves: thresholds, stale-run handling, progress, Beam flags."""
     run.add_argument(
         "--min-records",
         type=int,

@@ -1,0 +1,164 @@
+"""``deidcode check``: everything a run would check, without running it.
+
+For the CI of a hospital's own job: the config, the key, the input files and
+their columns, the models (sha256 against their manifests, and the runtime that
+would be chosen), the output directory and the audit database are checked as a
+run checks them, and the first records are read and validated, so a wrong column
+mapping shows before the night. Nothing is written: not the output, not the
+audit database, not a staging directory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import itertools
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from pipeline.audit_writer import AuditDatabaseError, safe_url
+from pipeline.job import PreparedRun, RunRequest, default_audit_url, prepare_run
+from pipeline.lifecycle import OutputDirError, check_output_dir
+from pipeline.stale_runs import find_stale_staging
+from schemas.audit_db import HEAD_REVISION, current_revision
+from transforms.core.records import Quarantined
+from transforms.ingest.validate import validate_record
+from transforms.io.readers import read_records
+
+
+@dataclass
+class CheckReport:
+    """What a run with these settings would do."""
+
+    lines: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, label: str, value: Any) -> None:
+        self.lines.append((label, str(value)))
+
+    def render(self) -> str:
+        width = max(len(label) for label, _ in self.lines)
+        return "".join(f"{label:<{width}}  {value}\n" for label, value in self.lines)
+
+
+def check_writable(output: str) -> None:
+    """The output's nearest existing ancestor accepts a new directory, as staging needs."""
+    ancestor = os.path.dirname(os.path.abspath(output))
+    while not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    try:
+        probe = tempfile.mkdtemp(prefix=".deidcode-check-", dir=ancestor)
+    except OSError as exc:
+        reason = exc.strerror or os.strerror(exc.errno or errno.EIO)
+        raise OutputDirError(
+            f"output {output}: cannot create directories in {ancestor} ({reason})"
+        ) from None
+    os.rmdir(probe)
+
+
+def audit_database_state(url: str, *, exists_on_disk: bool | None) -> str:
+    """Whether the audit database is reachable and at which schema revision; nothing is
+    created or migrated."""
+    if exists_on_disk is False:
+        return f"{safe_url(url)} (created by the run)"
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise AuditDatabaseError(
+            f"audit database URL {safe_url(url)} cannot be used ({type(exc).__name__})"
+        ) from None
+    try:
+        revision = current_revision(engine)
+    except sa.exc.SQLAlchemyError as exc:
+        raise AuditDatabaseError(
+            f"audit database {safe_url(url)} cannot be reached ({type(exc).__name__})"
+        ) from None
+    finally:
+        engine.dispose()
+    if revision is None:
+        return f"{safe_url(url)} (reachable; the run creates the schema)"
+    if revision != HEAD_REVISION:
+        return f"{safe_url(url)} (schema {revision}; the run upgrades it to {HEAD_REVISION})"
+    return f"{safe_url(url)} (schema {revision}, current)"
+
+
+def sample_outcomes(prepared: PreparedRun, limit: int) -> Counter[str]:
+    """Validate the first ``limit`` records as the run would: ``valid`` or the reason
+    each would be quarantined for (duplicates and detector failures need a run)."""
+    outcomes: Counter[str] = Counter()
+    records = itertools.chain.from_iterable(
+        read_records(path, prepared.request.fmt, delimiter=prepared.config.input.csv_delimiter)
+        for path in prepared.files
+    )
+    for raw in itertools.islice(records, limit):
+        result = validate_record(raw, prepared.config.input)
+        outcomes[result.reason if isinstance(result, Quarantined) else "valid"] += 1
+    return outcomes
+
+
+def check_run(request: RunRequest, *, sample_records: int = 1000) -> CheckReport:
+    """Check a run's settings as ``run_deid`` would; raise its errors, or report."""
+    prepared = prepare_run(request)  # config, key, inputs, columns, models
+    report = CheckReport()
+    config = prepared.config
+    sizes = sum(os.path.getsize(path) for path in prepared.files)
+    report.add("config", request.config_path or "embedded defaults")
+    report.add("config sha256", config.sha256())
+    report.add("key fingerprint", prepared.key_fingerprint)
+    report.add("input", f"{len(prepared.files)} {request.fmt} file(s), {sizes:,} bytes")
+    for skipped in prepared.skipped_inputs:
+        report.add("  skipped", f"{skipped['path']} ({skipped['reason']})")
+    outcomes = sample_outcomes(prepared, sample_records)
+    checked = sum(outcomes.values())
+    report.add(
+        "first records",
+        f"{checked:,} read: {outcomes.get('valid', 0):,} valid"
+        + "".join(
+            f", {n:,} {reason}" for reason, n in sorted(outcomes.items()) if reason != "valid"
+        ),
+    )
+    for description in (d.describe() for d in prepared.components.detectors):
+        report.add("detector", f"{description['name']} {description['version']}")
+    for model in prepared.models:
+        report.add(
+            "model",
+            f"{model['name']} {model['version']}: {model['variant']} on {model['provider']} "
+            "(sha256 verified)",
+        )
+    for span_filter in prepared.components.filters:
+        described = span_filter.describe()
+        report.add("span filter", f"{described['name']} {described['version']}")
+    policy = prepared.components.policy
+    report.add("redaction", f"default {policy.default.name}")
+    for phi_type, operator in sorted(policy.by_phi_type.items()):
+        report.add(f"  {phi_type}", operator.name)
+    for subtype, operator in sorted(policy.by_subtype.items()):
+        report.add(f"  {subtype}", operator.name)
+    if request.output:
+        check_output_dir(request.output, request.overwrite)
+        check_writable(request.output)
+        output = os.path.abspath(request.output)
+        report.add(
+            "output", f"{output} (writable{', replaced on success' if request.overwrite else ''})"
+        )
+        stale = find_stale_staging(output, lease=request.stale_after, now=dt.datetime.now(dt.UTC))
+        for path in stale:
+            report.add("  stale staging", f"{path} (a run would report it)")
+        url = request.audit_db or config.audit.db_url or default_audit_url(output)
+        on_disk = None
+        if url == default_audit_url(output):
+            on_disk = os.path.exists(f"{output}.audit.sqlite")
+        report.add("audit database", audit_database_state(url, exists_on_disk=on_disk))
+    elif request.audit_db or config.audit.db_url:
+        url = request.audit_db or config.audit.db_url
+        report.add("audit database", audit_database_state(url, exists_on_disk=None))
+    report.add(
+        "thresholds",
+        f"--min-records {request.min_records}, --max-quarantine-rate "
+        f"{request.max_quarantine_rate if request.max_quarantine_rate is not None else 'off'}",
+    )
+    return report
