@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 HARMLESS_BEAM_WARNINGS = (
     "apitools not found",
     "Resource module is not available",
+    "No semi_persistent_directory found",  # a worker process's, relayed to this one
 )
 
 
@@ -105,7 +106,7 @@ class _QuietBeam(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if message.startswith(HARMLESS_BEAM_WARNINGS):
+        if any(harmless in message for harmless in HARMLESS_BEAM_WARNINGS):
             return False
         from_beam = record.name.startswith("apache_beam")
         return self.debug or not (from_beam and record.levelno >= logging.ERROR)

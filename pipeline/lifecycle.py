@@ -24,7 +24,7 @@ from apache_beam.metrics.metric import MetricsFilter
 
 from pipeline.failures import describe_os_error
 from pipeline.manifest import describe_outputs, library_versions, write_manifest
-from pipeline.options import beam_options
+from pipeline.options import beam_options, quiet_local_workers
 from pipeline.signals import stop_if_signalled
 from transforms.io.sinks import fill_empty_shards
 
@@ -84,10 +84,12 @@ class StagedRun:
         self, beam_args: Sequence[str], build: Callable[[beam.Pipeline], None]
     ) -> beam.runners.runner.PipelineResult:
         """Build the job's graph with ``build`` and run it to completion."""
-        pipeline = beam.Pipeline(options=beam_options(list(beam_args)))
+        options = beam_options(list(beam_args))
+        pipeline = beam.Pipeline(options=options)
         build(pipeline)
-        result = pipeline.run()
-        result.wait_until_finish()
+        with quiet_local_workers(options):
+            result = pipeline.run()
+            result.wait_until_finish()
         stop_if_signalled()
         return result
 

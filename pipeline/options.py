@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions
 
 # Beam's default DirectRunner may hand the job to Prism, which it downloads on
 # first use. deidcode runs offline, so the local default is the in-process
 # FnApiRunner; any other runner must be asked for with --runner.
 DEFAULT_RUNNER = "FnApiRunner"
+WORKER_LOG_LEVEL = "WARNING"
 
 
 def has_flag(args: Sequence[str], name: str) -> bool:
@@ -42,4 +47,31 @@ def beam_options(beam_args: Sequence[str]) -> PipelineOptions:
     args = list(beam_args)
     if not has_flag(args, "--runner"):
         args.append(f"--runner={DEFAULT_RUNNER}")
+    if not has_flag(args, "--default_sdk_harness_log_level"):
+        # Worker processes (multi_processing, remote runners) log at INFO by default:
+        # hundreds of lines a run that bury deidcode's own.
+        args.append(f"--default_sdk_harness_log_level={WORKER_LOG_LEVEL}")
     return PipelineOptions(args)
+
+
+@contextmanager
+def quiet_local_workers(options: PipelineOptions) -> Iterator[None]:
+    """Hand the worker log level to FnApiRunner's worker processes.
+
+    With ``--direct_running_mode=multi_processing`` FnApiRunner starts its workers
+    with empty pipeline options, so they log at INFO (about 300 lines a run). Beam's
+    worker reads its options from the file named by ``PIPELINE_OPTIONS_FILE`` when
+    that is set, and the workers inherit this process's environment."""
+    direct = options.view_as(DirectOptions)
+    if direct.direct_running_mode != "multi_processing" or "PIPELINE_OPTIONS_FILE" in os.environ:
+        yield
+        return
+    level = options.get_all_options().get("default_sdk_harness_log_level") or WORKER_LOG_LEVEL
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="deidcode-workers-") as handle:
+        json.dump({"options": {"default_sdk_harness_log_level": level}}, handle)
+        handle.flush()
+        os.environ["PIPELINE_OPTIONS_FILE"] = handle.name
+        try:
+            yield
+        finally:
+            del os.environ["PIPELINE_OPTIONS_FILE"]

@@ -81,3 +81,25 @@ def test_live_counts_only_where_workers_share_this_process():
     assert live_counts_available(["--runner=FnApiRunner", "--direct_num_workers=2"])
     assert not live_counts_available(["--direct_running_mode=multi_processing"])
     assert not live_counts_available(["--runner=DataflowRunner", "--project=p"])
+
+
+def test_worker_processes_stay_quiet_and_progress_says_counts_come_at_the_end(tmp_path):
+    config = tmp_path / "patterns.yaml"
+    config.write_text("detection:\n  detectors:\n    - name: presidio_patterns\n")
+    process = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "run", "--input", str(SAMPLE_CSV), "--format",
+         "csv", "--output", str(tmp_path / "o"), "--config", str(config),
+         "--progress-interval", "1", "--direct_num_workers=2",
+         "--direct_running_mode=multi_processing"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DEIDCODE_KEY": TEST_KEY},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    lines = process.stderr.splitlines()
+    assert not [line for line in lines if "INFO:apache_beam" in line], process.stderr
+    assert "counts come at the end with this runner" in process.stderr
+    # Each worker's few start-up lines remain (they come before its options are read).
+    assert len([line for line in lines if "counts come at the end" not in line]) <= 12, lines

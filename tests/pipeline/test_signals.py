@@ -30,3 +30,19 @@ def test_sigterm_cleans_up_and_marks_the_run_terminated(tmp_path, delay):
         ("failed", "terminated")
     ]
     assert "Roe" not in stderr
+
+
+def test_ctrl_c_prints_one_line_and_no_traceback(tmp_path):
+    process = start_long_run(tmp_path)
+    time.sleep(2.0)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 130, stderr
+    assert "stopped by SIGINT" in stderr
+    assert "Traceback" not in stderr
+    assert "Resource module is not available" not in stderr  # Beam's harmless warning
+    assert len(stderr.strip().splitlines()) <= 3, stderr  # the start line, the stop line
+    assert [row[1:] for row in audit_runs(tmp_path / "out.audit.sqlite")] == [
+        ("failed", "terminated")
+    ]
