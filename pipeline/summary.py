@@ -14,7 +14,7 @@ from pipeline.job import RunSummary
 def summary_table(summary: RunSummary, *, width: int = 88) -> str:
     """The summary as plain text (rich's box drawing, no colour codes), for a terminal
     and for a scheduler's log alike."""
-    table = Table(title=f"deidcode run {summary.run_id}", title_justify="left", width=width)
+    table = Table(title=f"deidcode run {summary.run_id}", title_justify="left")
     table.add_column("", style="bold")
     table.add_column("value", justify="right")
     table.add_column("share", justify="right")
