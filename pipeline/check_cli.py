@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 
 from pipeline.cli_common import CliError
-from pipeline.run_cli import add_job_arguments
+from pipeline.run_cli import add_job_arguments, job_request
 
 
 def add_check_parser(commands: argparse._SubParsersAction) -> None:
@@ -34,21 +33,10 @@ def add_check_parser(commands: argparse._SubParsersAction) -> None:
 
 def run_check_command(args: argparse.Namespace) -> int:
     from pipeline.check import check_run
-    from pipeline.job import RunRequest
 
     if args.sample_records < 0:
         raise CliError("--sample-records must be 0 or more")
-    request = RunRequest(
-        input=args.input,
-        input_glob=args.input_glob,
-        fmt=args.format,
-        output=args.output,
-        config_path=args.config,
-        key_file=args.key_file,
-        audit_db=args.audit_db,
-        overwrite=args.overwrite,
-        stale_after=dt.timedelta(hours=24),
-    )
+    request = job_request(args)
     report = check_run(request, sample_records=args.sample_records)
     print(report.render(), end="")
     print("check passed: a run with these settings can start")

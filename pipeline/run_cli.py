@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from pipeline.cli_common import CliError, add_beam_flag_option
+
+if TYPE_CHECKING:
+    from pipeline.job import RunRequest
 
 EPILOG_RUN = """\
 Any flag not listed above is passed to Apache Beam's PipelineOptions, for example
@@ -138,8 +142,25 @@ def add_run_options(run: argparse.ArgumentParser) -> None:
     add_beam_flag_option(run)
 
 
+def job_request(args: argparse.Namespace, **behaviour: Any) -> RunRequest:
+    """A RunRequest from the arguments ``add_job_arguments`` declares, plus ``behaviour``."""
+    from pipeline.job import RunRequest
+
+    return RunRequest(
+        input=args.input,
+        input_glob=args.input_glob,
+        fmt=args.format,
+        output=args.output,
+        config_path=args.config,
+        key_file=args.key_file,
+        audit_db=args.audit_db,
+        overwrite=args.overwrite,
+        **behaviour,
+    )
+
+
 def run_deid_command(args: argparse.Namespace, beam_args: list[str]) -> int:
-    from pipeline.job import RunRequest, run_deid
+    from pipeline.job import run_deid
     from pipeline.options import check_beam_flags
     from pipeline.progress import ProgressSettings
     from pipeline.summary import summary_table
@@ -154,15 +175,8 @@ def run_deid_command(args: argparse.Namespace, beam_args: list[str]) -> int:
         raise CliError("--stale-after must be a positive number of hours, e.g. 24")
     check_beam_flags(beam_args, allow_unknown=args.allow_unknown_beam_flags)
     summary = run_deid(
-        RunRequest(
-            input=args.input,
-            input_glob=args.input_glob,
-            fmt=args.format,
-            output=args.output,
-            config_path=args.config,
-            key_file=args.key_file,
-            audit_db=args.audit_db,
-            overwrite=args.overwrite,
+        job_request(
+            args,
             beam_args=beam_args,
             min_records=args.min_records,
             max_quarantine_rate=args.max_quarantine_rate,
