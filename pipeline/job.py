@@ -149,19 +149,18 @@ def prepare_run(request: RunRequest) -> PreparedRun:
     files = selection.files
     for skipped in selection.skipped:
         LOGGER.warning("input %s skipped (%s)", skipped["path"], skipped["reason"])
+    policy_columns = [c for c, p in config.input.column_policies.items() if not p.optional]
     check_inputs(
         files,
         request.fmt,
         list(config.input.columns.required().values()),
         delimiter=config.input.csv_delimiter,
-    )
-    policy_columns = [c for c, p in config.input.column_policies.items() if not p.optional]
-    check_inputs(
-        files,
-        request.fmt,
-        policy_columns,
-        delimiter=config.input.csv_delimiter,
-        hint="input.column_policies names it; mark it optional: true if some exports lack it",
+        also=[
+            (
+                policy_columns,
+                "input.column_policies names it; mark it optional: true if some exports lack it",
+            )
+        ],
     )
     components = DeidComponents.from_config(config)
     return PreparedRun(

@@ -137,19 +137,22 @@ def check_inputs(
     *,
     delimiter: str = ",",
     hint: str = "map them under input.columns in the config",
+    also: Sequence[tuple[Sequence[str], str]] = (),
 ) -> None:
-    """Stop before the run if a file lacks a required column or its text column is not text."""
+    """Stop before the run if a file lacks a required column. ``also`` holds further
+    (columns, hint) groups, checked against the same header read."""
     if fmt not in FORMATS:
         raise InputError(f"unknown input format {fmt!r}; expected one of {', '.join(FORMATS)}")
     for path in paths:
         columns = input_columns(path, fmt, delimiter=delimiter)
         if columns is None:
             continue
-        missing = [c for c in required if c not in columns]
-        if missing:
-            raise InputError(
-                f"input file {path} lacks required column(s) {', '.join(missing)}; {hint}"
-            )
+        for wanted, why in ((required, hint), *also):
+            missing = [c for c in wanted if c not in columns]
+            if missing:
+                raise InputError(
+                    f"input file {path} lacks required column(s) {', '.join(missing)}; {why}"
+                )
 
 
 def read_records(path: str, fmt: str, *, delimiter: str = ",") -> Iterator[RawRecord]:
