@@ -30,6 +30,8 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from schemas.config import ConfigError
     from transforms.detection.base import DetectorConfigError
     from transforms.detection.ner.engine import NerConfigError
+    from transforms.entities.assertion import AssertionRuleError
+    from transforms.evaluation.assertion_metrics import AssertionGoldError
     from transforms.evaluation.gold_formats import GoldFormatError
     from transforms.hcc.tables import HccTableError
     from transforms.io.readers import InputError
@@ -41,6 +43,8 @@ def user_errors() -> tuple[type[BaseException], ...]:
         AuditDatabaseError,
         EvalError,
         GoldFormatError,
+        AssertionGoldError,
+        AssertionRuleError,
         HccTableError,
         ModelRegistryError,
         NerConfigError,

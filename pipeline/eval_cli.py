@@ -54,10 +54,82 @@ def add_eval_parser(commands: argparse._SubParsersAction) -> None:
         "they are skipped, since they identify no one and gold sets differ on including them",
     )
 
+    _add_assertion_parser(kinds)
+
+
+def _add_assertion_parser(kinds: argparse._SubParsersAction) -> None:
+    assertion = kinds.add_parser(
+        "assertion",
+        help="assertion (negated, historical, hypothetical, family) on gold spans",
+        description=(
+            "Run the assertion rules on the gold spans of GOLD (no NER) and print precision, "
+            "recall and F1 for negated, historical, hypothetical and family. GOLD is JSONL: "
+            '{"id", "text", "spans": [{"start", "end", "negated", "temporality": '
+            '"recent|historical|hypothetical", "experiencer": "patient|other"}]}. '
+            "REPORT_DIR gets metrics.json and disagreements.jsonl (ids and offsets only)."
+        ),
+    )
+    assertion.add_argument("--gold", required=True, metavar="FILE.jsonl", help="gold spans")
+    assertion.add_argument(
+        "--report-dir",
+        help="where metrics.json goes; by default a new directory under the system temp dir",
+    )
+    assertion.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="FILE.yaml",
+        help="extra ConText rules (medspaCy's format, under context_rules:), added to the "
+        "bundled ones (repeatable)",
+    )
+    assertion.add_argument(
+        "--sections",
+        action="append",
+        default=[],
+        metavar="FILE.yaml",
+        help="extra section headers (under sections:), added to the bundled ones (repeatable)",
+    )
+
+
+def run_assertion_command(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from pipeline.eval_report import new_report_dir
+    from transforms.entities.assertion import DATA_DIR, ContextAsserter
+    from transforms.evaluation.assertion_metrics import (
+        SCORED_FLAGS,
+        evaluate_assertion,
+        read_assertion_gold,
+    )
+
+    asserter = ContextAsserter.from_files(
+        [DATA_DIR / "context_rules.yaml", *map(Path, args.rules)],
+        [DATA_DIR / "sections.yaml", *map(Path, args.sections)],
+    )
+    records = read_assertion_gold(Path(args.gold))
+    result = evaluate_assertion(records, asserter.assert_entities)
+    metrics = result["metrics"]
+    report = Path(args.report_dir) if args.report_dir else new_report_dir()
+    report.mkdir(parents=True, exist_ok=True)
+    (report / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    with (report / "disagreements.jsonl").open("w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(error) + "\n" for error in result["errors"])
+    print(f"records {metrics['records']}, spans {metrics['spans']}; reports in {report}")
+    for flag in SCORED_FLAGS:
+        m = metrics[flag]
+        print(
+            f"  {flag:<13} precision {m['precision']:.4f} recall {m['recall']:.4f} "
+            f"F1 {m['f1']:.4f} support {m['support']}"
+        )
+    return 0
+
 
 def run_eval_command(args: argparse.Namespace) -> int:
     from pipeline.eval_report import new_report_dir, run_eval, run_over_redaction
 
+    if args.eval_command == "assertion":
+        return run_assertion_command(args)
     if args.report_dir is None:
         args.report_dir = str(new_report_dir())
         print(f"reports in {args.report_dir} (owner only)")

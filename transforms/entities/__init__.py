@@ -1,0 +1,1 @@
+"""Clinical entities and their assertion: sentences, sections and ConText rules."""

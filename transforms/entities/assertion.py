@@ -1,0 +1,294 @@
+"""Assertion of clinical entities by the ConText algorithm (Harkema et al. 2009).
+
+Each entity gets five flags: ``negated``, ``uncertain``, ``historical``,
+``hypothetical`` and ``family``, and the names of the rules that set them. Rules
+and section headers are data (``data/context_rules.yaml`` and
+``data/sections.yaml``, medspaCy's rule format); a hospital appends its own.
+
+Per sentence (``sentences.split_sentences``): every trigger is found with one
+compiled regex; a pseudo-trigger ("no increase") swallows the triggers inside
+it; a trigger's scope runs forward, backward or both from it, to the sentence's
+edge, a terminator ("but") or ``max_scope`` words; an entity inside the scope,
+and not overlapping the trigger, takes the trigger's category. A section sets
+what it implies (family history: ``family``) for every entity under it.
+
+This is plain regex work over the sentence, so it costs little next to the
+models: no spaCy pipeline is built.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from transforms.entities.sentences import split_sentences
+
+DATA_DIR = Path(__file__).with_name("data")
+MODIFIER_CATEGORIES = {
+    "NEGATED_EXISTENCE": "negated",
+    "POSSIBLE_EXISTENCE": "uncertain",
+    "HISTORICAL": "historical",
+    "HYPOTHETICAL": "hypothetical",
+    "FAMILY": "family",
+}
+CATEGORIES = frozenset({*MODIFIER_CATEGORIES, "PSEUDO", "TERMINATE"})
+DIRECTIONS = frozenset({"FORWARD", "BACKWARD", "BIDIRECTIONAL", "PSEUDO", "TERMINATE"})
+FLAGS = tuple(MODIFIER_CATEGORIES.values())
+_WORD = re.compile(r"\S+")
+
+
+class AssertionRuleError(ValueError):
+    """A ConText rule or section rule is malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class ContextRule:
+    """One trigger: a literal phrase (or a regex), its category and its direction."""
+
+    literal: str
+    category: str
+    direction: str
+    pattern: str | None = None
+    max_scope: int | None = None  # in words; None: to the sentence's edge or a terminator
+    allowed_types: tuple[str, ...] | None = None  # entity labels it may modify
+
+    def __post_init__(self) -> None:
+        if self.category not in CATEGORIES:
+            raise AssertionRuleError(f"rule {self.literal!r}: unknown category {self.category!r}")
+        if self.direction not in DIRECTIONS:
+            raise AssertionRuleError(f"rule {self.literal!r}: unknown direction {self.direction!r}")
+        if self.max_scope is not None and self.max_scope < 1:
+            raise AssertionRuleError(f"rule {self.literal!r}: max_scope must be 1 or more")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ContextRule:
+        unknown = set(data) - {f for f in cls.__dataclass_fields__}
+        if unknown or "literal" not in data:
+            raise AssertionRuleError(f"rule {dict(data)!r}: needs literal; unknown {unknown}")
+        allowed = data.get("allowed_types")
+        return cls(
+            literal=str(data["literal"]),
+            category=str(data.get("category", "")).upper(),
+            direction=str(data.get("direction", "")).upper(),
+            pattern=data.get("pattern"),
+            max_scope=data.get("max_scope"),
+            allowed_types=tuple(allowed) if allowed else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def regex(self) -> str:
+        if self.pattern:
+            return self.pattern
+        body = r"\s+".join(re.escape(part) for part in self.literal.split())
+        start = r"(?<![\w/])" if self.literal[:1].isalnum() else ""
+        end = r"(?![\w/])" if self.literal[-1:].isalnum() else ""
+        return f"{start}{body}{end}"
+
+    @property
+    def name(self) -> str:
+        return f"{MODIFIER_CATEGORIES.get(self.category, self.category.lower())}:{self.literal}"
+
+
+@dataclass(frozen=True)
+class SectionRule:
+    """A section header and the flags it sets for the entities under it."""
+
+    name: str
+    headers: tuple[str, ...]
+    sets: Mapping[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SectionRule:
+        sets = dict(data.get("sets") or {})
+        unknown = set(sets) - set(FLAGS)
+        if unknown or not data.get("headers"):
+            raise AssertionRuleError(
+                f"section {data.get('name')!r}: needs headers; unknown flags {sorted(unknown)}"
+            )
+        return cls(str(data["name"]), tuple(str(h) for h in data["headers"]), sets)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "headers": list(self.headers), "sets": dict(self.sets)}
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """What the rules say of one entity."""
+
+    negated: bool = False
+    uncertain: bool = False
+    historical: bool = False
+    hypothetical: bool = False
+    family: bool = False
+    section: str | None = None
+    rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    rule: ContextRule
+    start: int
+    end: int
+
+
+class ContextAsserter:
+    """ConText over a note: ``assert_entities(text, entities) -> [Assertion]``."""
+
+    def __init__(self, rules: Sequence[ContextRule], sections: Sequence[SectionRule]) -> None:
+        self.rules = tuple(rules)
+        self.sections = tuple(sections)
+        # Longest literals first, so "no evidence of" wins over "no".
+        ordered = sorted(range(len(self.rules)), key=lambda i: -len(self.rules[i].literal))
+        try:
+            self._triggers = re.compile(
+                "|".join(f"(?P<r{i}>{self.rules[i].regex()})" for i in ordered), re.IGNORECASE
+            )
+        except re.error as exc:
+            raise AssertionRuleError(f"a rule's pattern does not compile: {exc}") from None
+        headers = sorted(
+            ((h, s) for s in self.sections for h in s.headers), key=lambda hs: -len(hs[0])
+        )
+        self._section_of = {h.lower(): s for h, s in headers}
+        self._headers = re.compile(
+            r"^[ \t]*(?P<h>" + "|".join(re.escape(h) for h, _ in headers) + r")[ \t]*(?::|$)",
+            re.IGNORECASE | re.MULTILINE,
+        )
+
+    @classmethod
+    def from_files(cls, rule_files: Iterable[Path], section_files: Iterable[Path]):
+        rules = [r for path in rule_files for r in load_rules(path)]
+        sections = [s for path in section_files for s in load_sections(path)]
+        return cls(rules, sections)
+
+    def _sections(self, text: str) -> list[tuple[int, SectionRule]]:
+        return [
+            (m.start(), self._section_of[m.group("h").lower()])
+            for m in self._headers.finditer(text)
+        ]
+
+    def _sentence_triggers(self, text: str, start: int, end: int) -> list[_Trigger]:
+        found = []
+        for match in self._triggers.finditer(text, start, end):
+            index = int(match.lastgroup[1:]) if match.lastgroup else -1
+            found.append(_Trigger(self.rules[index], match.start(), match.end()))
+        return found
+
+    def assert_entities(
+        self, text: str, entities: Sequence[tuple[int, int, str]]
+    ) -> list[Assertion]:
+        """One Assertion per ``(start, end, label)`` entity, in the order given."""
+        sections = self._sections(text)
+        sentences = split_sentences(text)
+        sentence_starts = [a for a, _ in sentences]
+        triggers: dict[tuple[int, int], list[_Trigger]] = {}
+        results = []
+        for start, end, label in entities:
+            flags = dict.fromkeys(FLAGS, False)
+            fired: list[str] = []
+            section = None
+            for header_start, rule in sections:
+                if header_start <= start:
+                    section = rule
+            if section is not None:
+                for flag, value in section.sets.items():
+                    if value:
+                        flags[flag] = True
+                        fired.append(f"section:{section.name}")
+            index = bisect.bisect_right(sentence_starts, start) - 1
+            sentence = sentences[index] if index >= 0 else (start, end)
+            if not sentence[0] <= start < sentence[1]:
+                sentence = (start, end)  # between sentences (whitespace): no trigger reaches
+            if sentence not in triggers:
+                triggers[sentence] = self._sentence_triggers(text, *sentence)
+            for trigger in self._in_scope(text, sentence, triggers[sentence], start, end, label):
+                flags[MODIFIER_CATEGORIES[trigger.rule.category]] = True
+                fired.append(trigger.rule.name)
+            results.append(
+                Assertion(
+                    **flags,
+                    section=section.name if section else None,
+                    rules=tuple(dict.fromkeys(fired)),
+                )
+            )
+        return results
+
+    def _in_scope(
+        self,
+        text: str,
+        sentence: tuple[int, int],
+        triggers: list[_Trigger],
+        start: int,
+        end: int,
+        label: str,
+    ) -> list[_Trigger]:
+        pseudo = [t for t in triggers if t.rule.category == "PSEUDO"]
+        triggers = [
+            t
+            for t in triggers
+            if t.rule.category != "PSEUDO"
+            and not any(p.start <= t.start and t.end <= p.end for p in pseudo)
+        ]
+        terminators = [t for t in triggers if t.rule.category == "TERMINATE"]
+        hits = []
+        for trigger in triggers:
+            rule = trigger.rule
+            if rule.category == "TERMINATE" or (trigger.start < end and start < trigger.end):
+                continue
+            if rule.allowed_types is not None and label not in rule.allowed_types:
+                continue
+            if start >= trigger.end and rule.direction in ("FORWARD", "BIDIRECTIONAL"):
+                limit = min(
+                    [t.start for t in terminators if t.start >= trigger.end] + [sentence[1]]
+                )
+                if end <= limit and _words_between(text, trigger.end, start) < (
+                    rule.max_scope or 10**6
+                ):
+                    hits.append(trigger)
+            elif end <= trigger.start and rule.direction in ("BACKWARD", "BIDIRECTIONAL"):
+                limit = max([t.end for t in terminators if t.end <= trigger.start] + [sentence[0]])
+                if start >= limit and _words_between(text, end, trigger.start) < (
+                    rule.max_scope or 10**6
+                ):
+                    hits.append(trigger)
+        return hits
+
+
+def _words_between(text: str, start: int, end: int) -> int:
+    return len(_WORD.findall(text, start, end)) if end > start else 0
+
+
+def load_rules(path: Path) -> list[ContextRule]:
+    data = _load_yaml(path, "context_rules")
+    return [ContextRule.from_dict(item) for item in data]
+
+
+def load_sections(path: Path) -> list[SectionRule]:
+    data = _load_yaml(path, "sections")
+    return [SectionRule.from_dict(item) for item in data]
+
+
+def _load_yaml(path: Path, key: str) -> list[Mapping[str, Any]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise AssertionRuleError(f"{path}: cannot be read as YAML ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        raise AssertionRuleError(f"{path}: expected a mapping with a list under {key!r}")
+    return data[key]
+
+
+@lru_cache(maxsize=1)
+def default_asserter() -> ContextAsserter:
+    """The bundled rules and sections."""
+    return ContextAsserter.from_files(
+        [DATA_DIR / "context_rules.yaml"], [DATA_DIR / "sections.yaml"]
+    )
