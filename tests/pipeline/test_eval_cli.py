@@ -145,3 +145,51 @@ def test_eval_without_report_dir_writes_to_a_new_owner_only_directory(
     report = Path(line.removeprefix("reports in ").removesuffix(" (owner only)"))
     assert (report / "leaks.jsonl").exists() and report.stat().st_mode & 0o077 == 0
     assert not (tmp_path / "eval_report").exists()
+
+
+def test_eval_assertion_scores_the_rules_on_gold_spans(tmp_path, capsys):
+    def span(text, problem, **labels):
+        start = text.index(problem)
+        return {"start": start, "end": start + len(problem), **labels}
+
+    records = [
+        ("a", "No fever.", "fever", {"negated": True}),
+        ("b", "History of asthma.", "asthma", {"temporality": "historical"}),
+        ("c", "Call if rash appears.", "rash", {"temporality": "hypothetical"}),
+        ("d", "Grandpa had gout.", "gout", {"experiencer": "other"}),  # not in the rules
+        ("e", "Cough for two days.", "Cough", {}),
+    ]
+    gold = write_jsonl(
+        tmp_path / "assertion.jsonl",
+        [{"id": i, "text": t, "spans": [span(t, p, **labels)]} for i, t, p, labels in records],
+    )
+    report = tmp_path / "report"
+    args = ["eval", "assertion", "--gold", str(gold), "--report-dir", str(report)]
+    assert main(args) == 0
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert metrics["negated"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1}
+    assert metrics["historical"]["f1"] == 1.0 and metrics["hypothetical"]["f1"] == 1.0
+    assert metrics["family"] == {"precision": 1.0, "recall": 0.0, "f1": 0.0, "support": 1}
+    assert "family        precision 1.0000 recall 0.0000" in capsys.readouterr().out
+    disagreements = (report / "disagreements.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in disagreements] == [
+        {"id": "d", "start": 12, "flag": "family", "error": "fn"}
+    ]
+
+    # A hospital's own rule, added to the bundled ones, closes the gap.
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "context_rules:\n  - {literal: grandpa, category: FAMILY, direction: FORWARD}\n"
+    )
+    assert main([*args, "--rules", str(rules)]) == 0
+    assert json.loads((report / "metrics.json").read_text())["family"]["recall"] == 1.0
+
+
+def test_eval_assertion_names_a_bad_gold_line(tmp_path, capsys):
+    gold = tmp_path / "bad.jsonl"
+    gold.write_text(
+        '{"id": "a", "text": "No fever.", "spans": [{"start": 3, "end": 8}]}\n'
+        '{"id": "b", "text": "x", "spans": [{"start": 0, "end": 1, "temporality": "later"}]}\n'
+    )
+    assert main(["eval", "assertion", "--gold", str(gold), "--report-dir", str(tmp_path)]) == 2
+    assert "bad.jsonl line 2 span 0: temporality must be one of" in capsys.readouterr().err

@@ -21,7 +21,7 @@ ABBREVIATIONS = frozenset(
 )
 _BREAK = re.compile(r"[.!?;]+(?=\s|[A-Z]|$)")
 _ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
-_HEADER_LINE = re.compile(r"^\s*[A-Za-z][A-Za-z /&-]{1,40}:\s*")
+_HEADER_LINE = re.compile(r"^[ \t]*[A-Za-z][A-Za-z /&-]{1,40}:[ \t]*", re.MULTILINE)
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 
 
@@ -52,13 +52,18 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
             and line.lstrip()[:1].islower()
             and not _ITEM.match(line)
             and text[previous[1] - 1] not in ".!?;:"
-            and not _HEADER_LINE.match(text[previous[0] : previous[1]])
+            and not _is_header_only(text[previous[0] : previous[1]])
         )
         if continues:
             spans[-1] = (previous[0], end)
         else:
             spans.append((start, end))
     return [(a, b) for a, b in spans if b > a]
+
+
+def _is_header_only(line: str) -> bool:
+    header = _HEADER_LINE.match(line)
+    return header is not None and not line[header.end() :].strip()
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
