@@ -96,7 +96,7 @@ class RunSummary:
     phi_spans: int = 0
     quarantine_by_reason: dict[str, int] = field(default_factory=dict)
     skipped_inputs: int = 0
-    # Wall-clock seconds of each stage: prepare, pipeline, verify, audit, publish.
+    # Wall-clock seconds of each stage: prepare, setup, pipeline, verify, audit, publish.
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
