@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from onnx_models.recipes.phi_corpus import CorpusConfig, generate
-from schemas.config import DeidcodeConfig
+from schemas.config import DeidcodeConfig, load_config
 from transforms.deid.components import DeidComponents
 from transforms.detection.guards import ModelSpanFilter
 from transforms.detection.run import detect_phi
@@ -84,6 +84,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--max-recall-loss", type=float, default=0.001)
     parser.add_argument("--sentences", type=int, default=1500, help="train sentences per corpus")
+    parser.add_argument(
+        "--config", type=Path, help="a config whose detection section is used (another model)"
+    )
     args = parser.parse_args()
     data = args.shared / "data"
 
@@ -99,7 +102,10 @@ def main() -> None:
         **texts_of(data / "ner" / "bc5cdr_sent" / "train.jsonl", args.sentences),
     }
 
-    components = DeidComponents.from_config(DeidcodeConfig())
+    config = DeidcodeConfig()
+    if args.config is not None:
+        config = load_config(str(args.config))
+    components = DeidComponents.from_config(config)
     components.load()
     for detector in components.detectors:
         detector.load()

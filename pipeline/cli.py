@@ -179,9 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _stopped(stop)
         output = getattr(args, "output", None)
         near = os.path.dirname(os.path.abspath(output)) if output else None
+        outcome = "; no _SUCCESS was written" if args.command in ("run", "hcc") else ""
         print(
-            f"deidcode: error: the {args.command} failed: {describe_failure(exc, near=near)}; "
-            "no _SUCCESS was written",
+            f"deidcode: error: the {args.command} failed: {describe_failure(exc, near=near)}"
+            f"{outcome}",
             file=sys.stderr,
         )
         if args.debug:
