@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,7 +12,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from pipeline.failures import DescribedFailure
-from schemas.audit_db import note_audit, runs, upgrade_schema
+from schemas.audit_db import current_revision, note_audit, runs, upgrade_schema
 
 BATCH_ROWS = 5_000
 
@@ -74,6 +75,28 @@ class AuditDatabase:
             raise AuditDatabaseError(
                 f"audit database {safe_url(self.url)} cannot be reached or migrated "
                 f"({type(exc).__name__})"
+            ) from None
+
+    def is_unborn_sqlite_file(self) -> bool:
+        """Whether this is a SQLite file that does not exist yet: connecting would create
+        it, so a read-only check must not connect."""
+        url = sa.engine.make_url(self.url)
+        path = url.database
+        return (
+            url.get_backend_name() == "sqlite"
+            and bool(path)
+            and path != ":memory:"
+            and (not os.path.exists(path))
+        )
+
+    def schema_revision(self) -> str | None:
+        """The schema's revision (None: no schema yet), read without creating or
+        migrating anything."""
+        try:
+            return current_revision(self.engine)
+        except sa.exc.SQLAlchemyError as exc:
+            raise AuditDatabaseError(
+                f"audit database {safe_url(self.url)} cannot be reached ({type(exc).__name__})"
             ) from None
 
     def start_run(self, **values: Any) -> None:

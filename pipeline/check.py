@@ -11,7 +11,6 @@ audit database, not a staging directory.
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import itertools
 import os
 import tempfile
@@ -19,13 +18,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-
-from pipeline.audit_writer import AuditDatabaseError, safe_url
-from pipeline.job import PreparedRun, RunRequest, default_audit_url, prepare_run
+from pipeline.audit_writer import AuditDatabase, safe_url
+from pipeline.failures import describe_os_error, existing_ancestor
+from pipeline.job import PreparedRun, RunRequest, audit_url, configured_audit_url, prepare_run
 from pipeline.lifecycle import OutputDirError, check_output_dir
 from pipeline.stale_runs import find_stale_staging
-from schemas.audit_db import HEAD_REVISION, current_revision
+from schemas.audit_db import HEAD_REVISION
 from transforms.core.records import Quarantined
 from transforms.ingest.validate import validate_record
 from transforms.io.readers import read_records
@@ -47,38 +45,26 @@ class CheckReport:
 
 def check_writable(output: str) -> None:
     """The output's nearest existing ancestor accepts a new directory, as staging needs."""
-    ancestor = os.path.dirname(os.path.abspath(output))
-    while not os.path.exists(ancestor):
-        ancestor = os.path.dirname(ancestor)
+    ancestor = existing_ancestor(os.path.dirname(os.path.abspath(output)))
     try:
         probe = tempfile.mkdtemp(prefix=".deidcode-check-", dir=ancestor)
     except OSError as exc:
-        reason = exc.strerror or os.strerror(exc.errno or errno.EIO)
         raise OutputDirError(
-            f"output {output}: cannot create directories in {ancestor} ({reason})"
+            f"output {output}: cannot create directories in {ancestor}: {describe_os_error(exc)}"
         ) from None
     os.rmdir(probe)
 
 
-def audit_database_state(url: str, *, exists_on_disk: bool | None) -> str:
+def audit_database_state(url: str) -> str:
     """Whether the audit database is reachable and at which schema revision; nothing is
-    created or migrated."""
-    if exists_on_disk is False:
-        return f"{safe_url(url)} (created by the run)"
+    created or migrated (a SQLite file that does not exist yet is not opened)."""
+    database = AuditDatabase(url)
     try:
-        engine = sa.create_engine(url)
-    except (sa.exc.ArgumentError, ImportError) as exc:
-        raise AuditDatabaseError(
-            f"audit database URL {safe_url(url)} cannot be used ({type(exc).__name__})"
-        ) from None
-    try:
-        revision = current_revision(engine)
-    except sa.exc.SQLAlchemyError as exc:
-        raise AuditDatabaseError(
-            f"audit database {safe_url(url)} cannot be reached ({type(exc).__name__})"
-        ) from None
+        if database.is_unborn_sqlite_file():
+            return f"{safe_url(url)} (created by the run)"
+        revision = database.schema_revision()
     finally:
-        engine.dispose()
+        database.dispose()
     if revision is None:
         return f"{safe_url(url)} (reachable; the run creates the schema)"
     if revision != HEAD_REVISION:
@@ -138,24 +124,18 @@ def check_run(request: RunRequest, *, sample_records: int = 1000) -> CheckReport
         report.add(f"  {phi_type}", operator.name)
     for subtype, operator in sorted(policy.by_subtype.items()):
         report.add(f"  {subtype}", operator.name)
-    if request.output:
-        check_output_dir(request.output, request.overwrite)
-        check_writable(request.output)
-        output = os.path.abspath(request.output)
-        report.add(
-            "output", f"{output} (writable{', replaced on success' if request.overwrite else ''})"
-        )
+    output = os.path.abspath(request.output) if request.output else None
+    if output is not None:
+        check_output_dir(output, request.overwrite)
+        check_writable(output)
+        replaced = ", replaced on success" if request.overwrite else ""
+        report.add("output", f"{output} (writable{replaced})")
         stale = find_stale_staging(output, lease=request.stale_after, now=dt.datetime.now(dt.UTC))
         for path in stale:
             report.add("  stale staging", f"{path} (a run would report it)")
-        url = request.audit_db or config.audit.db_url or default_audit_url(output)
-        on_disk = None
-        if url == default_audit_url(output):
-            on_disk = os.path.exists(f"{output}.audit.sqlite")
-        report.add("audit database", audit_database_state(url, exists_on_disk=on_disk))
-    elif request.audit_db or config.audit.db_url:
-        url = request.audit_db or config.audit.db_url
-        report.add("audit database", audit_database_state(url, exists_on_disk=None))
+    url = audit_url(request, config, output) if output else configured_audit_url(request, config)
+    if url is not None:
+        report.add("audit database", audit_database_state(url))
     report.add(
         "thresholds",
         f"--min-records {request.min_records}, --max-quarantine-rate "

@@ -82,11 +82,17 @@ def describe_failure(exc: BaseException, *, near: str | None = None) -> str:
     return f"{type(exc).__name__} (re-run with --debug for a traceback; it may quote input data)"
 
 
-def _free_bytes(path: str) -> int | None:
+def existing_ancestor(path: str) -> str:
+    """``path`` itself if it exists, else its nearest ancestor that does: where a
+    directory about to be created would go, and whose disk it would fill."""
     probe = os.path.abspath(path)
-    while probe and not os.path.exists(probe):
+    while not os.path.exists(probe):
         probe = os.path.dirname(probe)
+    return probe
+
+
+def _free_bytes(path: str) -> int | None:
     try:
-        return shutil.disk_usage(probe).free
+        return shutil.disk_usage(existing_ancestor(path)).free
     except OSError:
         return None

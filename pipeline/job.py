@@ -129,6 +129,17 @@ class StageClock:
         self._last = now
 
 
+def configured_audit_url(request: RunRequest, config: DeidcodeConfig) -> str | None:
+    """The audit database named by --audit-db, else by the config's audit.db_url."""
+    return request.audit_db or config.audit.db_url
+
+
+def audit_url(request: RunRequest, config: DeidcodeConfig, output: str) -> str:
+    """The audit database a run of ``output`` records in: the configured one, else the
+    embedded SQLite file beside the output."""
+    return configured_audit_url(request, config) or default_audit_url(output)
+
+
 def default_audit_url(output: str) -> str:
     """The embedded audit database: a SQLite file beside the output directory, never
     inside staging, so a failed or killed run's row survives the cleanup."""
@@ -181,9 +192,7 @@ def run_deid(request: RunRequest) -> RunSummary:
     prepared = prepare_run(request)
     clock.lap("prepare")
     with staged_run(request.output, overwrite=request.overwrite, started=started) as run:
-        audit_db = AuditDatabase(
-            request.audit_db or prepared.config.audit.db_url or default_audit_url(run.output)
-        )
+        audit_db = AuditDatabase(audit_url(request, prepared.config, run.output))
         LOGGER.info(
             "run %s: %d input file(s), staging in %s", run.run_id, len(prepared.files), run.staging
         )

@@ -22,7 +22,7 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam.metrics.metric import MetricsFilter
 
-from pipeline.failures import describe_os_error
+from pipeline.failures import describe_os_error, existing_ancestor
 from pipeline.manifest import describe_outputs, library_versions, write_manifest
 from pipeline.options import beam_options, quiet_local_workers
 from pipeline.signals import stop_if_signalled
@@ -49,9 +49,7 @@ class RunThresholdError(RuntimeError):
 def check_output_dir(path: str, overwrite: bool) -> None:
     if os.path.exists(path) and not os.path.isdir(path):
         raise OutputDirError(f"output {path} exists and is not a directory")
-    ancestor = os.path.dirname(os.path.abspath(path))
-    while not os.path.exists(ancestor):
-        ancestor = os.path.dirname(ancestor)
+    ancestor = existing_ancestor(os.path.dirname(os.path.abspath(path)))
     if not os.path.isdir(ancestor):
         raise OutputDirError(
             f"output {path} cannot be created: {ancestor} is a file, not a directory"
