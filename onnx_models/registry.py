@@ -195,3 +195,16 @@ def write_manifest(directory: Path, manifest: ModelManifest) -> ModelManifest:
         json.dumps(pinned.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     return pinned
+
+
+def target_measure(metrics: dict[str, Any], target: dict[str, Any]) -> float | None:
+    """The figure of an eval metrics.json that a model-card target (the manifest's
+    ``evaluation.targets``) is about; None where the metrics hold no such type."""
+    if target["level"] == "hard_negatives":
+        return metrics["hard_negatives"][target["metric"]]
+    by_type = metrics[target["level"]]
+    return by_type[target["type"]][target["metric"]] if target["type"] in by_type else None
+
+
+def target_met(value: float, target: dict[str, Any]) -> bool:
+    return value >= target["value"] if target["op"] == ">=" else value <= target["value"]

@@ -17,6 +17,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from onnx_models.registry import ModelRegistryError, load_bundle, target_measure, target_met
+
 
 def run_header(run_dir: Path) -> dict[str, Any]:
     """What the report's header shows of the run, from its manifest.json."""
@@ -36,8 +38,6 @@ def run_header(run_dir: Path) -> dict[str, Any]:
 
 def model_targets(model_names: list[str]) -> list[dict[str, Any]]:
     """The targets that the model cards of the run's models state."""
-    from onnx_models.registry import ModelRegistryError, load_bundle
-
     targets: list[dict[str, Any]] = []
     for name in model_names:
         try:
@@ -110,13 +110,10 @@ def chart_png(metrics: dict, targets: list[dict[str, Any]]) -> bytes:
 def _target_rows(metrics: dict, targets: list[dict[str, Any]]) -> str:
     rows = []
     for target in targets:
-        if target["level"] == "hard_negatives":
-            value = metrics["hard_negatives"][target["metric"]]
-        elif target["type"] in metrics[target["level"]]:
-            value = metrics[target["level"]][target["type"]][target["metric"]]
-        else:
+        value = target_measure(metrics, target)
+        if value is None:
             continue
-        met = value >= target["value"] if target["op"] == ">=" else value <= target["value"]
+        met = target_met(value, target)
         rows.append(
             f"<tr><td>{html.escape(target['model'])}</td><td>{html.escape(target['label'])}</td>"
             f"<td>{value:.4f}</td><td>{target['op']} {target['value']}</td>"

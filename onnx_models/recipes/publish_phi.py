@@ -20,7 +20,14 @@ from pathlib import Path
 
 from onnx_models.export import export_model
 from onnx_models.recipes.train_phi import LABEL_MAP
-from onnx_models.registry import REGISTRY_DIR, ModelManifest, read_manifest, write_manifest
+from onnx_models.registry import (
+    REGISTRY_DIR,
+    ModelManifest,
+    read_manifest,
+    target_measure,
+    target_met,
+    write_manifest,
+)
 
 NAME = "deid_phi_minilm"
 VERSION = "2.0"
@@ -67,21 +74,14 @@ TARGETS = [
 ]  # fmt: skip
 
 
-def measured(metrics: dict, target: dict) -> float:
-    if target["level"] == "hard_negatives":
-        return metrics["hard_negatives"][target["metric"]]
-    return metrics[target["level"]][target["type"]][target["metric"]]
-
-
 def _targets(evaluations: dict[str, dict]) -> str:
     asq = evaluations.get("asqphi")
     if asq is None:
         return "(not evaluated yet)"
     lines = ["| ASQ-PHI dev | measured | target | met |", "|---|---|---|---|"]
     for target in TARGETS:
-        value, op, goal = measured(asq, target), target["op"], target["value"]
-        met = value >= goal if op == ">=" else value <= goal
-        gap = "yes" if met else f"no, by {abs(value - goal):.4f}"
+        value, op, goal = target_measure(asq, target), target["op"], target["value"]
+        gap = "yes" if target_met(value, target) else f"no, by {abs(value - goal):.4f}"
         lines.append(f"| {target['label']} | {value:.4f} | {op} {goal} | {gap} |")
     return "\n".join(lines)
 
