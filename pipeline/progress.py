@@ -99,14 +99,8 @@ def show_progress(run_id: str, settings: ProgressSettings) -> Iterator[None]:
         return
     stop = threading.Event()
     started = time.monotonic()
-    if sys.stderr.isatty():
-        worker = threading.Thread(
-            target=_terminal, args=(run_id, settings, stop, started), daemon=True
-        )
-    else:
-        worker = threading.Thread(
-            target=_log_lines, args=(run_id, settings, stop, started), daemon=True
-        )
+    display = _terminal if sys.stderr.isatty() else _log_lines
+    worker = threading.Thread(target=display, args=(run_id, settings, stop, started), daemon=True)
     worker.start()
     try:
         yield

@@ -6,11 +6,12 @@ and section headers are data (``data/context_rules.yaml`` and
 ``data/sections.yaml``, medspaCy's rule format); a hospital appends its own.
 
 Per sentence (``sentences.split_sentences``): every trigger is found with one
-compiled regex; a pseudo-trigger ("no increase") swallows the triggers inside
-it; a trigger's scope runs forward, backward or both from it, to the sentence's
-edge, a terminator ("but") or ``max_scope`` words; an entity inside the scope,
-and not overlapping the trigger, takes the trigger's category. A section sets
-what it implies (family history: ``family``) for every entity under it.
+compiled regex, longest literal first, so a pseudo-trigger ("no increase")
+consumes the trigger inside it; a trigger's scope runs forward, backward or both
+from it, to the sentence's edge, a terminator ("but") or ``max_scope`` words; an
+entity inside the scope, and not overlapping the trigger, takes the trigger's
+category. A section sets what it implies (family history: ``family``) for every
+entity under it.
 
 This is plain regex work over the sentence, so it costs little next to the
 models: no spaCy pipeline is built.
@@ -140,6 +141,12 @@ class _Trigger:
     end: int
 
 
+@dataclass(frozen=True)
+class _SentenceTriggers:
+    modifiers: tuple[_Trigger, ...]
+    terminators: tuple[_Trigger, ...]
+
+
 class ContextAsserter:
     """ConText over a note: ``assert_entities(text, entities) -> [Assertion]``."""
 
@@ -175,12 +182,20 @@ class ContextAsserter:
             for m in self._headers.finditer(text)
         ]
 
-    def _sentence_triggers(self, text: str, start: int, end: int) -> list[_Trigger]:
-        found = []
+    def _sentence_triggers(self, text: str, start: int, end: int) -> _SentenceTriggers:
+        """The sentence's modifiers and terminators. Matches never overlap and the longest
+        literal wins at each position, so a pseudo-trigger ("no increase") has already
+        consumed the trigger inside it; it is then dropped, modifying nothing."""
+        modifiers, terminators = [], []
         for match in self._triggers.finditer(text, start, end):
-            index = int(match.lastgroup[1:]) if match.lastgroup else -1
-            found.append(_Trigger(self.rules[index], match.start(), match.end()))
-        return found
+            # Every alternative is the named group r<index>, and the outermost closes last.
+            rule = self.rules[int(str(match.lastgroup)[1:])]
+            trigger = _Trigger(rule, match.start(), match.end())
+            if rule.category == "TERMINATE":
+                terminators.append(trigger)
+            elif rule.category != "PSEUDO":
+                modifiers.append(trigger)
+        return _SentenceTriggers(tuple(modifiers), tuple(terminators))
 
     def assert_entities(
         self, text: str, entities: Sequence[tuple[int, int, str]]
@@ -189,7 +204,7 @@ class ContextAsserter:
         sections = self._sections(text)
         sentences = split_sentences(text)
         sentence_starts = [a for a, _ in sentences]
-        triggers: dict[tuple[int, int], list[_Trigger]] = {}
+        triggers: dict[tuple[int, int], _SentenceTriggers] = {}
         results = []
         for start, end, label in entities:
             flags = dict.fromkeys(FLAGS, False)
@@ -225,45 +240,37 @@ class ContextAsserter:
         self,
         text: str,
         sentence: tuple[int, int],
-        triggers: list[_Trigger],
+        triggers: _SentenceTriggers,
         start: int,
         end: int,
         label: str,
     ) -> list[_Trigger]:
-        pseudo = [t for t in triggers if t.rule.category == "PSEUDO"]
-        triggers = [
-            t
-            for t in triggers
-            if t.rule.category != "PSEUDO"
-            and not any(p.start <= t.start and t.end <= p.end for p in pseudo)
-        ]
-        terminators = [t for t in triggers if t.rule.category == "TERMINATE"]
         hits = []
-        for trigger in triggers:
+        for trigger in triggers.modifiers:
             rule = trigger.rule
-            if rule.category == "TERMINATE" or (trigger.start < end and start < trigger.end):
-                continue
+            if trigger.start < end and start < trigger.end:
+                continue  # the trigger is part of the entity
             if rule.allowed_types is not None and label not in rule.allowed_types:
                 continue
             if start >= trigger.end and rule.direction in ("FORWARD", "BIDIRECTIONAL"):
                 limit = min(
-                    [t.start for t in terminators if t.start >= trigger.end] + [sentence[1]]
+                    [t.start for t in triggers.terminators if t.start >= trigger.end]
+                    + [sentence[1]]
                 )
-                if end <= limit and _words_between(text, trigger.end, start) < (
-                    rule.max_scope or 10**6
-                ):
+                if end <= limit and _within(rule, text, trigger.end, start):
                     hits.append(trigger)
             elif end <= trigger.start and rule.direction in ("BACKWARD", "BIDIRECTIONAL"):
-                limit = max([t.end for t in terminators if t.end <= trigger.start] + [sentence[0]])
-                if start >= limit and _words_between(text, end, trigger.start) < (
-                    rule.max_scope or 10**6
-                ):
+                limit = max(
+                    [t.end for t in triggers.terminators if t.end <= trigger.start] + [sentence[0]]
+                )
+                if start >= limit and _within(rule, text, end, trigger.start):
                     hits.append(trigger)
         return hits
 
 
-def _words_between(text: str, start: int, end: int) -> int:
-    return len(_WORD.findall(text, start, end)) if end > start else 0
+def _within(rule: ContextRule, text: str, start: int, end: int) -> bool:
+    """Whether the words between a trigger and an entity fit the rule's window."""
+    return rule.max_scope is None or len(_WORD.findall(text, start, end)) < rule.max_scope
 
 
 def load_rules(path: Path) -> list[ContextRule]:
