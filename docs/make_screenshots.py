@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import pty
 import re
-import select
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,45 +20,20 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from tests.browser import screenshot  # the headless Chromium the page tests use
+from tests.terminal import run_on_terminal
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 KEY = "docs-screenshot-key-0123456789abcdef0123"
 
 
-def chromium_png(page: Path, png: Path, width: int, height: int) -> None:
-    subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         f"--window-size={width},{height}", f"--screenshot={png}", page.resolve().as_uri()],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-
-
 def run_in_terminal(command: list[str]) -> tuple[str, str]:
     """Run ``command`` with stderr on a pseudo-terminal; (a frame of the live progress
     line, stdout)."""
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=follower, text=True,
-        env={**os.environ, "DEIDCODE_KEY": KEY, "COLUMNS": "110"},
-    )  # fmt: skip
-    os.close(follower)
-    stream = b""
-    while select.select([leader], [], [], 300)[0]:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        stream += chunk
-    stdout = process.stdout.read() if process.stdout else ""
-    process.wait()
-    os.close(leader)
-    frames = [
-        frame
-        for frame in re.split(r"\r|\x1b\[2K|\x1b\[1A", stream.decode("utf-8", "replace"))
-        if "released" in frame
-    ]
+    env = {**os.environ, "DEIDCODE_KEY": KEY, "COLUMNS": "110"}
+    _, stream, stdout = run_on_terminal(command, cwd=ROOT, env=env)
+    frames = [frame for frame in re.split(r"\r|\x1b\[2K|\x1b\[1A", stream) if "released" in frame]
     return (frames[len(frames) // 2] if frames else ""), stdout
 
 
@@ -81,7 +53,7 @@ def progress_screenshot(export: Path) -> Path:
     console.save_svg(str(svg), title="deidcode run")
     width, height = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg.read_text()).groups()
     png = DOCS / "progress.png"
-    chromium_png(svg, png, int(float(width)), int(float(height)))
+    screenshot(svg, png, width=int(float(width)), height=int(float(height)))
     svg.unlink()
     return png
 
@@ -94,7 +66,7 @@ def main() -> None:
     print(progress_screenshot(args.export))
     if args.report:
         png = DOCS / "eval-report.png"
-        chromium_png(args.report, png, 1280, 1500)
+        screenshot(args.report, png, width=1280, height=1500)
         print(png)
 
 

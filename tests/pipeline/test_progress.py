@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import logging
 import os
-import pty
 import re
-import select
 import subprocess
 import sys
 
 from pipeline.progress import COUNTERS, live_counts_available
 from tests.conftest import REPO_ROOT, SAMPLE_CSV, TEST_KEY
 from tests.pipeline.helpers import run_cli
+from tests.terminal import run_on_terminal
 
 PROGRESS_LINE = re.compile(
     r"run \S+: read \d+, released \d+, quarantined \d+, [\d.,]+ notes/s after \d+ s"
@@ -45,33 +44,11 @@ def test_no_progress_means_no_progress_lines(tmp_path, run_key, caplog):
 
 
 def test_on_a_terminal_a_live_line_is_drawn(tmp_path):
-    leader, follower = pty.openpty()  # stderr is a terminal, as for a person at a shell
     command = [sys.executable, "-m", "pipeline.cli", "run", "--input", str(SAMPLE_CSV),
                "--format", "csv", "--output", str(tmp_path / "o")]  # fmt: skip
-    process = subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        env={**os.environ, "DEIDCODE_KEY": TEST_KEY, "COLUMNS": "120"},
-        stdout=subprocess.PIPE,
-        stderr=follower,
-    )
-    os.close(follower)
-    drawn = b""
-    while True:
-        ready, _, _ = select.select([leader], [], [], 120)
-        if not ready:
-            break
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the child closed the terminal
-            break
-        if not chunk:
-            break
-        drawn += chunk
-    process.wait(timeout=120)
-    os.close(leader)
-    assert process.returncode == 0
-    text = drawn.decode("utf-8", "replace")
+    env = {**os.environ, "DEIDCODE_KEY": TEST_KEY, "COLUMNS": "120"}
+    code, text, _ = run_on_terminal(command, cwd=REPO_ROOT, env=env, timeout=120)
+    assert code == 0
     assert re.search(r"run \S+.*read \d+, released \d+, quarantined \d+", text)
     assert "\x1b[" in text  # redrawn in place, not printed line after line
 
