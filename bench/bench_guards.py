@@ -32,6 +32,17 @@ def timed_run(data: Path, config: Path, out: Path) -> float:
     return time.perf_counter() - started
 
 
+def time_alternating(
+    data: Path, configs: dict[str, Path], rounds: int, folder: Path
+) -> dict[str, list[float]]:
+    """Seconds of each config's run, A B A B … so that a noisy machine slows all alike."""
+    seconds: dict[str, list[float]] = {name: [] for name in configs}
+    for _ in range(rounds):
+        for name, config in configs.items():
+            seconds[name].append(timed_run(data, config, folder / name))
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--input", type=Path, required=True, help="JSONL with note_id and text")
@@ -46,10 +57,7 @@ def main() -> None:
         configs = {"with_guards": folder / "guards.yaml", "without_guards": folder / "none.yaml"}
         configs["with_guards"].write_text(columns)
         configs["without_guards"].write_text(columns + "detection:\n  filters: []\n")
-        seconds: dict[str, list[float]] = {name: [] for name in configs}
-        for _ in range(args.rounds):
-            for name, config in configs.items():
-                seconds[name].append(timed_run(args.input, config, folder / name))
+        seconds = time_alternating(args.input, configs, args.rounds, folder)
     best = {name: min(times) for name, times in seconds.items()}
     result = {
         "input": str(args.input),

@@ -18,7 +18,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench.bench_guards import timed_run
+from bench.bench_guards import time_alternating
 
 
 def main() -> None:
@@ -41,10 +41,7 @@ def main() -> None:
                 "detection:\n  detectors:\n    - name: presidio_patterns\n"
                 f"    - name: onnx_ner\n      options: {{model: {Path(model).resolve()}}}\n"
             )
-        seconds: dict[str, list[float]] = {name: [] for name in configs}
-        for _ in range(args.rounds):
-            for name, config in configs.items():
-                seconds[name].append(timed_run(args.input, config, folder / name))
+        seconds = time_alternating(args.input, configs, args.rounds, folder)
     best = {name: min(times) for name, times in seconds.items()}
     first, last = list(models)[0], list(models)[-1]
     result = {
