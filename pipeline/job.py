@@ -13,7 +13,6 @@ A failure at any step leaves no ``_SUCCESS`` and removes the staging directory.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import os
@@ -33,7 +32,7 @@ from pipeline.lifecycle import (
     staged_run,
 )
 from pipeline.manifest import count_by, count_rows, table_files
-from pipeline.progress import ProgressSettings, live_counts_available, show_progress
+from pipeline.progress import ProgressSettings, show_progress
 from pipeline.signals import failure_reason
 from pipeline.stale_runs import DEFAULT_LEASE, StaleRuns, sweep_stale_runs
 from schemas.config import DeidcodeConfig, load_config
@@ -256,11 +255,7 @@ def _execute(
         quarantine_text_dir=quarantine_text_dir,
         detector_descriptions=tuple(descriptions),
     )
-    progress = dataclasses.replace(
-        prepared.request.progress,
-        live_counts=live_counts_available(prepared.request.beam_args),
-    )
-    with show_progress(run.run_id, progress):
+    with show_progress(run.run_id, prepared.request.progress, prepared.request.beam_args):
         result = run.run_pipeline(
             prepared.request.beam_args, lambda pipeline: build_pipeline(pipeline, plan)
         )

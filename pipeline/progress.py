@@ -76,7 +76,6 @@ def live_counts_available(beam_args: Sequence[str]) -> bool:
 class ProgressSettings:
     enabled: bool = True
     interval_s: float = 60.0  # the log line's period without a terminal
-    live_counts: bool = True
 
 
 def describe(counts: dict[str, int], elapsed: float, *, live: bool) -> str:
@@ -91,8 +90,11 @@ def describe(counts: dict[str, int], elapsed: float, *, live: bool) -> str:
 
 
 @contextmanager
-def show_progress(run_id: str, settings: ProgressSettings) -> Iterator[None]:
-    """Show the run's progress while the block runs, then stop the display."""
+def show_progress(
+    run_id: str, settings: ProgressSettings, beam_args: Sequence[str]
+) -> Iterator[None]:
+    """Show the progress of the run that ``beam_args`` configure while the block runs,
+    then stop the display."""
     COUNTERS.reset()
     if not settings.enabled:
         yield
@@ -100,7 +102,10 @@ def show_progress(run_id: str, settings: ProgressSettings) -> Iterator[None]:
     stop = threading.Event()
     started = time.monotonic()
     display = _terminal if sys.stderr.isatty() else _log_lines
-    worker = threading.Thread(target=display, args=(run_id, settings, stop, started), daemon=True)
+    live = live_counts_available(beam_args)
+    worker = threading.Thread(
+        target=display, args=(run_id, settings, live, stop, started), daemon=True
+    )
     worker.start()
     try:
         yield
@@ -110,16 +115,16 @@ def show_progress(run_id: str, settings: ProgressSettings) -> Iterator[None]:
 
 
 def _log_lines(
-    run_id: str, settings: ProgressSettings, stop: threading.Event, started: float
+    run_id: str, settings: ProgressSettings, live: bool, stop: threading.Event, started: float
 ) -> None:
     while not stop.wait(settings.interval_s):
         elapsed = time.monotonic() - started
-        status = describe(COUNTERS.snapshot(), elapsed, live=settings.live_counts)
+        status = describe(COUNTERS.snapshot(), elapsed, live=live)
         LOGGER.info("run %s: %s after %.0f s", run_id, status, elapsed)
 
 
 def _terminal(
-    run_id: str, settings: ProgressSettings, stop: threading.Event, started: float
+    run_id: str, settings: ProgressSettings, live: bool, stop: threading.Event, started: float
 ) -> None:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -136,5 +141,5 @@ def _terminal(
         task = progress.add_task(f"run {run_id}", status="starting", total=None)
         while not stop.wait(0.5):
             elapsed = time.monotonic() - started
-            status = describe(COUNTERS.snapshot(), elapsed, live=settings.live_counts)
+            status = describe(COUNTERS.snapshot(), elapsed, live=live)
             progress.update(task, status=status)
