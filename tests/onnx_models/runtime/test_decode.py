@@ -1,6 +1,6 @@
 import numpy as np
 
-from transforms.detection.ner.decode import (
+from onnx_models.runtime.decode import (
     Entity,
     Word,
     decode_entities,

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transforms.detection.ner.windows import Window, most_central_window, plan_windows
+from onnx_models.runtime.windows import Window, most_central_window, plan_windows
 
 
 def test_short_sequence_is_one_window():

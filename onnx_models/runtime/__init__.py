@@ -1,0 +1,1 @@
+"""Run the registry's ONNX token classifiers: onnxruntime, tokenizers and numpy only."""
