@@ -13,6 +13,7 @@ from pipeline import progress
 from schemas.config import DeidcodeConfig, InputConfig
 from schemas.tables import (
     AUDIT_SCHEMA,
+    ENTITIES_SCHEMA,
     PHI_SPANS_SCHEMA,
     QUARANTINE_SCHEMA,
     notes_schema,
@@ -27,7 +28,7 @@ from transforms.io.reading import ReadAndParse
 from transforms.io.sinks import WriteParquetShards, WriteProtectedJsonl
 
 RECORDS_READ = "records_read"
-TABLES = ("notes", "phi_spans", "quarantine", "audit")
+TABLES = ("notes", "phi_spans", "entities", "quarantine", "audit")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,9 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
     # Each model detector runs as its own RunInference step, in config order.
     for detector in plan.components.model_detectors:
         annotated = annotated | f"Model[{detector.name}]" >> RunInference(detector.handler())
+    if plan.components.entities is not None:
+        # Step 4, on the original text; the note step projects what it finds (step 6).
+        annotated = annotated | "Entities" >> RunInference(plan.components.entities.handler())
     deid = annotated | "Deidentify" >> beam.ParDo(
         DeidentifyNotes(
             components=plan.components,
@@ -94,7 +98,11 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
             detector_descriptions=plan.detector_descriptions,
         )
     ).with_outputs(
-        DeidentifyNotes.SPANS, DeidentifyNotes.AUDIT, DeidentifyNotes.QUARANTINE, main="notes"
+        DeidentifyNotes.SPANS,
+        DeidentifyNotes.ENTITIES,
+        DeidentifyNotes.AUDIT,
+        DeidentifyNotes.QUARANTINE,
+        main="notes",
     )
 
     quarantined = (
@@ -124,6 +132,14 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
         schema=PHI_SPANS_SCHEMA,
         shard_key=lambda row: row["note_id"],
         sort_key=lambda row: (row["note_id"], row["start"], row["end"]),
+        num_shards=num_shards,
+        compression_level=level,
+    )
+    _ = deid[DeidentifyNotes.ENTITIES] | "WriteEntities" >> WriteParquetShards(
+        directory=os.path.join(out, "entities"),
+        schema=ENTITIES_SCHEMA,
+        shard_key=lambda row: row["note_id"],
+        sort_key=lambda row: (row["note_id"], row["start"], row["end"], row["label"]),
         num_shards=num_shards,
         compression_level=level,
     )

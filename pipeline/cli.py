@@ -31,6 +31,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from transforms.detection.base import DetectorConfigError
     from transforms.detection.ner.engine import NerConfigError
     from transforms.entities.assertion import AssertionRuleError
+    from transforms.entities.step import EntityConfigError
     from transforms.evaluation.assertion_metrics import AssertionGoldError
     from transforms.evaluation.gold_formats import GoldFormatError
     from transforms.hcc.tables import HccTableError
@@ -45,6 +46,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
         GoldFormatError,
         AssertionGoldError,
         AssertionRuleError,
+        EntityConfigError,
         HccTableError,
         ModelRegistryError,
         NerConfigError,

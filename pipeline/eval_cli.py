@@ -55,6 +55,35 @@ def add_eval_parser(commands: argparse._SubParsersAction) -> None:
     )
 
     _add_assertion_parser(kinds)
+    _add_entities_parser(kinds)
+
+
+def _add_entities_parser(kinds: argparse._SubParsersAction) -> None:
+    entities = kinds.add_parser(
+        "entities",
+        help="clinical entities: exact and overlap precision, recall and F1 per label",
+        description=(
+            "Compare RUN_DIR/entities (offsets in the original text) with gold spans. GOLD is "
+            'JSONL ({"id", "text", "spans": [{"start", "end", "label"}]}, as in '
+            "shared/data/ner); run deidcode on it first with note_id mapped to the gold id "
+            "(examples/eval_entities_config.yaml). Gold labels are mapped to ours with "
+            "--label-map; unmapped gold labels are not scored. REPORT_DIR gets metrics.json: "
+            "exact-match figures per label, and the same under overlap."
+        ),
+    )
+    entities.add_argument("--gold", required=True, metavar="FILE.jsonl", help="gold spans")
+    entities.add_argument("--pred", required=True, metavar="RUN_DIR", help="a finished run")
+    entities.add_argument(
+        "--label-map",
+        default="Disease=PROBLEM,Chemical=DRUG",
+        metavar="MAP",
+        help="gold label to ours: GOLD=OURS pairs joined by commas, or a JSON object file "
+        "(default: Disease=PROBLEM,Chemical=DRUG)",
+    )
+    entities.add_argument(
+        "--report-dir",
+        help="where metrics.json goes; by default a new directory under the system temp dir",
+    )
 
 
 def _add_assertion_parser(kinds: argparse._SubParsersAction) -> None:
@@ -125,11 +154,33 @@ def run_assertion_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_entities_command(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from pipeline.eval_report import new_report_dir, run_entity_eval
+
+    report = Path(args.report_dir) if args.report_dir else new_report_dir()
+    metrics = run_entity_eval(Path(args.gold), Path(args.pred), args.label_map)
+    report.mkdir(parents=True, exist_ok=True)
+    (report / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    print(f"records {metrics['records']}; metrics in {report}/metrics.json")
+    for label in metrics["labels"]:
+        for kind, m in (("exact", metrics[label]), ("overlap", metrics["overlap"][label])):
+            print(
+                f"  {label:<8} {kind:<7} precision {m['precision']:.4f} recall "
+                f"{m['recall']:.4f} F1 {m['f1']:.4f} support {m['support']}"
+            )
+    return 0
+
+
 def run_eval_command(args: argparse.Namespace) -> int:
     from pipeline.eval_report import new_report_dir, run_eval, run_over_redaction
 
     if args.eval_command == "assertion":
         return run_assertion_command(args)
+    if args.eval_command == "entities":
+        return run_entities_command(args)
     if args.report_dir is None:
         args.report_dir = str(new_report_dir())
         print(f"reports in {args.report_dir} (owner only)")

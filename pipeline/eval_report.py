@@ -74,6 +74,59 @@ def check_matched(ids: set[str], seen: set[str], run_dir: Path, source: str) -> 
         )
 
 
+def parse_label_map(value: str) -> dict[str, str]:
+    """``GOLD=OURS,...`` pairs, or the path of a JSON object file."""
+    path = Path(value)
+    if value.endswith(".json") or path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise EvalError(f"--label-map {value}: cannot be read ({type(exc).__name__})") from None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise EvalError(f"--label-map {value}: expected a JSON object of label to label")
+        return {str(k): v.upper() for k, v in data.items()}
+    pairs = [item.partition("=") for item in value.split(",") if item.strip()]
+    if not pairs or any(not gold.strip() or not ours.strip() for gold, _, ours in pairs):
+        raise EvalError(f"--label-map {value!r}: expected GOLD=OURS pairs joined by commas")
+    return {gold.strip(): ours.strip().upper() for gold, _, ours in pairs}
+
+
+def run_entity_eval(gold: Path, run_dir: Path, label_map: str) -> dict:
+    """Exact and overlap figures of RUN_DIR/entities against ``gold``."""
+    from transforms.evaluation.entity_metrics import (
+        LabelledSpan,
+        evaluate_entities,
+        read_entity_gold,
+    )
+
+    mapping = parse_label_map(label_map)
+    if not (run_dir / "_SUCCESS").exists():
+        raise EvalError(f"{run_dir} has no _SUCCESS: the run did not finish")
+    if not (run_dir / "entities").is_dir():
+        raise EvalError(f"{run_dir} has no entities table: the entity step was off in that run")
+    records = read_entity_gold(gold, mapping)
+    gold_ids = {r.id for r in records}
+    check_matched(gold_ids, released_ids(run_dir) | quarantined_ids(run_dir), run_dir, str(gold))
+    predictions: dict[str, list[LabelledSpan]] = {}
+    for row in pq.read_table(run_dir / "entities").to_pylist():
+        predictions.setdefault(row["note_id"], []).append(
+            LabelledSpan(row["start"], row["end"], row["label"])
+        )
+    scores = evaluate_entities(records, predictions)
+    labels = sorted(set(mapping.values()) | set(scores["exact"]))
+    empty = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    return {
+        **{label: scores["exact"].get(label, empty) for label in labels},
+        "overlap": {label: scores["overlap"].get(label, empty) for label in labels},
+        "labels": labels,
+        "records": len(records),
+        "quarantined_records": len(quarantined_ids(run_dir) & gold_ids),
+        "gold": str(gold),
+        "pred": str(run_dir),
+        "label_map": mapping,
+    }
+
+
 def new_report_dir() -> Path:
     """A fresh directory readable by its owner alone, for reports that quote PHI."""
     return Path(tempfile.mkdtemp(prefix="deidcode-eval-"))

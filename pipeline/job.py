@@ -36,7 +36,13 @@ from pipeline.progress import ProgressSettings, show_progress
 from pipeline.signals import failure_reason
 from pipeline.stale_runs import DEFAULT_LEASE, StaleRuns, sweep_stale_runs
 from schemas.config import DeidcodeConfig, load_config
-from schemas.tables import AUDIT_SCHEMA, PHI_SPANS_SCHEMA, QUARANTINE_SCHEMA, notes_schema
+from schemas.tables import (
+    AUDIT_SCHEMA,
+    ENTITIES_SCHEMA,
+    PHI_SPANS_SCHEMA,
+    QUARANTINE_SCHEMA,
+    notes_schema,
+)
 from transforms.core.keyed import RunKeys, key_fingerprint
 from transforms.deid.components import DeidComponents
 from transforms.detection.ner.describe import describe_model
@@ -93,6 +99,7 @@ class RunSummary:
     notes_written: int
     records_quarantined: int
     phi_spans: int = 0
+    entities: int | None = None  # None: the entity step was off
     quarantine_by_reason: dict[str, int] = field(default_factory=dict)
     skipped_inputs: int = 0
     # Wall-clock seconds of each stage: prepare, setup, pipeline, verify, audit, publish.
@@ -181,7 +188,8 @@ def prepare_run(request: RunRequest) -> PreparedRun:
         components=components,
         keys=RunKeys.derive(key),
         key_fingerprint=key_fingerprint(key),
-        models=[describe_model(d.settings) for d in components.model_detectors],
+        models=[describe_model(d.settings) for d in components.model_detectors]
+        + ([describe_model(components.entities.settings)] if components.entities else []),
     )
 
 
@@ -264,6 +272,7 @@ def _execute(
         {
             "notes": notes_schema(config.input.released_columns()),
             "phi_spans": PHI_SPANS_SCHEMA,
+            "entities": ENTITIES_SCHEMA,
             "quarantine": QUARANTINE_SCHEMA,
             "audit": AUDIT_SCHEMA,
         },
@@ -293,7 +302,9 @@ def _execute(
     )
     clock.lap("audit")
     quarantine_by_reason = count_by(run.table_dir("quarantine"), "reason")
+    entity_step = prepared.components.entities
     phi_spans = count_rows(run.table_dir("phi_spans"))
+    entities = count_rows(run.table_dir("entities"))
     manifest = {
         "config_sha256": config.sha256(),
         "key_fingerprint": prepared.key_fingerprint,
@@ -308,7 +319,9 @@ def _execute(
             "notes_written": notes_written,
             "records_quarantined": quarantined,
             "phi_spans": phi_spans,
+            "entities": entities,
         },
+        "entity_step": entity_step.describe() if entity_step else None,
         "quarantine_by_reason": quarantine_by_reason,
         "audit_db": safe_url(audit_db.url),
         "threshold_failure": unfit.reason if unfit else None,
@@ -334,6 +347,7 @@ def _execute(
         notes_written,
         quarantined,
         phi_spans=phi_spans,
+        entities=entities if entity_step else None,
         quarantine_by_reason=quarantine_by_reason,
         skipped_inputs=len(prepared.skipped_inputs),
         stage_seconds=dict(clock.seconds),

@@ -31,6 +31,8 @@ def summary_table(summary: RunSummary, *, width: int = 88) -> str:
     for reason, n in sorted(summary.quarantine_by_reason.items(), key=lambda kv: (-kv[1], kv[0])):
         table.add_row(f"  {reason}", f"{n:,}", f"{n / read:.1%}")
     table.add_row("PHI spans redacted", f"{summary.phi_spans:,}", "")
+    if summary.entities is not None:
+        table.add_row("clinical entities", f"{summary.entities:,}", "")
     if summary.skipped_inputs:
         table.add_row("input files skipped", f"{summary.skipped_inputs:,}", "see manifest")
     table.add_section()

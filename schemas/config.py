@@ -161,6 +161,27 @@ class DetectionConfig(_Strict):
         return detectors
 
 
+BUNDLED_CLINICAL_MODEL = "clinical_ner_minilm"
+
+
+class EntitiesConfig(_Strict):
+    """Step 4: clinical entities (problems, drugs) and their assertion.
+
+    On by default; ``enabled: false`` turns the step off, and no entities
+    table rows are written. ``rules``/``sections`` add YAML files to the bundled
+    ConText rules and section headers (``bundled_rules: false`` replaces them).
+    """
+
+    enabled: bool = True
+    model: str = BUNDLED_CLINICAL_MODEL
+    # Engine options (device, variant, deterministic, batch_size,
+    # intra_op_num_threads) and default_threshold, thresholds (per label), labels.
+    options: dict[str, Any] = Field(default_factory=dict)
+    rules: list[str] = Field(default_factory=list)
+    sections: list[str] = Field(default_factory=list)
+    bundled_rules: bool = True
+
+
 class RedactionConfig(_Strict):
     default: dict[str, Any] = Field(default_factory=lambda: {"type": "tag"})
     phi_types: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -202,6 +223,7 @@ class AuditConfig(_Strict):
 class DeidcodeConfig(_Strict):
     input: InputConfig = InputConfig()
     detection: DetectionConfig = DetectionConfig()
+    entities: EntitiesConfig = EntitiesConfig()
     redaction: RedactionConfig = RedactionConfig()
     output: OutputConfig = OutputConfig()
     keys: KeysConfig = KeysConfig()

@@ -63,6 +63,34 @@ AUDIT_SCHEMA = pa.schema(
     ]
 )
 
+# Clinical entities, found on the original text and released on the redacted one.
+# ``start``/``end`` point into the original note (kept for joins inside the
+# protected zone); ``start_deid``/``end_deid`` and ``text_deid`` point into and
+# come from ``notes.text_deid``: the original surface is never written.
+ENTITIES_SCHEMA = pa.schema(
+    [
+        pa.field("note_id", pa.string(), nullable=False),
+        # sha256 of note_id, offsets, label and model: stable across runs.
+        pa.field("entity_id", pa.string(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),  # PROBLEM | DRUG | model-defined
+        pa.field("start", pa.int32(), nullable=False),
+        pa.field("end", pa.int32(), nullable=False),
+        # Null when the whole entity lies inside one redacted PHI span.
+        pa.field("start_deid", pa.int32()),
+        pa.field("end_deid", pa.int32()),
+        pa.field("text_deid", pa.string()),
+        pa.field("score", pa.float64(), nullable=False),
+        pa.field("negated", pa.bool_(), nullable=False),
+        pa.field("historical", pa.bool_(), nullable=False),
+        pa.field("hypothetical", pa.bool_(), nullable=False),
+        pa.field("family", pa.bool_(), nullable=False),
+        pa.field("uncertain", pa.bool_(), nullable=False),
+        pa.field("section", pa.string()),  # the section rule the entity sits under
+        pa.field("assertion_rules", pa.list_(pa.string()), nullable=False),
+        pa.field("model", pa.string(), nullable=False),  # model name and version
+    ]
+)
+
 # Reason codes a quarantine row may carry, with what each means.
 QUARANTINE_REASONS: dict[str, str] = {
     "malformed_csv_row": "the CSV row could not be parsed or has the wrong number of fields",
@@ -78,6 +106,7 @@ QUARANTINE_REASONS: dict[str, str] = {
     "duplicate_note_id": "another record in this run has the same note_id",
     "detector_failed": "a configured detector raised an error on this note",
     "redaction_failed": "an operator raised an error on this note",
+    "entities_failed": "the clinical entity step (model or assertion) failed on this note",
     "invalid_column_value": "a column's value cannot be released under its input.column_policies",
 }
 

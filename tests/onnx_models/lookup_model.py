@@ -23,10 +23,23 @@ DATE_WORDS = ["monday", "tuesday"]
 FILLER = ["the", "patient", "was", "seen", "today", "and", "had", "no", "pain", "."]
 POISON = ["poison"]
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+# The clinical variant: problems and drugs. "smith" opens a problem too
+# ("smith syndrome"), so an entity can overlap a name the PHI variant finds.
+CLINICAL_LABELS = {0: "O", 1: "B-PROBLEM", 2: "I-PROBLEM", 3: "B-DRUG", 4: "I-DRUG"}
+PROBLEM_OPENERS = ["asthma", "pneumonia", "diabetes", "smith"]
+PROBLEM_CONTINUERS = ["syndrome", "disease"]
+DRUGS = ["aspirin", "metformin"]
+CLINICAL_EXTRA = ["denies", "history", "of", "mother", "has", "takes", "if", "worsens"]
 
 
-def build_tokenizer() -> Tokenizer:
-    vocab_words = SPECIAL + FILLER + NAMES + DATE_WORDS + ["##s"] + POISON
+def _row(label: int) -> list[float]:
+    return [4.0 if index == label else -4.0 for index in range(len(LABELS))]
+
+
+def build_tokenizer(*, clinical: bool = False) -> Tokenizer:
+    clinical_words = PROBLEM_OPENERS + PROBLEM_CONTINUERS + DRUGS + CLINICAL_EXTRA
+    words = FILLER + NAMES + DATE_WORDS + (clinical_words if clinical else []) + ["##s"]
+    vocab_words = SPECIAL + list(dict.fromkeys(words)) + POISON
     vocab = {word: index for index, word in enumerate(vocab_words)}
     tokenizer = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
@@ -34,16 +47,24 @@ def build_tokenizer() -> Tokenizer:
     return tokenizer
 
 
-def build_model(path: Path, tokenizer: Tokenizer) -> None:
+def build_model(path: Path, tokenizer: Tokenizer, *, clinical: bool = False) -> None:
     vocab = tokenizer.get_vocab()
     table_size = vocab[POISON[0]]  # poison ids fall outside the table
     table = np.full((table_size, len(LABELS)), -4.0, dtype=np.float32)
     table[:, 0] = 4.0
-    for word in NAMES:
-        table[vocab[word]] = [-4.0, -4.0, 4.0, -4.0, -4.0]  # I-NAME: lenient decoding opens it
-    for word in DATE_WORDS:
-        table[vocab[word]] = [-4.0, -4.0, -4.0, 4.0, -4.0]
-    table[vocab["##s"]] = [-4.0, -4.0, 4.0, -4.0, -4.0]
+    if clinical:
+        for word in PROBLEM_OPENERS:
+            table[vocab[word]] = _row(1)
+        for word in PROBLEM_CONTINUERS:
+            table[vocab[word]] = _row(2)
+        for word in DRUGS:
+            table[vocab[word]] = _row(3)
+    else:
+        for word in NAMES:
+            table[vocab[word]] = _row(2)  # I-NAME: lenient decoding opens it
+        for word in DATE_WORDS:
+            table[vocab[word]] = _row(3)
+        table[vocab["##s"]] = _row(2)
     graph = helper.make_graph(
         [
             helper.make_node("Gather", ["table", "input_ids"], ["raw"], axis=0),
@@ -68,21 +89,29 @@ def build_model(path: Path, tokenizer: Tokenizer) -> None:
     onnx.save(model, str(path))
 
 
-def build_lookup_registry(directory: Path, *, max_length: int = 12, stride: int = 3) -> Path:
-    """Write a complete registry folder for the lookup model and return it."""
-    model_dir = directory / "lookup_ner"
+def build_lookup_registry(
+    directory: Path, *, max_length: int = 12, stride: int = 3, clinical: bool = False
+) -> Path:
+    """Write a complete registry folder for the lookup model and return it: the PHI
+    variant (NAME, DATE), or with ``clinical`` the entity variant (PROBLEM, DRUG)."""
+    name = "lookup_clinical" if clinical else "lookup_ner"
+    model_dir = directory / name
     model_dir.mkdir(parents=True, exist_ok=True)
-    tokenizer = build_tokenizer()
+    tokenizer = build_tokenizer(clinical=clinical)
     tokenizer.save(str(model_dir / "tokenizer.json"))
-    build_model(model_dir / "model.onnx", tokenizer)
-    (model_dir / "MODEL_CARD.md").write_text("# lookup_ner\n\nA test model: a Gather table.\n")
+    build_model(model_dir / "model.onnx", tokenizer, clinical=clinical)
+    (model_dir / "MODEL_CARD.md").write_text(f"# {name}\n\nA test model: a Gather table.\n")
     vocab = tokenizer.get_vocab()
     manifest = ModelManifest(
-        name="lookup_ner",
+        name=name,
         version="test",
-        id2label=LABELS,
+        id2label=CLINICAL_LABELS if clinical else LABELS,
         label_scheme="BIO",
-        label_map={"NAME": "PATIENT", "DATE": "DATE"},
+        label_map=(
+            {"PROBLEM": "PROBLEM", "DRUG": "DRUG"}
+            if clinical
+            else {"NAME": "PATIENT", "DATE": "DATE"}
+        ),
         max_length=max_length,
         stride=stride,
         special_tokens=SpecialTokens(start=vocab["[CLS]"], end=vocab["[SEP]"], pad=vocab["[PAD]"]),

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from transforms.core.entities import ClinicalEntity
 from transforms.core.spans import Span
 
 
@@ -80,12 +81,21 @@ class ModelFailure:
 ModelResult = Mapping[str, tuple[Span, ...]] | ModelFailure
 
 
+# What the clinical entity step found in a note's text, or the failure that stopped it.
+EntityResult = tuple[ClinicalEntity, ...] | ModelFailure
+
+
 @dataclass(frozen=True)
 class AnnotatedNote:
-    """A note plus what each model detector, run in its own step, found in it."""
+    """A note plus what each model detector, and the entity step, run in their own
+    steps, found in it. ``entities`` stays None where the entity step did not run."""
 
     note: Note
     model_results: Mapping[str, ModelResult] = field(default_factory=dict)
+    entities: EntityResult | None = None
 
     def with_result(self, detector: str, result: ModelResult) -> AnnotatedNote:
         return replace(self, model_results={**self.model_results, detector: result})
+
+    def with_entities(self, result: EntityResult) -> AnnotatedNote:
+        return replace(self, entities=result)

@@ -17,6 +17,7 @@ class DeidentifyNotes(beam.DoFn):
     """De-identifies each note; the components arrive built and are loaded once per worker."""
 
     SPANS = "spans"
+    ENTITIES = "entities"
     AUDIT = "audit"
     QUARANTINE = "quarantine"
 
@@ -48,6 +49,7 @@ class DeidentifyNotes(beam.DoFn):
             keys=self._keys,
             run_id=self._run_id,
             model_results=annotated.model_results,
+            entities=annotated.entities,
             detector_descriptions=self._descriptions,
         )
         if outcome.quarantined is not None:
@@ -58,4 +60,6 @@ class DeidentifyNotes(beam.DoFn):
         yield outcome.note_row
         for row in outcome.span_rows:
             yield beam.pvalue.TaggedOutput(self.SPANS, row)
+        for row in outcome.entity_rows:
+            yield beam.pvalue.TaggedOutput(self.ENTITIES, row)
         yield beam.pvalue.TaggedOutput(self.AUDIT, outcome.audit_row)

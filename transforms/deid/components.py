@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from schemas.config import DeidcodeConfig
 from transforms.detection.base import Detector, build_detectors
 from transforms.detection.guards import SpanFilter, build_filters
+from transforms.entities.step import EntityStep
 from transforms.redaction.columns import ColumnRelease
 from transforms.redaction.policy import RedactionPolicy
 
@@ -33,6 +34,19 @@ class NoteSettings:
         )
 
 
+def entity_step(config: DeidcodeConfig) -> EntityStep | None:
+    entities = config.entities
+    if not entities.enabled:
+        return None
+    return EntityStep.build(
+        model=entities.model,
+        options=entities.options,
+        rules=entities.rules,
+        sections=entities.sections,
+        bundled_rules=entities.bundled_rules,
+    )
+
+
 @dataclass(frozen=True)
 class DeidComponents:
     """Detectors, redaction policy and column rules of one run."""
@@ -44,6 +58,8 @@ class DeidComponents:
     settings: NoteSettings
     # Applied in order to every field's raw spans, before they merge.
     filters: tuple[SpanFilter, ...] = ()
+    # The clinical entity step, or None where the config turns it off.
+    entities: EntityStep | None = None
 
     @classmethod
     def from_config(cls, config: DeidcodeConfig) -> DeidComponents:
@@ -58,6 +74,7 @@ class DeidComponents:
             columns=ColumnRelease.from_policies(config.input.column_policies),
             settings=NoteSettings.from_config(config),
             filters=tuple(build_filters(spec.model_dump() for spec in config.detection.filters)),
+            entities=entity_step(config),
         )
 
     @property

@@ -8,19 +8,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from transforms.core.errors import NoteFailure
 from transforms.core.hashing import text_sha256
 from transforms.core.keyed import RunKeys, date_shift_days, patient_key, pseudonymize
-from transforms.core.records import ModelResult, Note, Quarantined
+from transforms.core.records import EntityResult, ModelFailure, ModelResult, Note, Quarantined
 from transforms.core.spans import Span
 from transforms.deid.components import DeidComponents, NoteSettings
 from transforms.deid.rows import release_note_date, released_audit_row, span_rows
 from transforms.detection.run import detect_phi
+from transforms.entities.projection import entity_rows
 from transforms.redaction.columns import ColumnRelease, ColumnValueError
-from transforms.redaction.engine import redact
+from transforms.redaction.engine import RedactionResult, redact
 from transforms.redaction.operator import RedactionContext
 from transforms.redaction.policy import RedactionPolicy
 
@@ -31,6 +32,7 @@ class DeidOutcome:
     span_rows: list[dict[str, Any]]
     audit_row: dict[str, Any] | None
     quarantined: Quarantined | None
+    entity_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 def patient_date_offset(keys: RunKeys, patient_id: str, settings: NoteSettings) -> int:
@@ -59,11 +61,26 @@ def redact_fields(
     merged: Mapping[str, list[Span]],
     policy: RedactionPolicy,
     context: RedactionContext,
-) -> dict[str, str]:
+) -> dict[str, RedactionResult]:
     try:
-        return {field: redact(texts[field], merged[field], policy, context).text for field in texts}
+        return {name: redact(texts[name], merged[name], policy, context) for name in texts}
     except Exception as exc:  # noqa: BLE001 - only the type: a message may quote the text
         raise NoteFailure("redaction_failed", type(exc).__name__) from None
+
+
+def released_entities(
+    note: Note, entities: EntityResult | None, redaction: RedactionResult
+) -> list[dict[str, Any]]:
+    """The note's entity rows, projected onto its redacted text. A note whose entity
+    step failed, or did not run although configured, fails: fail closed."""
+    if entities is None:
+        raise NoteFailure("entities_failed", "entity step did not run")
+    if isinstance(entities, ModelFailure):
+        raise NoteFailure("entities_failed", entities.detail)
+    try:
+        return entity_rows(note.note_id, entities, redaction.text, redaction.offset_map)
+    except Exception as exc:  # noqa: BLE001 - only the type: a message may quote the text
+        raise NoteFailure("entities_failed", f"projection: {type(exc).__name__}") from None
 
 
 def release_columns(
@@ -84,12 +101,15 @@ def deidentify_note(
     keys: RunKeys,
     run_id: str,
     model_results: Mapping[str, ModelResult] | None = None,
+    entities: EntityResult | None = None,
     detector_descriptions: str | None = None,
 ) -> DeidOutcome:
-    """Run every detector on every text field, merge, redact, release the columns.
+    """Run every detector on every text field, merge, redact, release the columns,
+    and project the note's clinical entities onto its redacted text.
 
     ``model_results`` holds what the batched model detectors found in earlier
-    steps; ``components.expected_models`` must all be there.
+    steps; ``components.expected_models`` must all be there. ``entities`` is
+    what the entity step found, needed when ``components.entities`` is set.
     """
     started = time.perf_counter()
     digest = text_sha256(note.text)
@@ -107,6 +127,11 @@ def deidentify_note(
         )
         redacted = redact_fields(texts, merged, components.policy, context)
         columns = release_columns(note, components.columns, context)
+        found_entities = (
+            released_entities(note, entities, redacted["text"])
+            if components.entities is not None
+            else []
+        )
     except NoteFailure as failure:
         quarantined = Quarantined(
             note.source_file,
@@ -123,7 +148,7 @@ def deidentify_note(
     note_row: dict[str, Any] = {
         "note_id": note.note_id,
         "patient_id": pseudonymize(keys.patient_id, note.patient_id),
-        "text_deid": redacted["text"],
+        "text_deid": redacted["text"].text,
         "note_date": release_note_date(
             note.note_date,
             components.settings.note_date_policy,
@@ -133,7 +158,7 @@ def deidentify_note(
         "n_phi": len(all_spans),
         **columns,
         # A blank text column has nothing to redact and is released as read.
-        **{c: redacted.get(c, v) for c, v in note.text_columns.items()},
+        **{c: redacted[c].text if c in redacted else v for c, v in note.text_columns.items()},
     }
     audit_row = released_audit_row(
         run_id=run_id,
@@ -146,4 +171,6 @@ def deidentify_note(
         or json.dumps([d.describe() for d in components.detectors], sort_keys=True),
         processing_ms=round((time.perf_counter() - started) * 1000.0, 3),
     )
-    return DeidOutcome(note_row, span_rows(note.note_id, merged), audit_row, None)
+    return DeidOutcome(
+        note_row, span_rows(note.note_id, merged), audit_row, None, entity_rows=found_entities
+    )

@@ -274,13 +274,24 @@ def _within(rule: ContextRule, text: str, start: int, end: int) -> bool:
 
 
 def load_rules(path: Path) -> list[ContextRule]:
-    data = _load_yaml(path, "context_rules")
-    return [ContextRule.from_dict(item) for item in data]
+    return _parse_items(path, "context_rules", ContextRule.from_dict)
 
 
 def load_sections(path: Path) -> list[SectionRule]:
-    data = _load_yaml(path, "sections")
-    return [SectionRule.from_dict(item) for item in data]
+    return _parse_items(path, "sections", SectionRule.from_dict)
+
+
+def _parse_items(path: Path, key: str, parse: Any) -> list[Any]:
+    """Each item of the file's list, parsed; an error names the file and item number."""
+    items = []
+    for number, item in enumerate(_load_yaml(path, key), start=1):
+        if not isinstance(item, Mapping):
+            raise AssertionRuleError(f"{path}: {key} item {number} is not a mapping")
+        try:
+            items.append(parse(item))
+        except AssertionRuleError as exc:
+            raise AssertionRuleError(f"{path}: {key} item {number}: {exc}") from None
+    return items
 
 
 def _load_yaml(path: Path, key: str) -> list[Mapping[str, Any]]:

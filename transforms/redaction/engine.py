@@ -1,7 +1,7 @@
 """``redact``: apply a policy's operators to a note's merged spans, keeping an offset map.
 
 Pure: given a note's text, its merged spans and a policy, it returns the
-redacted text and an offset map (``transforms.redaction.offsets``), so spans
+redacted text and an offset map (``transforms.core.offsets``), so spans
 found on the original text (clinical entities, code evidence) can be projected
 onto the released one.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from transforms.core.offsets import OffsetSegment
 from transforms.core.spans import Span
-from transforms.redaction.offsets import OffsetSegment
 from transforms.redaction.operator import RedactionContext
 from transforms.redaction.policy import RedactionPolicy
 

@@ -2,9 +2,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from transforms.core.offsets import project_span
 from transforms.core.spans import Span, merge_spans
 from transforms.redaction.engine import redact
-from transforms.redaction.offsets import project_span
 from transforms.redaction.operator import OperatorConfigError, RedactionContext
 from transforms.redaction.policy import RedactionPolicy, build_operator
 

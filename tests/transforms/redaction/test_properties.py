@@ -8,10 +8,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from transforms.core.keyed import patient_key
+from transforms.core.offsets import project_span
 from transforms.core.spans import Span
 from transforms.core.text import fold
 from transforms.redaction.engine import redact
-from transforms.redaction.offsets import project_span
 from transforms.redaction.operator import RedactionContext
 from transforms.redaction.policy import RedactionPolicy
 from transforms.redaction.surrogates import bundled_name_pools

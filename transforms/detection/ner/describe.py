@@ -7,10 +7,10 @@ from typing import Any
 import onnxruntime as ort
 
 from onnx_models.registry import load_bundle
-from transforms.detection.ner.engine import NerSettings, choose_runtime
+from onnx_models.runtime.classifier import EngineSettings, choose_runtime
 
 
-def describe_model(settings: NerSettings) -> dict[str, Any]:
+def describe_model(settings: EngineSettings) -> dict[str, Any]:
     """Verify every file's sha256, choose the runtime, and return what the manifest records."""
     bundle = load_bundle(settings.model, verify=True)
     manifest = bundle.manifest

@@ -1,0 +1,70 @@
+"""The clinical NER model: the shared ONNX token classifier, read as problems and drugs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from onnx_models.registry import ModelBundle
+from onnx_models.runtime.classifier import (
+    DocumentError,
+    EngineSettings,
+    NerConfigError,
+    OnnxTokenClassifier,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FoundMention:
+    """A model entity under our label, before assertion."""
+
+    start: int
+    end: int
+    label: str
+    score: float
+
+
+@dataclass(frozen=True)
+class EntitySettings(EngineSettings):
+    default_threshold: float = 0.5
+    thresholds: Mapping[str, float] = field(default_factory=dict)  # per label
+    # Keep only these labels (after the manifest's label map); empty keeps all.
+    labels: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for value in (self.default_threshold, *self.thresholds.values()):
+            if not 0.0 <= value <= 1.0:
+                raise NerConfigError("thresholds must be between 0 and 1")
+
+
+class ClinicalNerModel(OnnxTokenClassifier):
+    """``find(texts)``: mentions per text, labelled through the manifest's label map.
+
+    The map lets any registry token classifier serve (an OpenMed checkpoint's
+    ``DISEASE``/``CHEM`` become ``PROBLEM``/``DRUG`` at export)."""
+
+    settings: EntitySettings
+
+    def __init__(self, bundle: ModelBundle, settings: EntitySettings) -> None:
+        super().__init__(bundle, settings)
+        self.model_name = f"{self.manifest.name}:{self.manifest.version}"
+
+    def find(self, texts: Sequence[str]) -> list[list[FoundMention] | DocumentError]:
+        outcomes: list[list[FoundMention] | DocumentError] = []
+        for found in self.predict_entities(texts):
+            if isinstance(found, DocumentError):
+                outcomes.append(found)
+                continue
+            mentions = []
+            for entity in found:
+                label = self.manifest.label_map.get(entity.label, entity.label).upper()
+                if self.settings.labels and label not in self.settings.labels:
+                    continue
+                threshold = self.settings.thresholds.get(label, self.settings.default_threshold)
+                if entity.score >= threshold:
+                    mentions.append(
+                        FoundMention(entity.start, entity.end, label, round(entity.score, 4))
+                    )
+            outcomes.append(mentions)
+        return outcomes

@@ -1,0 +1,78 @@
+"""Entity rows for the release: original-text entities projected onto the redacted text.
+
+Pure. The released surface is always cut from the redacted text, so an entity
+that overlaps PHI (an eponym inside a name) carries the replacement, never the
+original characters; an entity made only of PHI has no released position.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from transforms.core.entities import ClinicalEntity
+from transforms.core.offsets import OffsetSegment, project_span
+
+
+def entity_id(note_id: str, entity: ClinicalEntity) -> str:
+    """Stable across runs: the same note, offsets, label and model give the same id."""
+    key = "\x1f".join((note_id, str(entity.start), str(entity.end), entity.label, entity.model))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def covered_by_redactions(start: int, end: int, offset_map: Sequence[OffsetSegment]) -> bool:
+    """True if every character of [start, end) lies in some replaced region."""
+    cursor = start
+    for segment in offset_map:  # sorted and non-overlapping, as redact() writes them
+        if segment.orig_end <= cursor:
+            continue
+        if segment.orig_start > cursor:
+            return False
+        cursor = segment.orig_end
+        if cursor >= end:
+            return True
+    return cursor >= end
+
+
+def released_position(
+    entity: ClinicalEntity, redacted_text: str, offset_map: Sequence[OffsetSegment]
+) -> tuple[int | None, int | None, str | None]:
+    """``(start_deid, end_deid, text_deid)``, or all None when the entity is all PHI."""
+    if covered_by_redactions(entity.start, entity.end, offset_map):
+        return None, None, None
+    start, end = project_span(entity.start, entity.end, offset_map)
+    return start, end, redacted_text[start:end]
+
+
+def entity_rows(
+    note_id: str,
+    entities: Sequence[ClinicalEntity],
+    redacted_text: str,
+    offset_map: Sequence[OffsetSegment],
+) -> list[dict[str, Any]]:
+    rows = []
+    for entity in entities:
+        start_deid, end_deid, text_deid = released_position(entity, redacted_text, offset_map)
+        rows.append(
+            {
+                "note_id": note_id,
+                "entity_id": entity_id(note_id, entity),
+                "label": entity.label,
+                "start": entity.start,
+                "end": entity.end,
+                "start_deid": start_deid,
+                "end_deid": end_deid,
+                "text_deid": text_deid,
+                "score": entity.score,
+                "negated": entity.negated,
+                "historical": entity.historical,
+                "hypothetical": entity.hypothetical,
+                "family": entity.family,
+                "uncertain": entity.uncertain,
+                "section": entity.section,
+                "assertion_rules": list(entity.assertion_rules),
+                "model": entity.model,
+            }
+        )
+    return rows
