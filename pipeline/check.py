@@ -118,6 +118,14 @@ def check_run(request: RunRequest, *, sample_records: int = 1000) -> CheckReport
     for span_filter in prepared.components.filters:
         described = span_filter.describe()
         report.add("span filter", f"{described['name']} {described['version']}")
+    entity_step = prepared.components.entities
+    report.add(
+        "entity step",
+        "off (entities.enabled: false)"
+        if entity_step is None
+        else f"on: {entity_step.describe()['model']}, rules "
+        + ", ".join(str(p) for p in entity_step.rule_files),
+    )
     policy = prepared.components.policy
     report.add("redaction", f"default {policy.default.name}")
     for phi_type, operator in sorted(policy.by_phi_type.items()):
