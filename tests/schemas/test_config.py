@@ -12,6 +12,12 @@ def test_defaults_are_valid_and_hash_is_stable():
     assert load_config(None) == DeidcodeConfig()
 
 
+def test_the_entity_step_is_on_by_default_with_the_bundled_model():
+    entities = DeidcodeConfig().entities
+    assert entities.enabled and entities.model == "clinical_ner_minilm"
+    assert not parse_config({"entities": {"enabled": False}}).entities.enabled
+
+
 @pytest.mark.parametrize(
     "data, key",
     [
@@ -26,6 +32,8 @@ def test_defaults_are_valid_and_hash_is_stable():
             {"input": {"column_policies": {"mrn": {"type": "shred"}}}},
             "input.column_policies.mrn.type",
         ),
+        ({"entities": {"enabeld": False}}, "entities.enabeld"),
+        ({"entities": {"rules": "mine.yaml"}}, "entities.rules"),
     ],
 )
 def test_invalid_config_names_the_key(data, key):
