@@ -1,6 +1,7 @@
 """De-identifying notes: the pure step, and the DoFn in a real Beam pipeline."""
 
 import datetime as dt
+import re
 from dataclasses import replace
 
 import apache_beam as beam
@@ -9,8 +10,9 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from schemas.config import BUNDLED_PHI_MODEL, DeidcodeConfig, parse_config
+from transforms.core.entities import ClinicalEntity
 from transforms.core.keyed import RunKeys
-from transforms.core.records import Note
+from transforms.core.records import ModelFailure, Note
 from transforms.core.spans import Span
 from transforms.deid.beam import DeidentifyNotes
 from transforms.deid.components import DeidComponents, NoteSettings
@@ -23,9 +25,12 @@ KEYS = RunKeys(patient_id=b"p" * 32, date_shift=b"d" * 32)
 CONFIG = DeidcodeConfig()
 
 
-def components(*detectors, config=CONFIG):
-    """The run's components with the given detectors in place of the configured ones."""
-    return replace(DeidComponents.from_config(config), detectors=tuple(detectors))
+def components(*detectors, config=CONFIG, entities=None):
+    """The run's components with the given detectors in place of the configured ones,
+    and the entity step only where a test gives one."""
+    return replace(
+        DeidComponents.from_config(config), detectors=tuple(detectors), entities=entities
+    )
 
 
 class Exploding(Detector):
@@ -33,6 +38,18 @@ class Exploding(Detector):
 
     def detect(self, text):
         raise RuntimeError(f"failed on {text}")  # a careless library message quoting the text
+
+
+class EveryRoe(Detector):
+    """A detector that takes every "Roe" for a name, eponyms included."""
+
+    name = "every_roe"
+
+    def detect(self, text):
+        return [
+            Span(m.start(), m.end(), "NAME", "PATIENT", 0.9, self.name)
+            for m in re.finditer("Roe", text)
+        ]
 
 
 class OutOfBounds(Detector):
@@ -63,6 +80,33 @@ def test_released_note(patterns):
     assert [r["phi_type"] for r in outcome.span_rows] == ["NAME", "DATE"]
 
 
+def test_entities_are_projected_and_fail_closed(patterns):
+    step = DeidComponents.from_config(CONFIG).entities
+    assert step is not None  # on by default
+    text = "Seen by Dr. Roe on 03/14/2021 for Roe syndrome."
+    found = (
+        ClinicalEntity(34, 46, "PROBLEM", 0.9, "m:1", historical=True),  # "Roe syndrome"
+        ClinicalEntity(12, 15, "PROBLEM", 0.6, "m:1"),  # "Roe" alone: inside the name
+    )
+    chosen = components(patterns, EveryRoe(), entities=step)
+    outcome = deidentify_note(note(text), components=chosen, keys=KEYS, run_id="r", entities=found)
+    assert outcome.note_row["text_deid"] == "Seen by Dr. [NAME] on [DATE] for [NAME] syndrome."
+    first, inside = outcome.entity_rows
+    assert first["text_deid"] == "[NAME] syndrome" and first["historical"] is True
+    assert (first["start"], first["end"]) == (34, 46)
+    assert inside["start_deid"] is None and inside["text_deid"] is None
+    for given, reason_detail in [
+        (None, "entity step did not run"),
+        (ModelFailure("entities m:1: inference: RuntimeError"), "inference: RuntimeError"),
+    ]:
+        failed = deidentify_note(
+            note(text), components=chosen, keys=KEYS, run_id="r", entities=given
+        )
+        assert failed.note_row is None and failed.entity_rows == []
+        assert failed.quarantined.reason == "entities_failed"
+        assert reason_detail in failed.quarantined.detail
+
+
 @pytest.mark.parametrize("broken", [Exploding(), OutOfBounds()])
 def test_failing_detector_quarantines_without_text(patterns, broken):
     outcome = deidentify_note(
@@ -87,7 +131,10 @@ def test_note_date_policies():
     )
 
 
-PATTERNS_ONLY = {"detection": {"detectors": [{"name": "presidio_patterns"}]}}
+PATTERNS_ONLY = {
+    "detection": {"detectors": [{"name": "presidio_patterns"}]},
+    "entities": {"enabled": False},
+}
 
 
 def test_dofn_quarantines_notes_a_configured_model_never_saw():
