@@ -51,6 +51,9 @@ def main() -> None:
     parser.add_argument("--input", type=Path, required=True, help="JSONL with note_id and text")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--model", help="entities.model for the run with entities (default: the bundled model)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DEIDCODE_KEY", "bench-entities-" + "0" * 32)
     notes = sum(1 for _ in args.input.open(encoding="utf-8"))
@@ -58,7 +61,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         configs = {"with_entities": folder / "on.yaml", "without_entities": folder / "off.yaml"}
-        configs["with_entities"].write_text(columns)
+        model = f"entities:\n  model: {Path(args.model).resolve()}\n" if args.model else ""
+        configs["with_entities"].write_text(columns + model)
         configs["without_entities"].write_text(columns + "entities:\n  enabled: false\n")
         pipeline: dict[str, list[float]] = {}
         seconds = time_alternating(args.input, configs, args.rounds, folder, pipeline)
@@ -67,6 +71,7 @@ def main() -> None:
     best_pipeline = {name: min(times) for name, times in pipeline.items()}
     result = {
         "input": str(args.input),
+        "model": args.model or "bundled",
         "notes": notes,
         "rounds": args.rounds,
         "seconds": seconds,

@@ -86,11 +86,18 @@ class ContextRule:
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
-    def regex(self) -> str:
+    @property
+    def starts_a_word(self) -> bool:
+        """A literal that must start at a word's start (its first character is alphanumeric)."""
+        return self.pattern is None and self.literal[:1].isalnum()
+
+    def regex(self, *, check_word_start: bool = True) -> str:
+        """The rule's pattern; ``check_word_start=False`` leaves the word-start check of
+        a ``starts_a_word`` literal to the caller."""
         if self.pattern:
             return self.pattern
         body = r"\s+".join(re.escape(part) for part in self.literal.split())
-        start = r"(?<![\w/])" if self.literal[:1].isalnum() else ""
+        start = r"(?<![\w/])" if self.starts_a_word and check_word_start else ""
         end = r"(?![\w/])" if self.literal[-1:].isalnum() else ""
         return f"{start}{body}{end}"
 
@@ -153,12 +160,8 @@ class ContextAsserter:
     def __init__(self, rules: Sequence[ContextRule], sections: Sequence[SectionRule]) -> None:
         self.rules = tuple(rules)
         self.sections = tuple(sections)
-        # Longest literals first, so "no evidence of" wins over "no".
-        ordered = sorted(range(len(self.rules)), key=lambda i: -len(self.rules[i].literal))
         try:
-            self._triggers = re.compile(
-                "|".join(f"(?P<r{i}>{self.rules[i].regex()})" for i in ordered), re.IGNORECASE
-            )
+            self._triggers = re.compile(_trigger_pattern(self.rules), re.IGNORECASE)
         except re.error as exc:
             raise AssertionRuleError(f"a rule's pattern does not compile: {exc}") from None
         headers = sorted(
@@ -266,6 +269,24 @@ class ContextAsserter:
                 if start >= limit and _within(rule, text, end, trigger.start):
                     hits.append(trigger)
         return hits
+
+
+def _trigger_pattern(rules: Sequence[ContextRule]) -> str:
+    """One alternation of every rule, each the named group ``r<index>``.
+
+    Longest literals first, so "no evidence of" wins over "no". The literals
+    that start a word share one word-start check in front of their
+    alternation: the regex engine then rejects a position inside a word once,
+    instead of once per rule, which is most of what assertion costs."""
+    ordered = sorted(range(len(rules)), key=lambda i: -len(rules[i].literal))
+    at_word_start = [i for i in ordered if rules[i].starts_a_word]
+    alternatives = [f"(?P<r{i}>{rules[i].regex()})" for i in ordered if i not in at_word_start]
+    if at_word_start:
+        grouped = "|".join(
+            f"(?P<r{i}>{rules[i].regex(check_word_start=False)})" for i in at_word_start
+        )
+        alternatives.insert(0, rf"(?<![\w/])(?:{grouped})")
+    return "|".join(alternatives)
 
 
 def _within(rule: ContextRule, text: str, start: int, end: int) -> bool:

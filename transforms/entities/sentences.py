@@ -25,8 +25,14 @@ _HEADER_LINE = re.compile(r"^[ \t]*[A-Za-z][A-Za-z /&-]{1,40}:[ \t]*", re.MULTIL
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 
 
+# How far back the word before a period is looked for: abbreviations and
+# initials are short, and a search from the note's start would cost the length
+# of the note at every period.
+_WORD_WINDOW = 40
+
+
 def _ends_sentence(text: str, match: re.Match[str]) -> bool:
-    before = _WORD_BEFORE.search(text, 0, match.start())
+    before = _WORD_BEFORE.search(text, max(0, match.start() - _WORD_WINDOW), match.start())
     if match.group() == "." and before is not None:
         word = before.group(1).lower().rstrip(".")
         if word in ABBREVIATIONS or len(word) == 1:
