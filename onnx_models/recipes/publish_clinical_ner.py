@@ -69,7 +69,7 @@ def _depths_table(depths: list[dict]) -> str:
         return "(one depth measured)"
     lines = [
         "| layers | NCBI PROBLEM F1 | BC5CDR PROBLEM F1 | BC5CDR DRUG F1 | "
-        "job throughput, entities on / off |",
+        "pipeline throughput, entities on / off |",
         "|---|---|---|---|---|",
     ]
     for depth in depths:
