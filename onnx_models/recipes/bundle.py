@@ -6,9 +6,37 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from onnx_models.export import export_model
 from onnx_models.registry import REGISTRY_DIR, ModelManifest, read_manifest, write_manifest
 
 BUNDLED_VARIANTS = ("int8", "fp16")
+
+
+def export_full(
+    checkpoint: Path,
+    name: str,
+    full_dir: Path,
+    *,
+    version: str,
+    label_map: dict[str, str],
+    max_length: int,
+    stride: int,
+) -> ModelManifest:
+    """Export ``checkpoint`` as ``full_dir/NAME_full`` with fp32, int8 and fp16."""
+    full_dir.mkdir(parents=True, exist_ok=True)
+    return export_model(
+        str(checkpoint),
+        f"{name}_full",
+        int8=True,
+        fp16=True,
+        registry_dir=full_dir,
+        version=version,
+        license="Apache-2.0",
+        label_map=label_map,
+        max_length=max_length,
+        stride=stride,
+        overwrite=True,
+    )
 
 
 def bundle_variants(

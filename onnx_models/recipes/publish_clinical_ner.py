@@ -18,8 +18,7 @@ import argparse
 import json
 from pathlib import Path
 
-from onnx_models.export import export_model
-from onnx_models.recipes.bundle import bundle_variants
+from onnx_models.recipes.bundle import bundle_variants, export_full
 from onnx_models.recipes.train_clinical_ner import LABEL_MAP
 from onnx_models.registry import REGISTRY_DIR, ModelManifest, read_manifest
 
@@ -136,20 +135,15 @@ def publish(
     checkpoint: Path, full_dir: Path, *, export: bool, dev: dict, depths: list[dict]
 ) -> ModelManifest:
     training = json.loads((checkpoint / "training_figures.json").read_text())
-    full_dir.mkdir(parents=True, exist_ok=True)
     if export:
-        full = export_model(
-            str(checkpoint),
-            f"{NAME}_full",
-            int8=True,
-            fp16=True,
-            registry_dir=full_dir,
+        full = export_full(
+            checkpoint,
+            NAME,
+            full_dir,
             version=VERSION,
-            license="Apache-2.0",
             label_map=LABEL_MAP,
             max_length=MAX_LENGTH,
             stride=STRIDE,
-            overwrite=True,
         )
     else:
         full = read_manifest(full_dir / f"{NAME}_full")

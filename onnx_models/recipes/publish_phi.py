@@ -17,8 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
-from onnx_models.export import export_model
-from onnx_models.recipes.bundle import bundle_variants
+from onnx_models.recipes.bundle import bundle_variants, export_full
 from onnx_models.recipes.train_phi import LABEL_MAP
 from onnx_models.registry import (
     REGISTRY_DIR,
@@ -141,19 +140,14 @@ def publish(
     over_redaction: dict[str, dict] | None = None,
 ) -> ModelManifest:
     training = json.loads((checkpoint / "training_figures.json").read_text())
-    full_dir.mkdir(parents=True, exist_ok=True)
-    full = export_model(
-        str(checkpoint),
-        f"{NAME}_full",
-        int8=True,
-        fp16=True,
-        registry_dir=full_dir,
+    full = export_full(
+        checkpoint,
+        NAME,
+        full_dir,
         version=VERSION,
-        license="Apache-2.0",
         label_map=LABEL_MAP,
         max_length=MAX_LENGTH,
         stride=STRIDE,
-        overwrite=True,
     )
     return bundle_variants(
         full_dir / full.name,

@@ -37,6 +37,43 @@ class Example:
     unannotated: tuple[int, ...] = ()
 
 
+def bio_windows(
+    text: str,
+    spans: Sequence[tuple[int, int, str]],
+    tokenizer,
+    label2id: dict[str, int],
+    *,
+    max_tokens: int,
+    overlap: int = 16,
+) -> list[tuple[list[int], list[int]]]:
+    """``(token ids, BIO label ids)`` windows of one text, ``max_tokens`` long and
+    overlapping by ``overlap``. ``spans`` are ``(start, end, entity)``; a token takes
+    the entity of the span it overlaps, B- on the span's first token. A window that
+    opens inside an entity opens it with B-."""
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    labels = [0] * len(enc["input_ids"])
+    for span_start, span_end, entity in spans:
+        first = True
+        for index, (start, end) in enumerate(enc["offset_mapping"]):
+            if end > span_start and start < span_end and end > start:
+                labels[index] = label2id[("B-" if first else "I-") + entity]
+                first = False
+    id2label = {index: label for label, index in label2id.items()}
+    ids = enc["input_ids"]
+    windows = []
+    for begin in range(0, max(len(ids), 1), max_tokens - overlap):
+        chunk = ids[begin : begin + max_tokens]
+        if not chunk:
+            break
+        chunk_labels = labels[begin : begin + max_tokens]
+        if id2label[chunk_labels[0]].startswith("I-"):
+            chunk_labels[0] = label2id["B-" + id2label[chunk_labels[0]][2:]]
+        windows.append((chunk, chunk_labels))
+        if begin + max_tokens >= len(ids):
+            break
+    return windows
+
+
 @dataclass
 class Batch:
     ids: torch.Tensor

@@ -31,6 +31,7 @@ from onnx_models.recipes.token_training import (
     Example,
     FitSettings,
     base_model_dir,
+    bio_windows,
     fit,
     partial_label_loss,
     tokenizer_batches,
@@ -72,26 +73,17 @@ def encode(records: Iterable[dict], tokenizer, annotated: Sequence[str]) -> list
         if entity not in annotated
         for prefix in ("B", "I")
     )
-    examples = []
-    for record in records:
-        enc = tokenizer(record["text"], add_special_tokens=False, return_offsets_mapping=True)
-        labels = [0] * len(enc["input_ids"])
-        for span in record["spans"]:
-            entity = SOURCE_LABELS[span["label"]]
-            first = True
-            for index, (start, end) in enumerate(enc["offset_mapping"]):
-                if end > span["start"] and start < span["end"] and end > start:
-                    labels[index] = LABEL2ID[("B-" if first else "I-") + entity]
-                    first = False
-        ids = enc["input_ids"]
-        for begin in range(0, max(len(ids), 1), MAX_TOKENS - 16):
-            chunk_labels = labels[begin : begin + MAX_TOKENS]
-            if chunk_labels and ID2LABEL[chunk_labels[0]].startswith("I-"):
-                chunk_labels[0] = LABEL2ID["B-" + ID2LABEL[chunk_labels[0]][2:]]
-            examples.append(Example(ids[begin : begin + MAX_TOKENS], chunk_labels, unannotated))
-            if begin + MAX_TOKENS >= len(ids):
-                break
-    return examples
+    return [
+        Example(ids, labels, unannotated)
+        for record in records
+        for ids, labels in bio_windows(
+            record["text"],
+            [(s["start"], s["end"], SOURCE_LABELS[s["label"]]) for s in record["spans"]],
+            tokenizer,
+            LABEL2ID,
+            max_tokens=MAX_TOKENS,
+        )
+    ]
 
 
 def word_entities(word_ids: Sequence[int | None], offsets, labels: Sequence[int]) -> set[tuple]:

@@ -23,6 +23,7 @@ from onnx_models.recipes.token_training import (
     Example,
     FitSettings,
     base_model_dir,
+    bio_windows,
     fit,
     tokenizer_batches,
 )
@@ -91,29 +92,17 @@ MAX_TOKENS = 126  # windows of 128 with [CLS] and [SEP]
 
 def encode(records, tokenizer) -> list[Example]:
     """Token ids and labels, split into windows of at most MAX_TOKENS tokens."""
-    examples = []
-    for record in records:
-        enc = tokenizer(record["text"], add_special_tokens=False, return_offsets_mapping=True)
-        labels = [0] * len(enc["input_ids"])
-        for span in record["spans"]:
-            entity = TRAIN_LABEL[span["label"]]
-            first = True
-            for index, (start, end) in enumerate(enc["offset_mapping"]):
-                if end > span["start"] and start < span["end"] and end > start:
-                    labels[index] = LABEL2ID[("B-" if first else "I-") + entity]
-                    first = False
-        ids = enc["input_ids"]
-        for begin in range(0, max(len(ids), 1), MAX_TOKENS - 16):
-            chunk = ids[begin : begin + MAX_TOKENS]
-            if not chunk:
-                break
-            chunk_labels = labels[begin : begin + MAX_TOKENS]
-            if chunk_labels and chunk_labels[0] != 0 and ID2LABEL[chunk_labels[0]].startswith("I-"):
-                chunk_labels[0] = LABEL2ID["B-" + ID2LABEL[chunk_labels[0]][2:]]
-            examples.append(Example(chunk, chunk_labels))
-            if begin + MAX_TOKENS >= len(ids):
-                break
-    return examples
+    return [
+        Example(ids, labels)
+        for record in records
+        for ids, labels in bio_windows(
+            record["text"],
+            [(s["start"], s["end"], TRAIN_LABEL[s["label"]]) for s in record["spans"]],
+            tokenizer,
+            LABEL2ID,
+            max_tokens=MAX_TOKENS,
+        )
+    ]
 
 
 def token_scores(model, examples, tokenizer) -> dict[str, float]:
