@@ -24,6 +24,7 @@ def run_header(run_dir: Path) -> dict[str, Any]:
     """What the report's header shows of the run, from its manifest.json."""
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     models = manifest.get("models", [])
+    entity_model = (manifest.get("entity_step") or {}).get("model")
     return {
         "run_id": manifest.get("run_id", "?"),
         "finished_at": manifest.get("finished_at", "?"),
@@ -32,7 +33,8 @@ def run_header(run_dir: Path) -> dict[str, Any]:
             f"{m['name']} {m['version']} ({m['variant']})" for m in manifest.get("models", [])
         ],
         "detectors": [f"{d['name']} {d['version']}" for d in manifest.get("detectors", [])],
-        "model_names": [m["name"] for m in models],
+        # The PHI models only: the entity step's model card has entity targets.
+        "model_names": [m["name"] for m in models if m["name"] != entity_model],
     }
 
 
