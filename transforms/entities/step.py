@@ -19,6 +19,7 @@ from apache_beam.ml.inference.base import ModelHandler
 from onnx_models.registry import load_bundle
 from onnx_models.runtime.classifier import DocumentError, NerConfigError
 from transforms.core.entities import ClinicalEntity
+from transforms.core.logging_filters import drop_beam_memory_warning
 from transforms.core.records import AnnotatedNote, EntityResult, ModelFailure
 from transforms.entities.assertion import (
     DATA_DIR,
@@ -28,6 +29,7 @@ from transforms.entities.assertion import (
 from transforms.entities.model import ClinicalNerModel, EntitySettings, FoundMention
 
 BUNDLED_RULES = DATA_DIR / "context_rules.yaml"
+drop_beam_memory_warning()  # this module is imported in every worker that runs a model
 BUNDLED_SECTIONS = DATA_DIR / "sections.yaml"
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from apache_beam.ml.inference.base import ModelHandler
 
 from onnx_models.registry import load_bundle
+from transforms.core.logging_filters import drop_beam_memory_warning
 from transforms.core.records import AnnotatedNote, ModelFailure
 from transforms.core.spans import Span
 from transforms.detection.base import Detector, DetectorConfigError, register_detector
@@ -22,6 +23,8 @@ from transforms.detection.ner.engine import (
     NerSettings,
     OnnxNerModel,
 )
+
+drop_beam_memory_warning()  # this module is imported in every worker that runs a model
 
 
 def ner_settings(options: Mapping[str, Any]) -> NerSettings:
