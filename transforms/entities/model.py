@@ -13,6 +13,8 @@ from onnx_models.runtime.classifier import (
     OnnxTokenClassifier,
 )
 
+_EDGE = ".,;:()[]"
+
 
 @dataclass(frozen=True, slots=True)
 class FoundMention:
@@ -30,6 +32,9 @@ class EntitySettings(EngineSettings):
     thresholds: Mapping[str, float] = field(default_factory=dict)  # per label
     # Keep only these labels (after the manifest's label map); empty keeps all.
     labels: tuple[str, ...] = ()
+    # Surfaces (case-folded) that are never an entity on their own: titles and form
+    # labels ("Mrs", "DOB", "Fax"); the entity step fills in the bundled list.
+    stop_words: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -52,7 +57,7 @@ class ClinicalNerModel(OnnxTokenClassifier):
 
     def find(self, texts: Sequence[str]) -> list[list[FoundMention] | DocumentError]:
         outcomes: list[list[FoundMention] | DocumentError] = []
-        for found in self.predict_entities(texts):
+        for text, found in zip(texts, self.predict_entities(texts), strict=True):
             if isinstance(found, DocumentError):
                 outcomes.append(found)
                 continue
@@ -60,6 +65,8 @@ class ClinicalNerModel(OnnxTokenClassifier):
             for entity in found:
                 label = self.manifest.label_map.get(entity.label, entity.label).upper()
                 if self.settings.labels and label not in self.settings.labels:
+                    continue
+                if text[entity.start : entity.end].strip(_EDGE).lower() in self.settings.stop_words:
                     continue
                 threshold = self.settings.thresholds.get(label, self.settings.default_threshold)
                 if entity.score >= threshold:

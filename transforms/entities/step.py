@@ -31,6 +31,12 @@ from transforms.entities.model import ClinicalNerModel, EntitySettings, FoundMen
 BUNDLED_RULES = DATA_DIR / "context_rules.yaml"
 drop_beam_memory_warning()  # this module is imported in every worker that runs a model
 BUNDLED_SECTIONS = DATA_DIR / "sections.yaml"
+BUNDLED_STOP_WORDS = DATA_DIR / "not_entities.txt"
+
+
+def bundled_stop_words() -> list[str]:
+    lines = BUNDLED_STOP_WORDS.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 class EntityConfigError(ValueError):
@@ -45,6 +51,10 @@ def entity_settings(model: str, options: Mapping[str, Any]) -> EntitySettings:
     values = dict(options)
     if "labels" in values:
         values["labels"] = tuple(str(label).upper() for label in values["labels"])
+    stop_words = values.pop("stop_words", None)
+    values["stop_words"] = frozenset(
+        bundled_stop_words() if stop_words is None else (str(w).lower() for w in stop_words)
+    )
     try:
         return EntitySettings(model=model, **values)
     except (NerConfigError, TypeError) as exc:

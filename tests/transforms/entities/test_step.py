@@ -82,6 +82,18 @@ def test_thresholds_and_labels_filter(clinical_model):
     assert model.find(["asthma"]) == [[]]
 
 
+def test_stop_words_drop_whole_surfaces_only(clinical_model):
+    from onnx_models.registry import load_bundle
+    from transforms.entities.model import ClinicalNerModel
+
+    bundled = EntityStep.build(model=str(clinical_model), options={}).settings.stop_words
+    assert {"mrs", "dob", "fax"} <= bundled and "asthma" not in bundled
+    step = EntityStep.build(model=str(clinical_model), options={"stop_words": ["Asthma"]})
+    model = ClinicalNerModel(load_bundle(step.settings.model), step.settings)
+    [found] = model.find(["asthma, smith syndrome and (asthma)"])
+    assert [m.label for m in found] == ["PROBLEM"] and found[0].start == 8
+
+
 def test_config_errors_name_the_option_and_file(clinical_model, tmp_path):
     with pytest.raises(EntityConfigError, match=r"unknown option\(s\) \['colour'\]"):
         EntityStep.build(model=str(clinical_model), options={"colour": "red"})
