@@ -269,8 +269,9 @@ def train(args: argparse.Namespace) -> Path:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shared", type=Path, required=True, help="the shared/ data folder")
+    # The defaults reproduce the bundled clinical_ner_minilm 1.0.
     parser.add_argument("--minutes", type=float, default=110)
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--validation-fraction", type=float, default=0.08)
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--lr", type=float, default=1.5e-4)
@@ -278,7 +279,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--layers",
         type=int,
-        help="keep only the first N of the base model's 6 transformer layers (faster)",
+        default=2,
+        help="keep only the first N of the base model's 6 transformer layers: fewer is "
+        "faster (default 2, the deepest that keeps the job at 70%% of its throughput)",
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--checkpoint", default="build/clinical_ner_checkpoint")
