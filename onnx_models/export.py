@@ -82,16 +82,23 @@ def export_model(
     evaluation: Mapping[str, Any] | None = None,
     overwrite: bool = False,
 ) -> ModelManifest:
-    """Export ``source`` (a local checkpoint folder, or a hub id with network) as ``name``."""
+    """Export ``source``, a local checkpoint folder, as ``name``.
+
+    Never a hub id: nothing in deidcode downloads a model. Fetch a checkpoint
+    on a machine with network, then export the folder."""
     from optimum.exporters.onnx import main_export
     from transformers import AutoConfig, AutoTokenizer
 
     target = Path(registry_dir) / name
     if target.exists() and any(target.iterdir()) and not overwrite:
         raise ModelRegistryError(f"model folder {target} exists; pass --overwrite to replace it")
-    local = os.path.isdir(source)
-    config = AutoConfig.from_pretrained(source, local_files_only=local)
-    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local, use_fast=True)
+    if not os.path.isdir(source):
+        raise ModelRegistryError(
+            f"checkpoint folder {source} not found: models export reads a local folder only "
+            "and never downloads (fetch the checkpoint on a machine with network first)"
+        )
+    config = AutoConfig.from_pretrained(source, local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True, use_fast=True)
     if not getattr(tokenizer, "is_fast", False):
         raise ModelRegistryError(f"{source}: a fast tokenizer (tokenizer.json) is required")
     with tempfile.TemporaryDirectory() as scratch:
@@ -100,7 +107,7 @@ def export_model(
             output=scratch,
             task="token-classification",
             opset=OPSET,
-            local_files_only=local,
+            local_files_only=True,
             do_validation=False,
         )
         if target.exists():

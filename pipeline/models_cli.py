@@ -23,13 +23,13 @@ def add_models_parser(commands: argparse._SubParsersAction) -> None:
         "export",
         help="export a Hugging Face token-classification checkpoint to ONNX (export extra)",
         description=(
-            "Export a Hugging Face token-classification checkpoint (a local folder, or a hub "
-            "id where there is network) through optimum's ONNX exporter into the registry, "
+            "Export a Hugging Face token-classification checkpoint folder (local: nothing is "
+            "downloaded) through optimum's ONNX exporter into the registry, "
             "with an int8 (CPU, dynamic quantization) and an fp16 (GPU) variant. Needs "
             "pip install 'deidcode[export]'."
         ),
     )
-    export.add_argument("source", help="checkpoint folder or hub id")
+    export.add_argument("source", help="a local checkpoint folder")
     export.add_argument("--name", required=True, help="registry name of the exported model")
     export.add_argument("--int8", action="store_true", help="also write the int8 CPU variant")
     export.add_argument("--fp16", action="store_true", help="also write the fp16 GPU variant")

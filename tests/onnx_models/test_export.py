@@ -196,3 +196,11 @@ def test_label_scheme_inference():
     assert infer_label_scheme(["O", "B-X", "I-X"]) == "BIO"
     assert infer_label_scheme(["O", "B-X", "E-X", "S-X", "I-X"]) == "BIOES"
     assert infer_label_scheme(["O", "NAME", "DATE"]) == "IO"
+
+
+def test_a_hub_id_is_refused_without_touching_the_network(tmp_path):
+    from onnx_models.registry import ModelRegistryError
+
+    with pytest.raises(ModelRegistryError, match="local folder only and never downloads"):
+        export_model("OpenMed/some-ner-model", "x", registry_dir=tmp_path)
+    assert not (tmp_path / "x").exists()
