@@ -9,8 +9,8 @@ label, mean probability); what they mean is the caller's business.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import onnxruntime as ort
@@ -48,6 +48,13 @@ class EngineSettings:
     # runs feed one window per call; false batches windows (see BENCHMARKS.md).
     deterministic: bool = True
     intra_op_num_threads: int = 0  # 0 lets onnxruntime choose
+    # The mean probability an entity needs to be kept, by default and per label
+    # (what a label is, a PHI type or an entity label, is the caller's).
+    default_threshold: float = 0.5
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+
+    def threshold_for(self, label: str) -> float:
+        return self.thresholds.get(label, self.default_threshold)
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -58,6 +65,9 @@ class EngineSettings:
             )
         if self.batch_size < 1:
             raise NerConfigError("batch_size must be at least 1")
+        for value in (self.default_threshold, *self.thresholds.values()):
+            if not 0.0 <= value <= 1.0:
+                raise NerConfigError("thresholds must be between 0 and 1")
 
 
 @dataclass(frozen=True)

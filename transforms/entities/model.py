@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from onnx_models.registry import ModelBundle
 from onnx_models.runtime.classifier import (
     DocumentError,
     EngineSettings,
-    NerConfigError,
     OnnxTokenClassifier,
 )
 
@@ -28,19 +27,13 @@ class FoundMention:
 
 @dataclass(frozen=True)
 class EntitySettings(EngineSettings):
-    default_threshold: float = 0.5
-    thresholds: Mapping[str, float] = field(default_factory=dict)  # per label
+    """Engine settings whose ``thresholds`` are per entity label."""
+
     # Keep only these labels (after the manifest's label map); empty keeps all.
     labels: tuple[str, ...] = ()
     # Surfaces (case-folded) that are never an entity on their own: titles and form
     # labels ("Mrs", "DOB", "Fax"); the entity step fills in the bundled list.
     stop_words: frozenset[str] = frozenset()
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        for value in (self.default_threshold, *self.thresholds.values()):
-            if not 0.0 <= value <= 1.0:
-                raise NerConfigError("thresholds must be between 0 and 1")
 
 
 class ClinicalNerModel(OnnxTokenClassifier):
@@ -68,8 +61,7 @@ class ClinicalNerModel(OnnxTokenClassifier):
                     continue
                 if text[entity.start : entity.end].strip(_EDGE).lower() in self.settings.stop_words:
                     continue
-                threshold = self.settings.thresholds.get(label, self.settings.default_threshold)
-                if entity.score >= threshold:
+                if entity.score >= self.settings.threshold_for(label):
                     mentions.append(
                         FoundMention(entity.start, entity.end, label, round(entity.score, 4))
                     )

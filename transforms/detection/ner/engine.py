@@ -8,8 +8,8 @@ deidcode subtypes, per-type thresholds and Safe Harbor's years.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from onnx_models.registry import ModelBundle
 from onnx_models.runtime.classifier import (
@@ -51,20 +51,17 @@ def is_date_element(surface: str) -> bool:
 
 @dataclass(frozen=True)
 class NerSettings(EngineSettings):
-    default_threshold: float = 0.5
-    thresholds: Mapping[str, float] = field(default_factory=dict)  # per coarse phi_type
+    """Engine settings whose ``thresholds`` are per coarse phi_type."""
+
     # Safe Harbor keeps years: drop model DATE spans that hold no date element
     # besides a year ("in 2015") or none at all ("since", "the end").
     drop_years_alone: bool = True
 
     def __post_init__(self) -> None:
-        super().__post_init__()
         unknown = sorted(set(self.thresholds) - set(PHI_TYPES))
         if unknown:
             raise NerConfigError(f"thresholds name unknown phi_type(s) {unknown}")
-        for value in (self.default_threshold, *self.thresholds.values()):
-            if not 0.0 <= value <= 1.0:
-                raise NerConfigError("thresholds must be between 0 and 1")
+        super().__post_init__()
 
 
 class OnnxNerModel(OnnxTokenClassifier):
@@ -88,7 +85,7 @@ class OnnxNerModel(OnnxTokenClassifier):
         for entity in entities:
             subtype = self.manifest.label_map.get(entity.label, entity.label).upper()
             phi_type = coarse_type(subtype)
-            threshold = self.settings.thresholds.get(phi_type, self.settings.default_threshold)
+            threshold = self.settings.threshold_for(phi_type)
             surface = note_text[entity.start : entity.end]
             if (
                 phi_type == "DATE"
