@@ -125,7 +125,7 @@ def run_assertion_command(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pipeline.eval_report import new_report_dir
-    from transforms.entities.assertion import DATA_DIR, ContextAsserter
+    from transforms.entities.assertion import BUNDLED_RULES, BUNDLED_SECTIONS, ContextAsserter
     from transforms.evaluation.assertion_metrics import (
         SCORED_FLAGS,
         evaluate_assertion,
@@ -133,8 +133,8 @@ def run_assertion_command(args: argparse.Namespace) -> int:
     )
 
     asserter = ContextAsserter.from_files(
-        [DATA_DIR / "context_rules.yaml", *map(Path, args.rules)],
-        [DATA_DIR / "sections.yaml", *map(Path, args.sections)],
+        [BUNDLED_RULES, *map(Path, args.rules)],
+        [BUNDLED_SECTIONS, *map(Path, args.sections)],
     )
     records = read_assertion_gold(Path(args.gold))
     result = evaluate_assertion(records, asserter.assert_entities)

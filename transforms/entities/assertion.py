@@ -32,6 +32,8 @@ import yaml
 from transforms.entities.sentences import split_sentences
 
 DATA_DIR = Path(__file__).with_name("data")
+BUNDLED_RULES = DATA_DIR / "context_rules.yaml"
+BUNDLED_SECTIONS = DATA_DIR / "sections.yaml"
 MODIFIER_CATEGORIES = {
     "NEGATED_EXISTENCE": "negated",
     "POSSIBLE_EXISTENCE": "uncertain",
@@ -328,6 +330,4 @@ def _load_yaml(path: Path, key: str) -> list[Mapping[str, Any]]:
 @lru_cache(maxsize=1)
 def default_asserter() -> ContextAsserter:
     """The bundled rules and sections."""
-    return ContextAsserter.from_files(
-        [DATA_DIR / "context_rules.yaml"], [DATA_DIR / "sections.yaml"]
-    )
+    return ContextAsserter.from_files([BUNDLED_RULES], [BUNDLED_SECTIONS])

@@ -22,16 +22,17 @@ from transforms.core.entities import ClinicalEntity
 from transforms.core.logging_filters import drop_beam_memory_warning
 from transforms.core.records import AnnotatedNote, EntityResult, ModelFailure
 from transforms.entities.assertion import (
+    BUNDLED_RULES,
+    BUNDLED_SECTIONS,
     DATA_DIR,
     AssertionRuleError,
     ContextAsserter,
 )
 from transforms.entities.model import ClinicalNerModel, EntitySettings, FoundMention
 
-BUNDLED_RULES = DATA_DIR / "context_rules.yaml"
-drop_beam_memory_warning()  # this module is imported in every worker that runs a model
-BUNDLED_SECTIONS = DATA_DIR / "sections.yaml"
 BUNDLED_STOP_WORDS = DATA_DIR / "not_entities.txt"
+
+drop_beam_memory_warning()  # this module is imported in every worker that runs a model
 
 
 def bundled_stop_words() -> list[str]:
