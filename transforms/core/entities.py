@@ -1,8 +1,21 @@
-"""The clinical entity value type, as it flows from the entity step to the note step."""
+"""The clinical entity value types, as they flow from the entity step to the note step."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """What the ConText rules say of one entity (``transforms.entities.assertion``)."""
+
+    negated: bool = False
+    uncertain: bool = False
+    historical: bool = False
+    hypothetical: bool = False
+    family: bool = False
+    section: str | None = None
+    rules: tuple[str, ...] = ()  # the triggers and section rules that fired
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,13 +31,7 @@ class ClinicalEntity:
     label: str
     score: float
     model: str  # name and version
-    negated: bool = False
-    uncertain: bool = False
-    historical: bool = False
-    hypothetical: bool = False
-    family: bool = False
-    section: str | None = None
-    assertion_rules: tuple[str, ...] = ()
+    assertion: Assertion = Assertion()
 
     def __post_init__(self) -> None:
         if not 0 <= self.start < self.end:

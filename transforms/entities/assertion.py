@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from transforms.core.entities import Assertion
 from transforms.entities.sentences import split_sentences
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -128,19 +129,6 @@ class SectionRule:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "headers": list(self.headers), "sets": dict(self.sets)}
-
-
-@dataclass(frozen=True)
-class Assertion:
-    """What the rules say of one entity."""
-
-    negated: bool = False
-    uncertain: bool = False
-    historical: bool = False
-    hypothetical: bool = False
-    family: bool = False
-    section: str | None = None
-    rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -138,13 +138,7 @@ class EntityFinder:
                 label=mention.label,
                 score=mention.score,
                 model=self.model.model_name,
-                negated=assertion.negated,
-                uncertain=assertion.uncertain,
-                historical=assertion.historical,
-                hypothetical=assertion.hypothetical,
-                family=assertion.family,
-                section=assertion.section,
-                assertion_rules=assertion.rules,
+                assertion=assertion,
             )
             for mention, assertion in zip(mentions, assertions, strict=True)
         )

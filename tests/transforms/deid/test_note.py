@@ -10,7 +10,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from schemas.config import BUNDLED_PHI_MODEL, DeidcodeConfig, parse_config
-from transforms.core.entities import ClinicalEntity
+from transforms.core.entities import Assertion, ClinicalEntity
 from transforms.core.keyed import RunKeys
 from transforms.core.records import ModelFailure, Note
 from transforms.core.spans import Span
@@ -85,7 +85,7 @@ def test_entities_are_projected_and_fail_closed(patterns):
     assert step is not None  # on by default
     text = "Seen by Dr. Roe on 03/14/2021 for Roe syndrome."
     found = (
-        ClinicalEntity(34, 46, "PROBLEM", 0.9, "m:1", historical=True),  # "Roe syndrome"
+        ClinicalEntity(34, 46, "PROBLEM", 0.9, "m:1", Assertion(historical=True)),  # "Roe syndrome"
         ClinicalEntity(12, 15, "PROBLEM", 0.6, "m:1"),  # "Roe" alone: inside the name
     )
     chosen = components(patterns, EveryRoe(), entities=step)

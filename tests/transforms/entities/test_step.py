@@ -21,7 +21,14 @@ def summarise(item):
         return item.note.note_id, "failed"
     text = item.note.text
     return item.note.note_id, tuple(
-        (text[e.start : e.end], e.label, e.negated, e.family, e.hypothetical, e.historical)
+        (
+            text[e.start : e.end],
+            e.label,
+            e.assertion.negated,
+            e.assertion.family,
+            e.assertion.hypothetical,
+            e.assertion.historical,
+        )
         for e in item.entities
     )
 
