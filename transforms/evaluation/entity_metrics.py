@@ -8,12 +8,12 @@ labels without a mapping are not scored.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from transforms.evaluation.gold_formats import GoldFormatError
+from transforms.evaluation.gold_formats import parse_jsonl
 
 DEFAULT_LABEL_MAP = {"Disease": "PROBLEM", "Chemical": "DRUG"}
 
@@ -32,22 +32,15 @@ class EntityGold:
 
 
 def read_entity_gold(path: Path, label_map: Mapping[str, str]) -> list[EntityGold]:
-    records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-                spans = tuple(
-                    LabelledSpan(int(s["start"]), int(s["end"]), label_map[s["label"]])
-                    for s in data["spans"]
-                    if s["label"] in label_map
-                )
-                records.append(EntityGold(str(data["id"]), spans))
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise GoldFormatError(f"{path} line {number}: {type(exc).__name__}") from None
-    return records
+    def record(data: Any) -> EntityGold:
+        spans = tuple(
+            LabelledSpan(int(s["start"]), int(s["end"]), label_map[s["label"]])
+            for s in data["spans"]
+            if s["label"] in label_map
+        )
+        return EntityGold(str(data["id"]), spans)
+
+    return list(parse_jsonl(path, record))
 
 
 def _prf(tp_pred: int, n_pred: int, tp_gold: int, n_gold: int) -> dict[str, float | int]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 from transforms.evaluation.metrics import GoldRecord, gold_span
 
@@ -18,6 +19,9 @@ I2B2_SUBTYPES = {
     "ID": "IDNUM",
     "BIOID": "BIOID",
 }
+
+
+T = TypeVar("T")
 
 
 class GoldFormatError(ValueError):
@@ -37,22 +41,29 @@ def read_gold(path: str | Path) -> list[GoldRecord]:
     return list(read_jsonl(path))
 
 
-def read_jsonl(path: Path) -> Iterator[GoldRecord]:
+def parse_jsonl(path: Path, parse: Callable[[Any], T]) -> Iterator[T]:
+    """``parse`` of each non-blank line's JSON; a line that is not JSON, or that
+    ``parse`` cannot read, raises ``GoldFormatError`` naming the file and line."""
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
-                data = json.loads(line)
-                spans = tuple(
-                    gold_span(int(s["start"]), int(s["end"]), s["label"], s.get("hipaa"))
-                    for s in data.get("spans", [])
-                )
-                yield GoldRecord(
-                    str(data["id"]), data["text"], spans, bool(data.get("hard_negative", False))
-                )
+                yield parse(json.loads(line))
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 raise GoldFormatError(f"{path} line {number}: {type(exc).__name__}") from None
+
+
+def _gold_record(data: Any) -> GoldRecord:
+    spans = tuple(
+        gold_span(int(s["start"]), int(s["end"]), s["label"], s.get("hipaa"))
+        for s in data.get("spans", [])
+    )
+    return GoldRecord(str(data["id"]), data["text"], spans, bool(data.get("hard_negative", False)))
+
+
+def read_jsonl(path: Path) -> Iterator[GoldRecord]:
+    return parse_jsonl(path, _gold_record)
 
 
 def read_brat(directory: Path) -> Iterator[GoldRecord]:
