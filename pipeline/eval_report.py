@@ -25,9 +25,13 @@ class EvalError(ValueError):
     """The prediction run or gold cannot be scored; the message names the path."""
 
 
-def load_predictions(run_dir: Path) -> dict[str, list[PredSpan]]:
+def check_finished(run_dir: Path) -> None:
     if not (run_dir / "_SUCCESS").exists():
         raise EvalError(f"{run_dir} has no _SUCCESS: the run did not finish")
+
+
+def load_predictions(run_dir: Path) -> dict[str, list[PredSpan]]:
+    check_finished(run_dir)
     predictions: dict[str, list[PredSpan]] = {}
     for row in pq.read_table(run_dir / "phi_spans").to_pylist():
         if row["field"] != "text":  # spans in deid_text columns have no gold
@@ -100,32 +104,30 @@ def run_entity_eval(gold: Path, run_dir: Path, label_map: str) -> dict:
     )
 
     mapping = parse_label_map(label_map)
-    if not (run_dir / "_SUCCESS").exists():
-        raise EvalError(f"{run_dir} has no _SUCCESS: the run did not finish")
+    check_finished(run_dir)
     if not (run_dir / "entities").is_dir():
         raise EvalError(f"{run_dir} has no entities table: the entity step was off in that run")
     records = read_entity_gold(gold, mapping)
     gold_ids = {r.id for r in records}
-    check_matched(gold_ids, released_ids(run_dir) | quarantined_ids(run_dir), run_dir, str(gold))
-    predictions: dict[str, list[LabelledSpan]] = {}
-    for row in pq.read_table(run_dir / "entities").to_pylist():
-        predictions.setdefault(row["note_id"], []).append(
-            LabelledSpan(row["start"], row["end"], row["label"])
-        )
+    quarantined = quarantined_ids(run_dir)
+    check_matched(gold_ids, released_ids(run_dir) | quarantined, run_dir, str(gold))
     # Only the labels the gold annotates are scored: NCBI-disease marks no drugs,
     # so a run's drugs are neither right nor wrong against it.
     labels = sorted(set(mapping.values()))
-    scores = evaluate_entities(
-        records,
-        {note: [s for s in spans if s.label in labels] for note, spans in predictions.items()},
-    )
+    predictions: dict[str, list[LabelledSpan]] = {}
+    for row in pq.read_table(run_dir / "entities").to_pylist():
+        if row["label"] in labels:
+            predictions.setdefault(row["note_id"], []).append(
+                LabelledSpan(row["start"], row["end"], row["label"])
+            )
+    scores = evaluate_entities(records, predictions)
     empty = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
     return {
         **{label: scores["exact"].get(label, empty) for label in labels},
         "overlap": {label: scores["overlap"].get(label, empty) for label in labels},
         "labels": labels,
         "records": len(records),
-        "quarantined_records": len(quarantined_ids(run_dir) & gold_ids),
+        "quarantined_records": len(quarantined & gold_ids),
         "gold": str(gold),
         "pred": str(run_dir),
         "label_map": mapping,
