@@ -36,6 +36,7 @@ from onnx_models.recipes.token_training import (
     partial_label_loss,
     tokenizer_batches,
 )
+from onnx_models.runtime.decode import decode_entities, softmax, words_from_tokens
 
 SOURCE_LABELS = {"Disease": "PROBLEM", "Chemical": "DRUG"}
 ENTITY_LABELS = ["PROBLEM", "DRUG"]
@@ -86,37 +87,11 @@ def encode(records: Iterable[dict], tokenizer, annotated: Sequence[str]) -> list
     ]
 
 
-def word_entities(word_ids: Sequence[int | None], offsets, labels: Sequence[int]) -> set[tuple]:
-    """(start, end, label) entities from per-token predictions: a word takes its first
-    sub-token's label, as the product's decoder does (onnx_models/runtime/decode)."""
-    words: list[list] = []
-    previous = None
-    for index, word_id in enumerate(word_ids):
-        start, end = offsets[index]
-        if word_id is None or start == end:
-            previous = None
-            continue
-        if word_id == previous:
-            words[-1][1] = end
-            continue
-        previous = word_id
-        words.append([start, end, ID2LABEL[labels[index]]])
-    entities, open_entity = set(), None
-    for start, end, label in words:
-        prefix, _, entity = label.partition("-")
-        if label == "O":
-            if open_entity:
-                entities.add(tuple(open_entity))
-            open_entity = None
-        elif prefix == "I" and open_entity and open_entity[2] == entity:
-            open_entity[1] = end
-        else:
-            if open_entity:
-                entities.add(tuple(open_entity))
-            open_entity = [start, end, entity]
-    if open_entity:
-        entities.add(tuple(open_entity))
-    return entities
+def word_entities(word_ids: Sequence[int | None], offsets, logits: torch.Tensor) -> set[tuple]:
+    """(start, end, label) entities from one window's logits, decoded by the product's
+    own decoder (a word takes its first sub-token's label), without edge trimming."""
+    words = words_from_tokens(softmax(logits.numpy()), offsets, word_ids, ID2LABEL)
+    return {(e.start, e.end, e.label) for e in decode_entities(words, "BIO")}
 
 
 def keep_bottom_layers(model, n_layers: int) -> None:
@@ -141,13 +116,10 @@ def entity_f1(model, records: Sequence[dict], tokenizer, annotated: Sequence[str
             enc = tokenizer(
                 record["text"][:2000], return_offsets_mapping=True, truncation=True, max_length=128
             )
-            logits = model(input_ids=torch.tensor([enc["input_ids"]])).logits[0]
-            predicted = logits.argmax(-1).tolist()[1:-1]
+            logits = model(input_ids=torch.tensor([enc["input_ids"]])).logits[0, 1:-1]
             offsets = enc["offset_mapping"][1:-1]
             found = {
-                e
-                for e in word_entities(enc.word_ids()[1:-1], offsets, predicted)
-                if e[2] in annotated
+                e for e in word_entities(enc.word_ids()[1:-1], offsets, logits) if e[2] in annotated
             }
             # A sentence longer than the 128-token window is scored on what it saw.
             seen_until = offsets[-1][1] if offsets else 0
