@@ -12,8 +12,6 @@ from onnx_models.runtime.classifier import (
     OnnxTokenClassifier,
 )
 
-_EDGE = ".,;:()[]"
-
 
 @dataclass(frozen=True, slots=True)
 class FoundMention:
@@ -59,7 +57,8 @@ class ClinicalNerModel(OnnxTokenClassifier):
                 label = self.manifest.label_map.get(entity.label, entity.label).upper()
                 if self.settings.labels and label not in self.settings.labels:
                     continue
-                if text[entity.start : entity.end].strip(_EDGE).lower() in self.settings.stop_words:
+                # The decoder has trimmed brackets and commas; a title keeps its period.
+                if text[entity.start : entity.end].strip(".").lower() in self.settings.stop_words:
                     continue
                 if entity.score >= self.settings.threshold_for(label):
                     mentions.append(
