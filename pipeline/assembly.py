@@ -16,11 +16,12 @@ from schemas.tables import (
     ENTITIES_SCHEMA,
     PHI_SPANS_SCHEMA,
     QUARANTINE_SCHEMA,
+    SURROGATE_LEDGER_SCHEMA,
     notes_schema,
 )
-from transforms.core.keyed import RunKeys
+from transforms.core.keyed import RunKeys, pseudonymize
 from transforms.core.records import AnnotatedNote, Note, Quarantined, RawRecord
-from transforms.deid.beam import DeidentifyNotes
+from transforms.deid.beam import DeidentifyNotes, DeidentifyPatients
 from transforms.deid.components import DeidComponents
 from transforms.deid.rows import quarantine_audit_row
 from transforms.ingest.validate import resolve_duplicates, validate_record
@@ -29,6 +30,8 @@ from transforms.io.sinks import WriteParquetShards, WriteProtectedJsonl
 
 RECORDS_READ = "records_read"
 TABLES = ("notes", "phi_spans", "entities", "quarantine", "audit")
+# Staged for the audit database, never published with the tables.
+LEDGER_DIR = "surrogate_ledger"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,9 @@ class PipelinePlan:
     staging_dir: str
     quarantine_text_dir: str | None
     detector_descriptions: tuple[dict[str, str], ...] = ()
+    # The surrogate ledger as the run found it (a Parquet file), where the policy
+    # gives words surrogates; each patient's notes are then redacted together.
+    ledger_file: str | None = None
 
 
 def _validate_batch(batch: list[RawRecord], config: InputConfig):
@@ -54,6 +60,47 @@ def _split_valid(item: Note | Quarantined):
         yield beam.pvalue.TaggedOutput("quarantine", item)
     else:
         yield item
+
+
+def _deidentify(pipeline: beam.Pipeline, annotated, plan: PipelinePlan):
+    """Step 5: one note at a time, or one patient at a time where surrogates need
+    the patient's words reserved together against the ledger."""
+    settings = {
+        "components": plan.components,
+        "keys": plan.keys,
+        "run_id": plan.run_id,
+        "detector_descriptions": plan.detector_descriptions,
+    }
+    if plan.ledger_file is None:
+        return annotated | "Deidentify" >> beam.ParDo(DeidentifyNotes(**settings)).with_outputs(
+            *DeidentifyNotes.TAGS, main="notes"
+        )
+    pseudonym_key = plan.keys.patient_id
+    by_patient = annotated | "KeyByPatient" >> beam.Map(
+        lambda item: (pseudonymize(pseudonym_key, item.note.patient_id), item)
+    )
+    ledger = (
+        pipeline
+        | "ReadLedger" >> beam.io.ReadFromParquet(plan.ledger_file)
+        | "KeyLedger" >> beam.Map(lambda row: (row["patient_id"], row))
+    )
+    deid = (
+        {"notes": by_patient, "ledger": ledger}
+        | "GroupByPatient" >> beam.CoGroupByKey()
+        | "Deidentify"
+        >> beam.ParDo(DeidentifyPatients(**settings)).with_outputs(
+            *DeidentifyPatients.TAGS, main="notes"
+        )
+    )
+    _ = deid[DeidentifyPatients.LEDGER] | "WriteLedger" >> WriteParquetShards(
+        directory=os.path.join(plan.staging_dir, LEDGER_DIR),
+        schema=SURROGATE_LEDGER_SCHEMA,
+        shard_key=lambda row: row["patient_id"],
+        sort_key=lambda row: (row["patient_id"], row["word_digest"]),
+        num_shards=plan.config.output.num_shards,
+        compression_level=plan.config.output.compression_level,
+    )
+    return deid
 
 
 def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
@@ -90,20 +137,7 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
     if plan.components.entities is not None:
         # Step 4, on the original text; the note step projects what it finds (step 6).
         annotated = annotated | "Entities" >> RunInference(plan.components.entities.handler())
-    deid = annotated | "Deidentify" >> beam.ParDo(
-        DeidentifyNotes(
-            components=plan.components,
-            keys=plan.keys,
-            run_id=plan.run_id,
-            detector_descriptions=plan.detector_descriptions,
-        )
-    ).with_outputs(
-        DeidentifyNotes.SPANS,
-        DeidentifyNotes.ENTITIES,
-        DeidentifyNotes.AUDIT,
-        DeidentifyNotes.QUARANTINE,
-        main="notes",
-    )
+    deid = _deidentify(pipeline, annotated, plan)
 
     quarantined = (
         validated.quarantine,

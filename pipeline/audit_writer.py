@@ -1,4 +1,4 @@
-"""Write the run row and per-note audit rows to the audit database."""
+"""Write the run row, per-note audit rows and surrogate ledger entries to the audit database."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from pipeline.failures import DescribedFailure
-from schemas.audit_db import current_revision, note_audit, runs, upgrade_schema
+from schemas.audit_db import current_revision, note_audit, runs, surrogate_ledger, upgrade_schema
+from schemas.tables import SURROGATE_LEDGER_SCHEMA
 
 BATCH_ROWS = 5_000
 
@@ -103,15 +105,45 @@ class AuditDatabase:
         with _writing(self.url, "recording the run's start"), self.engine.begin() as connection:
             connection.execute(runs.insert().values(status="running", **values))
 
+    def export_surrogate_ledger(self, path: str) -> int:
+        """Write the whole surrogate ledger to a Parquet file for the run to read;
+        returns the number of entries."""
+        columns = list(SURROGATE_LEDGER_SCHEMA.names)
+        with (
+            _writing(self.url, "reading the surrogate ledger"),
+            self.engine.connect() as connection,
+        ):
+            rows = connection.execute(
+                sa.select(*(surrogate_ledger.c[name] for name in columns)).order_by(
+                    surrogate_ledger.c.patient_id, surrogate_ledger.c.word_digest
+                )
+            ).all()
+        table = pa.Table.from_pylist(
+            [dict(zip(columns, row, strict=True)) for row in rows], schema=SURROGATE_LEDGER_SCHEMA
+        )
+        pq.write_table(table, path)
+        return len(rows)
+
     def finish_run(
-        self, run_id: str, audit_files: list[str], *, error: str | None = None, **values: Any
+        self,
+        run_id: str,
+        audit_files: list[str],
+        *,
+        ledger_files: list[str] | None = None,
+        error: str | None = None,
+        **values: Any,
     ) -> None:
-        """Insert every audit row and mark the run succeeded, or failed with ``error`` (a
-        run that finished but missed a threshold), in one transaction."""
+        """Insert every audit row and the run's new surrogate ledger entries, and mark the
+        run succeeded, or failed with ``error`` (a run that finished but missed a
+        threshold), in one transaction."""
         status = "succeeded" if error is None else "failed"
         with _writing(self.url, "writing the audit rows"), self.engine.begin() as connection:
             for batch in _batches(audit_files):
                 connection.execute(note_audit.insert(), batch)
+            for batch in _batches(ledger_files or []):
+                # A unique-constraint failure here means another run gave one of these
+                # patients' words surrogates at the same time: the transaction rolls back.
+                connection.execute(surrogate_ledger.insert(), batch)
             connection.execute(
                 runs.update()
                 .where(runs.c.run_id == run_id)

@@ -132,6 +132,11 @@ def check_run(request: RunRequest, *, sample_records: int = 1000) -> CheckReport
         report.add(f"  {phi_type}", operator.name)
     for subtype, operator in sorted(policy.by_subtype.items()):
         report.add(f"  {subtype}", operator.name)
+    if prepared.components.reserves_words:
+        report.add(
+            "surrogates",
+            "one patient at a time, against the surrogate ledger in the audit database",
+        )
     output = os.path.abspath(request.output) if request.output else None
     if output is not None:
         check_output_dir(output, request.overwrite)

@@ -16,6 +16,7 @@ from pipeline.eval_cli import add_eval_parser, run_eval_command
 from pipeline.failures import describe_failure
 from pipeline.hcc_cli import add_hcc_parser, run_hcc_command
 from pipeline.models_cli import add_models_parser, run_models_command
+from pipeline.release_cli import add_release_parser, run_release_command
 from pipeline.run_cli import add_run_parser, run_deid_command
 from pipeline.signals import Terminated, received, terminate_on_signals
 
@@ -27,6 +28,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from pipeline.keys import KeyConfigError
     from pipeline.lifecycle import OutputDirError
     from pipeline.options import UnknownBeamFlagError
+    from pipeline.release import ReleaseError
     from schemas.config import ConfigError
     from transforms.detection.base import DetectorConfigError
     from transforms.detection.ner.engine import NerConfigError
@@ -56,6 +58,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
         DetectorConfigError,
         OperatorConfigError,
         OutputDirError,
+        ReleaseError,
     )
 
 
@@ -88,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_models_parser(commands)
     add_eval_parser(commands)
     add_hcc_parser(commands)
+    add_release_parser(commands)
     return parser
 
 
@@ -161,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return run_eval_command(args)
             if args.command == "hcc":
                 return run_hcc_command(args, extra)
+            if args.command == "release":
+                return run_release_command(args)
     except user_errors() as exc:
         print(f"deidcode: error: {exc}", file=sys.stderr)
         return 2

@@ -16,12 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline import __version__
-from pipeline.assembly import RECORDS_READ, TABLES, PipelinePlan, build_pipeline
+from pipeline.assembly import LEDGER_DIR, RECORDS_READ, TABLES, PipelinePlan, build_pipeline
 from pipeline.audit_writer import AuditDatabase, safe_url
 from pipeline.keys import load_key
 from pipeline.lifecycle import (
@@ -43,10 +44,10 @@ from schemas.tables import (
     QUARANTINE_SCHEMA,
     notes_schema,
 )
-from transforms.core.keyed import RunKeys, key_fingerprint
+from transforms.core.keyed import RunKeys, key_fingerprint, keyed_file_digest
 from transforms.deid.components import DeidComponents
 from transforms.detection.ner.describe import describe_model
-from transforms.io.readers import check_inputs, file_digest, select_inputs
+from transforms.io.readers import check_inputs, select_inputs
 
 LOGGER = logging.getLogger("deidcode")
 
@@ -252,6 +253,11 @@ def _execute(
         )
     # The same names and versions go to every audit row and to the manifest.
     descriptions = [d.describe() for d in prepared.components.detectors]
+    ledger_file = None
+    if prepared.components.reserves_words:
+        ledger_file = os.path.join(run.staging, "surrogate_ledger_in.parquet")
+        entries = audit_db.export_surrogate_ledger(ledger_file)
+        LOGGER.info("run %s: surrogate ledger holds %d entries", run.run_id, entries)
     plan = PipelinePlan(
         files=prepared.files,
         fmt=prepared.request.fmt,
@@ -262,6 +268,7 @@ def _execute(
         staging_dir=run.staging,
         quarantine_text_dir=quarantine_text_dir,
         detector_descriptions=tuple(descriptions),
+        ledger_file=ledger_file,
     )
     with show_progress(run.run_id, prepared.request.progress, prepared.request.beam_args):
         result = run.run_pipeline(
@@ -295,11 +302,17 @@ def _execute(
     audit_db.finish_run(
         run.run_id,
         table_files(run.table_dir("audit")),
+        ledger_files=table_files(os.path.join(run.staging, LEDGER_DIR)),
         error=unfit.reason if unfit else None,
         records_read=records_read,
         notes_written=notes_written,
         records_quarantined=quarantined,
     )
+    ledger_entries = count_rows(os.path.join(run.staging, LEDGER_DIR))
+    # The ledger lives in the audit database; its staged copies are not run outputs.
+    shutil.rmtree(os.path.join(run.staging, LEDGER_DIR), ignore_errors=True)
+    if ledger_file is not None:
+        os.remove(ledger_file)
     clock.lap("audit")
     quarantine_by_reason = count_by(run.table_dir("quarantine"), "reason")
     entity_step = prepared.components.entities
@@ -312,7 +325,15 @@ def _execute(
         "span_filters": [f.describe() for f in prepared.components.filters],
         "models": prepared.models,
         "input_format": prepared.request.fmt,
-        "inputs": [vars(file_digest(path)) for path in prepared.files],
+        # Keyed: an unkeyed digest would let anyone holding an export confirm it was read.
+        "inputs": [
+            {
+                "path": path,
+                "size_bytes": os.path.getsize(path),
+                "hmac_sha256": keyed_file_digest(prepared.keys, path),
+            }
+            for path in prepared.files
+        ],
         "skipped_inputs": prepared.skipped_inputs,
         "counts": {
             "records_read": records_read,
@@ -322,6 +343,14 @@ def _execute(
             "entities": entities,
         },
         "entity_step": entity_step.describe() if entity_step else None,
+        "redaction": {
+            **prepared.components.policy.describe(),
+            "columns": {c: p.type for c, p in sorted(config.input.column_policies.items())},
+        },
+        "surrogate_ledger": {
+            "used": ledger_file is not None,
+            "new_entries": ledger_entries,
+        },
         "quarantine_by_reason": quarantine_by_reason,
         "audit_db": safe_url(audit_db.url),
         "threshold_failure": unfit.reason if unfit else None,

@@ -17,7 +17,7 @@ from schemas.tables import PHI_COUNT_COLUMNS
 
 MIGRATIONS_DIR = Path(__file__).with_name("audit_migrations")
 VERSION_TABLE = "deidcode_schema_version"
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 metadata = sa.MetaData()
 
@@ -47,11 +47,24 @@ note_audit = sa.Table(
     sa.Column("note_id", sa.Text),
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("reason", sa.String(64)),
-    sa.Column("text_sha256", sa.String(64)),
+    sa.Column("text_hmac", sa.String(64)),
     *[sa.Column(name, sa.Integer, nullable=False) for name in PHI_COUNT_COLUMNS],
     sa.Column("n_phi", sa.Integer, nullable=False),
     sa.Column("detectors", sa.Text, nullable=False),
     sa.Column("processing_ms", sa.Float, nullable=False),
+)
+
+# Per patient pseudonym and keyed word digest, the surrogate the word was given
+# (``transforms.redaction.surrogates.assign_words``). No PHI: both keys are keyed
+# digests, and the surrogate is a pool name already in the release.
+surrogate_ledger = sa.Table(
+    "deid_surrogate_ledger",
+    metadata,
+    sa.Column("patient_id", sa.String(64), primary_key=True),
+    sa.Column("word_digest", sa.String(64), primary_key=True),
+    sa.Column("surrogate", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("deid_runs.run_id"), nullable=False),
+    sa.UniqueConstraint("patient_id", "surrogate", name="uq_ledger_patient_surrogate"),
 )
 
 

@@ -220,6 +220,17 @@ class AuditConfig(_Strict):
     db_url: str | None = None
 
 
+class ReleaseConfig(_Strict):
+    """What ``deidcode release`` checks before a release leaves."""
+
+    # The released structured columns an adversary could match against public
+    # rosters (birth year, ZIP3, sex). Null: every released column whose policy is
+    # keep or generalize (hash and surrogate columns are pseudonyms, not quasi-identifiers).
+    quasi_identifiers: list[str] | None = None
+    # Patients in a group of quasi-identifier values smaller than this are listed.
+    k: int = Field(default=5, ge=2)
+
+
 class DeidcodeConfig(_Strict):
     input: InputConfig = InputConfig()
     detection: DetectionConfig = DetectionConfig()
@@ -228,6 +239,7 @@ class DeidcodeConfig(_Strict):
     output: OutputConfig = OutputConfig()
     keys: KeysConfig = KeysConfig()
     audit: AuditConfig = AuditConfig()
+    release: ReleaseConfig = ReleaseConfig()
 
     def sha256(self) -> str:
         """Hash of the resolved config, defaults included, for the manifest."""

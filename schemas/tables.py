@@ -32,6 +32,7 @@ PHI_SPANS_SCHEMA = pa.schema(
         pa.field("subtype", pa.string(), nullable=False),
         pa.field("detector", pa.string(), nullable=False),
         pa.field("score", pa.float64(), nullable=False),
+        pa.field("n_tokens", pa.int32(), nullable=False),  # words in the span
     ]
 )
 
@@ -55,7 +56,9 @@ AUDIT_SCHEMA = pa.schema(
         pa.field("note_id", pa.string()),
         pa.field("outcome", pa.string(), nullable=False),  # released | quarantined
         pa.field("reason", pa.string()),
-        pa.field("text_sha256", pa.string()),
+        # HMAC-SHA256 of the note text under the run key's digest sub-key: a note
+        # in hand cannot be confirmed against the audit without the key.
+        pa.field("text_hmac", pa.string()),
         *[pa.field(name, pa.int32(), nullable=False) for name in PHI_COUNT_COLUMNS],
         pa.field("n_phi", pa.int32(), nullable=False),
         pa.field("detectors", pa.string(), nullable=False),  # JSON [{name, version}]
@@ -117,3 +120,15 @@ def notes_schema(released_columns: list[str] | tuple[str, ...] = ()) -> pa.Schem
     for column in released_columns:
         schema = schema.append(pa.field(column, pa.string()))
     return schema
+
+
+# The surrogate ledger's rows as a run stages them (internal; loaded into the
+# audit database's ``deid_surrogate_ledger``, and read back by the next run).
+SURROGATE_LEDGER_SCHEMA = pa.schema(
+    [
+        pa.field("patient_id", pa.string(), nullable=False),  # keyed pseudonym
+        pa.field("word_digest", pa.string(), nullable=False),  # keyed digest of the word
+        pa.field("surrogate", pa.string(), nullable=False),  # a pool name
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)

@@ -37,3 +37,16 @@ def screenshot(page: Path, png: Path, *, width: int = 1280, height: int = 1700) 
         timeout=120,
     )
     return png
+
+
+def dump_dom(page: Path) -> str:
+    """The page's DOM after a real browser has parsed and laid it out."""
+    result = subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+         page.resolve().as_uri()],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    return result.stdout

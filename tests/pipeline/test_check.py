@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.cli import main
-from tests.conftest import SAMPLE_CSV
+from tests.conftest import REPO_ROOT, SAMPLE_CSV
 from tests.pipeline.helpers import write_jsonl
 
 
@@ -23,6 +23,14 @@ def test_a_runnable_job_passes_and_nothing_is_written(tmp_path, run_key, capsys)
     assert "(created by the run)" in out
     assert out.rstrip().endswith("check passed: a run with these settings can start")
     assert list(tmp_path.iterdir()) == [], "check wrote something"
+    assert "surrogate ledger" not in out  # the default tag policy keeps notes apart
+
+
+def test_a_surrogate_policy_says_it_redacts_by_patient(run_key, capsys):
+    config = REPO_ROOT / "examples" / "research_release.yaml"
+    args = ["--input", str(SAMPLE_CSV), "--format", "csv", "--config", str(config)]
+    assert _check(*args, "--sample-records", "0") == 0
+    assert "one patient at a time, against the surrogate ledger" in capsys.readouterr().out
 
 
 def test_record_problems_show_in_the_first_records(tmp_path, run_key, capsys):
@@ -87,4 +95,4 @@ def test_the_audit_database_is_reached_and_its_schema_read_not_changed(
     database.prepare()
     database.dispose()
     assert _check(*base) == 0
-    assert "(schema 0001, current)" in capsys.readouterr().out
+    assert "(schema 0002, current)" in capsys.readouterr().out

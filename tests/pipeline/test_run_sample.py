@@ -1,5 +1,6 @@
 """`deidcode run` on the bundled sample, as the README's first command runs it."""
 
+import hashlib
 import os
 
 import pyarrow.parquet as pq
@@ -47,7 +48,9 @@ def test_manifest_counts_add_up(sample_run):
 def test_manifest_records_provenance(sample_run):
     m = manifest(sample_run)
     assert m["inputs"][0]["path"] == str(SAMPLE_CSV)
-    assert len(m["inputs"][0]["sha256"]) == 64
+    # Keyed: the file's plain sha256 would let anyone holding the export confirm it was read.
+    assert len(m["inputs"][0]["hmac_sha256"]) == 64 and "sha256" not in m["inputs"][0]
+    assert m["inputs"][0]["hmac_sha256"] != hashlib.sha256(SAMPLE_CSV.read_bytes()).hexdigest()
     assert m["key_fingerprint"].startswith("sha256:")
     assert [d["name"] for d in m["detectors"]] == ["presidio_patterns", "onnx_ner"]
     assert [f["name"] for f in m["span_filters"]] == ["clinical_values", "model_shape_vocabulary"]

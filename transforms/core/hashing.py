@@ -1,4 +1,5 @@
-"""Unkeyed content digests: of files (inputs, pinned tables, outputs) and of note text."""
+"""Unkeyed file digests, for content that holds no PHI (pinned tables, outputs, models)
+or stays internal. Digests of PHI-bearing content are keyed (``transforms.core.keyed``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,3 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     """The hex sha256 of a file's bytes, read in blocks (files may be large)."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def text_sha256(text: str) -> str:
-    """The hex sha256 of a text's UTF-8 bytes; lone surrogates pass through."""
-    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()

@@ -22,6 +22,9 @@ class RunKeys:
 
     patient_id: bytes
     date_shift: bytes
+    # For digests of PHI-bearing content (note text, input files, entity ids): keyed,
+    # so that holding a note or a file is not enough to confirm it is in the data.
+    digest: bytes
     hash: bytes | None = None
     surrogate: bytes | None = None
 
@@ -32,7 +35,23 @@ class RunKeys:
             date_shift=derive_key(master_key, "date_shift"),
             hash=derive_key(master_key, "hash"),
             surrogate=derive_key(master_key, "surrogate"),
+            digest=derive_key(master_key, "digest"),
         )
+
+
+def keyed_file_digest(keys: RunKeys, path: str) -> str:
+    """HMAC-SHA256 of a file's bytes under the digest sub-key, read in blocks."""
+    digest = hmac.new(keys.digest, digestmod=hashlib.sha256)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def keyed_text_digest(keys: RunKeys, text: str) -> str:
+    """HMAC-SHA256 of a text's UTF-8 bytes under the digest sub-key; lone surrogates pass."""
+    message = text.encode("utf-8", errors="surrogatepass")
+    return hmac.new(keys.digest, message, hashlib.sha256).hexdigest()
 
 
 def key_fingerprint(master_key: bytes) -> str:

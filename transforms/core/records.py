@@ -57,7 +57,8 @@ class Quarantined:
     detail: str | None = None
     # Raw fields, carried only to the protected quarantine text directory.
     fields: dict[str, Any] | None = None
-    text_sha256: str | None = None
+    # Keyed HMAC of the note text (``keyed_text_digest``): confirms nothing without the key.
+    text_digest: str | None = None
 
     def row(self) -> dict[str, Any]:
         return {

@@ -10,7 +10,8 @@ from apache_beam.metrics import Metrics
 from transforms.core.keyed import RunKeys
 from transforms.core.records import AnnotatedNote, Note
 from transforms.deid.components import DeidComponents
-from transforms.deid.note import deidentify_note
+from transforms.deid.note import DeidOutcome, deidentify_note
+from transforms.deid.patient import deidentify_patient
 
 
 class DeidentifyNotes(beam.DoFn):
@@ -20,6 +21,7 @@ class DeidentifyNotes(beam.DoFn):
     ENTITIES = "entities"
     AUDIT = "audit"
     QUARANTINE = "quarantine"
+    TAGS: tuple[str, ...] = (SPANS, ENTITIES, AUDIT, QUARANTINE)
 
     def __init__(
         self,
@@ -52,6 +54,9 @@ class DeidentifyNotes(beam.DoFn):
             entities=annotated.entities,
             detector_descriptions=self._descriptions,
         )
+        yield from self._emit(outcome)
+
+    def _emit(self, outcome: DeidOutcome):
         if outcome.quarantined is not None:
             self._failed.inc()
             yield beam.pvalue.TaggedOutput(self.QUARANTINE, outcome.quarantined)
@@ -63,3 +68,33 @@ class DeidentifyNotes(beam.DoFn):
         for row in outcome.entity_rows:
             yield beam.pvalue.TaggedOutput(self.ENTITIES, row)
         yield beam.pvalue.TaggedOutput(self.AUDIT, outcome.audit_row)
+
+
+class DeidentifyPatients(DeidentifyNotes):
+    """De-identifies one patient's notes together, for policies with word surrogates.
+
+    Input: ``(patient pseudonym, {"notes": [AnnotatedNote], "ledger": [row]})`` from a
+    CoGroupByKey with the surrogate ledger. Every note is detected first; the
+    words of all of them are reserved at once against the ledger
+    (``deidentify_patient``), then each note is redacted with that book. The
+    ledger's new entries go to ``LEDGER``.
+    """
+
+    LEDGER = "ledger"
+    TAGS = (*DeidentifyNotes.TAGS, LEDGER)
+
+    def process(self, element):  # type: ignore[override]
+        patient, grouped = element
+        result = deidentify_patient(
+            patient,
+            list(grouped["notes"]),
+            ledger={row["word_digest"]: row["surrogate"] for row in grouped["ledger"]},
+            components=self._components,
+            keys=self._keys,
+            run_id=self._run_id,
+            detector_descriptions=self._descriptions,
+        )
+        for outcome in result.outcomes:
+            yield from self._emit(outcome)
+        for row in result.ledger_rows:
+            yield beam.pvalue.TaggedOutput(self.LEDGER, row)

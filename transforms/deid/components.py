@@ -14,6 +14,7 @@ from transforms.detection.base import Detector, build_detectors
 from transforms.detection.guards import SpanFilter, build_filters
 from transforms.entities.step import EntityStep
 from transforms.redaction.columns import ColumnRelease
+from transforms.redaction.operator import Operator
 from transforms.redaction.policy import RedactionPolicy
 
 
@@ -87,6 +88,16 @@ class DeidComponents:
         """Batched detectors: each runs as its own RunInference step before the note
         step, which fails a note that lacks any of their results."""
         return tuple(d for d in self.detectors if d.batched)
+
+    @property
+    def reserves_words(self) -> bool:
+        """True where an operator reads surrogates of words from the patient's book: the
+        run then redacts one patient at a time, against the surrogate ledger."""
+        operators = (*self.policy.operators(), *self.columns.operators.values())
+        return any(
+            type(operator).words_to_reserve is not Operator.words_to_reserve
+            for operator in operators
+        )
 
     @property
     def expected_models(self) -> tuple[str, ...]:

@@ -12,8 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from transforms.core.errors import NoteFailure
-from transforms.core.hashing import text_sha256
-from transforms.core.keyed import RunKeys, date_shift_days, patient_key, pseudonymize
+from transforms.core.keyed import (
+    RunKeys,
+    date_shift_days,
+    keyed_text_digest,
+    patient_key,
+    pseudonymize,
+)
 from transforms.core.records import EntityResult, ModelFailure, ModelResult, Note, Quarantined
 from transforms.core.spans import Span
 from transforms.deid.components import DeidComponents, NoteSettings
@@ -22,8 +27,10 @@ from transforms.detection.run import detect_phi
 from transforms.entities.projection import entity_rows
 from transforms.redaction.columns import ColumnRelease, ColumnValueError
 from transforms.redaction.engine import RedactionResult, redact
+from transforms.redaction.engine import words_to_reserve as redaction_words
 from transforms.redaction.operator import RedactionContext
 from transforms.redaction.policy import RedactionPolicy
+from transforms.redaction.surrogates import SurrogateBook
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,9 @@ def patient_date_offset(keys: RunKeys, patient_id: str, settings: NoteSettings) 
     )
 
 
-def redaction_context(note: Note, keys: RunKeys, *, shift_days: int) -> RedactionContext:
+def redaction_context(
+    note: Note, keys: RunKeys, *, shift_days: int, surrogate_book: SurrogateBook | None = None
+) -> RedactionContext:
     """What the operators may know of this note; ``shift_days`` is the patient's offset."""
     return RedactionContext(
         note.note_id,
@@ -53,6 +62,7 @@ def redaction_context(note: Note, keys: RunKeys, *, shift_days: int) -> Redactio
         reference_year=note.note_date.year if note.note_date else None,
         hash_key=keys.hash,
         surrogate_key=patient_key(keys.surrogate, note.patient_id) if keys.surrogate else None,
+        surrogate_book=surrogate_book,
     )
 
 
@@ -69,7 +79,7 @@ def redact_fields(
 
 
 def released_entities(
-    note: Note, entities: EntityResult | None, redaction: RedactionResult
+    note: Note, entities: EntityResult | None, redaction: RedactionResult, id_key: bytes
 ) -> list[dict[str, Any]]:
     """The note's entity rows, projected onto its redacted text. A note whose entity
     step failed, or did not run although configured, fails: fail closed."""
@@ -78,7 +88,9 @@ def released_entities(
     if isinstance(entities, ModelFailure):
         raise NoteFailure("entities_failed", entities.detail)
     try:
-        return entity_rows(note.note_id, entities, redaction.text, redaction.offset_map)
+        return entity_rows(
+            note.note_id, entities, redaction.text, redaction.offset_map, id_key=id_key
+        )
     except Exception as exc:  # noqa: BLE001 - only the type: a message may quote the text
         raise NoteFailure("entities_failed", f"projection: {type(exc).__name__}") from None
 
@@ -94,6 +106,47 @@ def release_columns(
         raise NoteFailure("redaction_failed", type(exc).__name__) from None
 
 
+def detect_note(
+    note: Note,
+    *,
+    components: DeidComponents,
+    model_results: Mapping[str, ModelResult] | None = None,
+) -> dict[str, list[Span]]:
+    """Every detector on every text field, merged: the spans of each field.
+    Raises ``NoteFailure`` where a detector failed or did not run."""
+    return detect_phi(
+        note.texts(),
+        components.in_step_detectors,
+        model_results or {},
+        components.expected_models,
+        components.filters,
+    )
+
+
+def words_to_reserve(
+    note: Note, merged: Mapping[str, list[Span]], components: DeidComponents
+) -> set[str]:
+    """The words of a note's PHI and surrogate columns that its surrogates will need."""
+    words: set[str] = set()
+    for name, text in note.texts().items():
+        words |= redaction_words(text, merged[name], components.policy)
+    for column, value in note.columns.items():
+        words |= components.columns.words_to_reserve(column, value)
+    return words
+
+
+def quarantine_note(note: Note, failure: NoteFailure, keys: RunKeys) -> Quarantined:
+    return Quarantined(
+        note.source_file,
+        note.record_number,
+        note.note_id,
+        failure.reason,
+        failure.detail,
+        {"note_id": note.note_id, "patient_id": note.patient_id, "text": note.text},
+        keyed_text_digest(keys, note.text),
+    )
+
+
 def deidentify_note(
     note: Note,
     *,
@@ -103,6 +156,9 @@ def deidentify_note(
     model_results: Mapping[str, ModelResult] | None = None,
     entities: EntityResult | None = None,
     detector_descriptions: str | None = None,
+    detected: Mapping[str, list[Span]] | None = None,
+    surrogate_book: SurrogateBook | None = None,
+    detect_ms: float = 0.0,
 ) -> DeidOutcome:
     """Run every detector on every text field, merge, redact, release the columns,
     and project the note's clinical entities onto its redacted text.
@@ -110,39 +166,30 @@ def deidentify_note(
     ``model_results`` holds what the batched model detectors found in earlier
     steps; ``components.expected_models`` must all be there. ``entities`` is
     what the entity step found, needed when ``components.entities`` is set.
+    The patient step passes the spans it has ``detected`` already (taking
+    ``detect_ms``), and the patient's ``surrogate_book``.
     """
     started = time.perf_counter()
-    digest = text_sha256(note.text)
+    digest = keyed_text_digest(keys, note.text)
     texts = note.texts()
     # One offset per patient serves the dates in the text and in every date column.
     shift_days = patient_date_offset(keys, note.patient_id, components.settings)
-    context = redaction_context(note, keys, shift_days=shift_days)
+    context = redaction_context(note, keys, shift_days=shift_days, surrogate_book=surrogate_book)
     try:
-        merged = detect_phi(
-            texts,
-            components.in_step_detectors,
-            model_results or {},
-            components.expected_models,
-            components.filters,
+        merged = (
+            dict(detected)
+            if detected is not None
+            else detect_note(note, components=components, model_results=model_results)
         )
         redacted = redact_fields(texts, merged, components.policy, context)
         columns = release_columns(note, components.columns, context)
         found_entities = (
-            released_entities(note, entities, redacted["text"])
+            released_entities(note, entities, redacted["text"], keys.digest)
             if components.entities is not None
             else []
         )
     except NoteFailure as failure:
-        quarantined = Quarantined(
-            note.source_file,
-            note.record_number,
-            note.note_id,
-            failure.reason,
-            failure.detail,
-            {"note_id": note.note_id, "patient_id": note.patient_id, "text": note.text},
-            digest,
-        )
-        return DeidOutcome(None, [], None, quarantined)
+        return DeidOutcome(None, [], None, quarantine_note(note, failure, keys))
 
     all_spans = [span for spans in merged.values() for span in spans]
     note_row: dict[str, Any] = {
@@ -165,12 +212,16 @@ def deidentify_note(
         source_file=note.source_file,
         record_number=note.record_number,
         note_id=note.note_id,
-        text_sha256=digest,
+        text_digest=digest,
         spans=all_spans,
         detectors=detector_descriptions
         or json.dumps([d.describe() for d in components.detectors], sort_keys=True),
-        processing_ms=round((time.perf_counter() - started) * 1000.0, 3),
+        processing_ms=round(detect_ms + (time.perf_counter() - started) * 1000.0, 3),
     )
     return DeidOutcome(
-        note_row, span_rows(note.note_id, merged), audit_row, None, entity_rows=found_entities
+        note_row,
+        span_rows(note.note_id, merged, texts),
+        audit_row,
+        None,
+        entity_rows=found_entities,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -25,9 +26,21 @@ def release_note_date(note_date: dt.date | None, policy: str, *, shift_days: int
     return shift_date(note_date, shift_days)
 
 
-def span_rows(note_id: str, merged: Mapping[str, list[Span]]) -> list[dict[str, Any]]:
+_WORD = re.compile(r"[^\W_]+")
+
+
+def span_rows(
+    note_id: str, merged: Mapping[str, list[Span]], texts: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """One row per span. ``n_tokens`` (its words) lets a release report turn the
+    model card's token recall into expected missed tokens without the text."""
     return [
-        {"note_id": note_id, "field": field, **span.to_dict()}
+        {
+            "note_id": note_id,
+            "field": field,
+            **span.to_dict(),
+            "n_tokens": len(_WORD.findall(texts[field][span.start : span.end])),
+        }
         for field, spans in merged.items()
         for span in spans
     ]
@@ -39,7 +52,7 @@ def released_audit_row(
     source_file: str,
     record_number: int,
     note_id: str,
-    text_sha256: str,
+    text_digest: str,
     spans: list[Span],
     detectors: str,
     processing_ms: float,
@@ -52,7 +65,7 @@ def released_audit_row(
         "note_id": note_id,
         "outcome": "released",
         "reason": None,
-        "text_sha256": text_sha256,
+        "text_hmac": text_digest,
         **{f"n_{t.lower()}": counts.get(t, 0) for t in PHI_TYPES},
         "n_phi": len(spans),
         "detectors": detectors,
@@ -68,7 +81,7 @@ def quarantine_audit_row(item: Quarantined, run_id: str) -> dict[str, Any]:
         "note_id": item.note_id,
         "outcome": "quarantined",
         "reason": item.reason,
-        "text_sha256": item.text_sha256,
+        "text_hmac": item.text_digest,
         **{name: 0 for name in PHI_COUNT_COLUMNS},
         "n_phi": 0,
         "detectors": "[]",

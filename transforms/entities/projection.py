@@ -8,6 +8,7 @@ original characters; an entity made only of PHI has no released position.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,10 +16,12 @@ from transforms.core.entities import ClinicalEntity
 from transforms.core.offsets import OffsetSegment, project_span
 
 
-def entity_id(note_id: str, entity: ClinicalEntity) -> str:
-    """Stable across runs: the same note, offsets, label and model give the same id."""
+def entity_id(id_key: bytes, note_id: str, entity: ClinicalEntity) -> str:
+    """Stable across runs with one key: the same note, offsets, label and model give the
+    same id. Keyed, because an unkeyed digest of small original offsets is inverted by
+    trying them all, and would give away the original position (and PHI lengths)."""
     key = "\x1f".join((note_id, str(entity.start), str(entity.end), entity.label, entity.model))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return hmac.new(id_key, b"entity|" + key.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
 def covered_by_redactions(start: int, end: int, offset_map: Sequence[OffsetSegment]) -> bool:
@@ -50,6 +53,8 @@ def entity_rows(
     entities: Sequence[ClinicalEntity],
     redacted_text: str,
     offset_map: Sequence[OffsetSegment],
+    *,
+    id_key: bytes,
 ) -> list[dict[str, Any]]:
     rows = []
     for entity in entities:
@@ -57,7 +62,7 @@ def entity_rows(
         rows.append(
             {
                 "note_id": note_id,
-                "entity_id": entity_id(note_id, entity),
+                "entity_id": entity_id(id_key, note_id, entity),
                 "label": entity.label,
                 "start": entity.start,
                 "end": entity.end,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from schemas.config import ColumnPolicy
 from schemas.phi_types import PHI_TYPES
+from transforms.core.spans import Span
 from transforms.redaction.operator import Operator, OperatorConfigError, RedactionContext
 from transforms.redaction.operators.date_shift import DateShiftOperator
 from transforms.redaction.operators.generalize import GeneralizeOperator
@@ -59,6 +60,15 @@ class ColumnRelease:
 
     def text_columns(self) -> list[str]:
         return [c for c, policy in self.policies.items() if policy.type == "deid_text"]
+
+    def words_to_reserve(self, column: str, value: str | None) -> set[str]:
+        """The words of a column value whose surrogates its operator will read."""
+        policy = self.policies[column]
+        if value is None or not value.strip() or column not in self.operators:
+            return set()
+        phi_type, subtype = _value_type(policy)
+        span = Span(0, len(value), phi_type, subtype, 1.0, "column")
+        return self.operators[column].words_to_reserve(value, span)
 
     def release(self, column: str, value: str | None, context: RedactionContext) -> str | None:
         """The value of a non-text column as released; None stays None."""

@@ -8,6 +8,7 @@ onto the released one.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from transforms.core.offsets import OffsetSegment
 from transforms.core.spans import Span
 from transforms.redaction.operator import RedactionContext
 from transforms.redaction.policy import RedactionPolicy
+from transforms.redaction.surrogates import SurrogateBook, assign_words, bundled_name_pools
 
 
 @dataclass(frozen=True)
@@ -23,10 +25,34 @@ class RedactionResult:
     offset_map: tuple[OffsetSegment, ...]
 
 
+def words_to_reserve(text: str, spans: Sequence[Span], policy: RedactionPolicy) -> set[str]:
+    """The words of ``text``'s spans whose surrogates the policy's operators will read."""
+    words: set[str] = set()
+    for span in spans:
+        words |= policy.operator_for(span).words_to_reserve(text[span.start : span.end], span)
+    return words
+
+
+def _with_book(
+    text: str, spans: Sequence[Span], policy: RedactionPolicy, context: RedactionContext
+) -> RedactionContext:
+    """The context with a surrogate book: the one given (the patient step reserves every
+    note of a patient against the ledger), else one reserved for this text alone."""
+    if context.surrogate_book is not None or context.surrogate_key is None:
+        return context
+    words = words_to_reserve(text, spans, policy)
+    if not words:
+        return context
+    reserved = assign_words(context.surrogate_key, words, bundled_name_pools(), {})
+    book = SurrogateBook(context.surrogate_key, reserved.surrogates)
+    return dataclasses.replace(context, surrogate_book=book)
+
+
 def redact(
     text: str, spans: Sequence[Span], policy: RedactionPolicy, context: RedactionContext
 ) -> RedactionResult:
     """Replace each span (sorted, non-overlapping, as ``merge_spans`` returns) in ``text``."""
+    context = _with_book(text, spans, policy, context)
     pieces: list[str] = []
     segments: list[OffsetSegment] = []
     cursor = 0

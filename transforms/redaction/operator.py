@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from transforms.core.registry import name_registrar
 from transforms.core.spans import Span
+from transforms.redaction.surrogates import SurrogateBook
 
 
 class OperatorConfigError(ValueError):
@@ -33,6 +34,10 @@ class RedactionContext:
     hash_key: bytes | None = None
     # The patient's own surrogate key: one patient's mapping says nothing of another's.
     surrogate_key: bytes | None = None
+    # The surrogates reserved for the patient's words (the patient step reserves every
+    # word of every note at once, against the ledger). None: ``redact`` reserves
+    # the words of the one text it is given.
+    surrogate_book: SurrogateBook | None = None
 
 
 class Operator(ABC):
@@ -46,6 +51,10 @@ class Operator(ABC):
     @abstractmethod
     def replace(self, original: str, span: Span, context: RedactionContext) -> str:
         """Return the replacement text for ``original``, the span's text."""
+
+    def words_to_reserve(self, original: str, span: Span) -> set[str]:
+        """The words whose surrogates ``replace`` will read from the patient's book."""
+        return set()
 
     def release_value(
         self, value: str, *, phi_type: str, subtype: str, context: RedactionContext

@@ -53,6 +53,17 @@ class RedactionPolicy:
             by_subtype={k.upper(): build_operator(v) for k, v in by_subtype.items()},
         )
 
+    def describe(self) -> dict[str, Any]:
+        """Which operator handles what, by name: for the manifest and the release report."""
+        return {
+            "default": self.default.name,
+            "phi_types": {k: v.name for k, v in sorted(self.by_phi_type.items())},
+            "subtypes": {k: v.name for k, v in sorted(self.by_subtype.items())},
+        }
+
+    def operators(self) -> tuple[Operator, ...]:
+        return (self.default, *self.by_phi_type.values(), *self.by_subtype.values())
+
     def operator_for(self, span: Span) -> Operator:
         return (
             self.by_subtype.get(span.subtype) or self.by_phi_type.get(span.phi_type) or self.default

@@ -1,25 +1,31 @@
-"""Consistent, shape-preserving surrogates: a keyed bijection on tokens, per patient.
+"""Consistent surrogates that carry nothing of the original's shape, per patient.
 
-A span is split into alphanumeric tokens; separators stay. Each token is
-normalised (accents stripped, lower-cased) and mapped by a function that is,
-for one patient key, a bijection with no fixed points:
+A value is split into alphanumeric tokens; separators stay. Each token is
+normalised (accents stripped, lower-cased) and replaced in one of two ways:
 
-* a token found in a name pool (female first names, male first names,
-  surnames) maps to another token of the *same* pool: the successor of the
-  token in a keyed random order of that pool, computed with a small Feistel
-  permutation. "Smith" becomes another surname, "Mary" another female name;
-* any other token is enciphered character by character: a vowel becomes a
-  vowel, a consonant a consonant, a digit a digit, each moved by a keyed
-  non-zero shift that depends on the token's earlier characters. The result
-  keeps the token's length and shape (``MRN 12-345`` stays two letters' worth
-  of shape, a phone keeps its punctuation). Where the cipher lands on a pool
-  name it is applied again (cycle walking), so cipher outputs never collide
-  with pool outputs.
+* **Words** (letters only, in names, places and the like) take a realistic
+  name from the bundled pools. Candidates come from a keyed permutation of a
+  pool seeded by the word, so the first candidate is uniform over the pool
+  whatever the word's length or letters. A pool word draws from its own pool
+  (a female first name stays a female first name); any other word from the
+  surnames. The first candidate that is neither the word itself nor taken by
+  another of the patient's words wins, so for one patient two words never share
+  a surrogate. Which words are taken is the patient's *surrogate ledger*
+  (``assign_words``): reserved in a canonical order (by keyed digest) and kept
+  across runs in the audit database, so the same word keeps its surrogate in
+  every note, run and machine that shares the ledger and the key. Without
+  state, no function of a finite pool can promise both (pigeonhole), which is
+  why the ledger exists.
+* **Formatted tokens** (any token with a digit, single letters such as initials,
+  and every token of a type listed in ``format_types``, such as IDs and phone
+  numbers) keep their format: each
+  character stays a digit or a letter, and the token is moved by a keyed,
+  single-cycle permutation of all tokens of that format. The result is uniform
+  over the format's other tokens: its digits say nothing of the original's,
+  and two values of one format never collide.
 
-Hence, for one patient: the same normalised value always gets the same
-surrogate (in any note, run or machine with the same key), two different
-values never get the same one, and no token is ever left as it was. The case
-of the original is re-applied, so "Smith" and "SMITH" become "Jones" and "JONES".
+The case of the original is re-applied, so "Smith" and "SMITH" become
+"Jones" and "JONES".
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,11 +42,15 @@ from pathlib import Path
 from transforms.core.text import fold
 
 NAME_POOLS_FILE = Path(__file__).parent / "data" / "name_pools.json"
+SURNAME_POOL = 2
 _TOKEN = re.compile(r"[^\W_]+")
-_VOWELS = "aeiou"
-_CONSONANTS = "bcdfghjklmnpqrstvwxyz"
 _DIGITS = "0123456789"
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _FEISTEL_ROUNDS = 4
+
+
+class SurrogateError(ValueError):
+    """A surrogate cannot be given. The message never holds the value."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +84,10 @@ def bundled_name_pools() -> NamePools:
 
 
 class KeyedPermutation:
-    """A keyed permutation of ``range(size)``: a Feistel network with cycle walking."""
+    """A keyed permutation of ``range(size)``: a Feistel network with cycle walking.
+
+    Any size works: the round function draws as many HMAC blocks as a half needs.
+    """
 
     def __init__(self, key: bytes, size: int) -> None:
         if size < 1:
@@ -84,11 +97,16 @@ class KeyedPermutation:
         bits = max(2, (size - 1).bit_length())
         self._half = (bits + 1) // 2
         self._mask = (1 << self._half) - 1
+        self._value_bytes = (self._half + 7) // 8
+        self._blocks = (self._half + 255) // 256
 
     def _round(self, number: int, value: int) -> int:
-        message = bytes([number]) + value.to_bytes(4, "big")
-        digest = hmac.new(self._key, message, hashlib.sha256).digest()
-        return int.from_bytes(digest[:4], "big") & self._mask
+        message = bytes([number]) + value.to_bytes(self._value_bytes, "big")
+        digest = b"".join(
+            hmac.new(self._key, bytes([block]) + message, hashlib.sha256).digest()
+            for block in range(self._blocks)
+        )
+        return int.from_bytes(digest, "big") & self._mask
 
     def _encrypt(self, value: int) -> int:
         left, right = value >> self._half, value & self._mask
@@ -121,69 +139,118 @@ class KeyedPermutation:
         return self.inverse((self.forward(value) + 1) % self.size)
 
 
-@lru_cache(maxsize=4096)
-def _shift_alphabet(ch: str) -> str:
-    """The characters ``ch`` may become: its class, so that the cipher is a bijection.
-
-    ASCII vowels, consonants and digits are classes of their own. Any other
-    letter or digit moves among the characters of its 32-code-point block with
-    the same kind (lower-case letter, upper-case letter, other letter, digit).
-    """
-    for alphabet in (_VOWELS, _CONSONANTS, _DIGITS):
-        if ch in alphabet:
-            return alphabet
-    code = ord(ch)
-    base = code - code % 32
-    kind = _kind(ch)
-    block = "".join(c for c in map(chr, range(base, base + 32)) if _kind(c) == kind)
-    # A character alone of its kind in its block falls back to the ASCII
-    # consonants; the mapping is then no longer invertible for it alone.
-    return block if len(block) >= 2 else _CONSONANTS + ch
+def _sub_key(key: bytes, label: str) -> bytes:
+    return hmac.new(key, label.encode("utf-8"), hashlib.sha256).digest()
 
 
-def _kind(ch: str) -> str:
-    if ch.isdigit():
-        return "digit"
-    if not ch.isalpha():
-        return "other"
-    return "lower" if ch.islower() else "upper" if ch.isupper() else "letter"
+# --- formatted tokens -------------------------------------------------------
 
 
-def _keystream(key: bytes, prefix: str, position: int) -> int:
-    digest = hmac.new(key, f"{position}|{prefix}".encode(), hashlib.sha256).digest()
-    return int.from_bytes(digest[:4], "big")
+def _format_alphabet(ch: str) -> str | None:
+    if ch in _DIGITS:
+        return _DIGITS
+    if ch in _LETTERS:
+        return _LETTERS
+    return None
 
 
-def encipher_token(key: bytes, token: str) -> str:
-    """Shape-preserving, keyed, invertible; every character changes.
-
-    Each character moves within its class (see ``_shift_alphabet``) by a
-    non-zero shift drawn from the key and the characters before it.
-    """
+def format_surrogate(key: bytes, token: str) -> str | None:
+    """Another token of the same format (digit for digit, letter for letter), drawn
+    by a keyed single-cycle permutation of that format's tokens; None where a
+    character is neither an ASCII digit nor a lower-case ASCII letter."""
+    alphabets = [_format_alphabet(ch) for ch in token]
+    if not alphabets or any(alphabet is None for alphabet in alphabets):
+        return None
+    size, index = 1, 0
+    for ch, alphabet in zip(token, alphabets, strict=True):
+        assert alphabet is not None
+        size *= len(alphabet)
+        index = index * len(alphabet) + alphabet.index(ch)
+    signature = "".join("9" if alphabet is _DIGITS else "a" for alphabet in alphabets)
+    value = KeyedPermutation(_sub_key(key, "format|" + signature), size).successor(index)
     out = []
-    for position, ch in enumerate(token):
-        alphabet = _shift_alphabet(ch)
-        shift = 1 + _keystream(key, token[:position], position) % (len(alphabet) - 1)
-        out.append(alphabet[(alphabet.index(ch) + shift) % len(alphabet)])
-    return "".join(out)
+    for alphabet in reversed(alphabets):
+        assert alphabet is not None
+        value, position = divmod(value, len(alphabet))
+        out.append(alphabet[position])
+    return "".join(reversed(out))
 
 
-def surrogate_token(key: bytes, token: str, pools: NamePools) -> str:
-    """The surrogate of one normalised token under a patient's key."""
-    found = pools.index.get(token)
-    if found is not None:
-        number, position = found
+# --- words: the patient's surrogate ledger ----------------------------------
+
+
+def word_digest(key: bytes, word: str) -> str:
+    """The ledger's name for a word: a keyed digest, so the ledger holds no PHI."""
+    return hmac.new(key, b"word|" + word.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def word_candidates(key: bytes, word: str, pools: NamePools) -> Iterator[str]:
+    """Every pool name, once, in a keyed order seeded by the word: the word's own pool
+    first (surnames for a word in none), then the others."""
+    found = pools.index.get(word)
+    home = found[0] if found is not None else SURNAME_POOL
+    for number in [home] + [n for n in range(len(pools.pools)) if n != home]:
         pool = pools.pools[number]
-        permutation = KeyedPermutation(
-            hmac.new(key, f"pool{number}".encode(), "sha256").digest(), len(pool)
-        )
-        return pool[permutation.successor(position)]
-    value = encipher_token(key, token)
-    # Cycle walking keeps cipher outputs out of the pools, where they could
-    # meet the surrogate of a pool name. It ends: ``token`` itself is not in a pool.
-    while value in pools.index:
-        value = encipher_token(key, value)
-    return value
+        order = KeyedPermutation(_sub_key(key, f"candidates|{number}|{word}"), len(pool))
+        for position in range(len(pool)):
+            yield pool[order.forward(position)]
+
+
+@dataclass(frozen=True)
+class WordAssignment:
+    """The surrogates of some of one patient's words, and which of them are new."""
+
+    surrogates: Mapping[str, str]  # word -> surrogate
+    new_entries: Mapping[str, str]  # word digest -> surrogate, not yet in the ledger
+
+
+def assign_words(
+    key: bytes, words: Iterable[str], pools: NamePools, ledger: Mapping[str, str]
+) -> WordAssignment:
+    """Give each normalised word of one patient its surrogate.
+
+    ``ledger`` maps word digests to the surrogates already given to this patient
+    (earlier runs). A word found there keeps its surrogate. The others are taken
+    in order of their digest, so the result does not depend on the order words
+    or notes arrive in; each takes its first candidate that is not the word itself
+    and not already taken by this patient.
+    """
+    taken = set(ledger.values())
+    surrogates: dict[str, str] = {}
+    new_entries: dict[str, str] = {}
+    digests = {word: word_digest(key, word) for word in set(words)}
+    for word in sorted(digests, key=digests.__getitem__):
+        digest = digests[word]
+        if digest in ledger:
+            surrogates[word] = ledger[digest]
+            continue
+        for candidate in word_candidates(key, word, pools):
+            if candidate != word and candidate not in taken:
+                break
+        else:
+            raise SurrogateError("every pool name is taken for this patient")
+        taken.add(candidate)
+        surrogates[word] = candidate
+        new_entries[digest] = candidate
+    return WordAssignment(surrogates, new_entries)
+
+
+@dataclass(frozen=True)
+class SurrogateBook:
+    """What a surrogate operator needs for one patient: the patient's key (for
+    formatted tokens) and the surrogates reserved for the patient's words."""
+
+    key: bytes
+    words: Mapping[str, str]
+
+    def word(self, word: str) -> str:
+        try:
+            return self.words[word]
+        except KeyError:
+            # Fail closed: a word reserved nowhere would need a guess.
+            raise SurrogateError(
+                "a word was not reserved in the patient's surrogate book"
+            ) from None
 
 
 def match_case(original: str, replacement: str) -> str:
@@ -204,10 +271,38 @@ def tokens(text: str) -> Iterator[re.Match[str]]:
     return _TOKEN.finditer(text)
 
 
+def _is_formatted(normalised: str, *, formatted: bool) -> bool:
+    """Formatted tokens keep their format; words take names. A token with a digit, and
+    a single letter (an initial, the O of O'Brien), is formatted, unless a character
+    has no format class (then it is a word)."""
+    if not (formatted or len(normalised) == 1 or any(ch.isdigit() for ch in normalised)):
+        return False
+    return all(_format_alphabet(ch) is not None for ch in normalised)
+
+
+def words_to_reserve(
+    text: str, *, keep_words: frozenset[str] = frozenset(), formatted: bool = False
+) -> set[str]:
+    """The normalised words of ``text`` that ``surrogate_text`` will look up in a book."""
+    found = set()
+    for match in tokens(text):
+        normalised = fold(match.group())
+        if normalised not in keep_words and not _is_formatted(normalised, formatted=formatted):
+            found.add(normalised)
+    return found
+
+
 def surrogate_text(
-    key: bytes, text: str, pools: NamePools, *, keep_words: frozenset[str] = frozenset()
+    book: SurrogateBook,
+    text: str,
+    *,
+    keep_words: frozenset[str] = frozenset(),
+    formatted: bool = False,
 ) -> str:
-    """Replace every alphanumeric token of ``text`` but ``keep_words``; separators stay."""
+    """Replace every alphanumeric token of ``text`` but ``keep_words``; separators stay.
+
+    ``formatted`` treats every token as formatted (identifiers, contacts).
+    """
     pieces = []
     cursor = 0
     for match in tokens(text):
@@ -216,8 +311,12 @@ def surrogate_text(
         pieces.append(text[cursor : match.start()])
         if normalised in keep_words:
             pieces.append(original)
+        elif _is_formatted(normalised, formatted=formatted):
+            replaced = format_surrogate(book.key, normalised)
+            assert replaced is not None  # _is_formatted checked every character
+            pieces.append(match_case(original, replaced))
         else:
-            pieces.append(match_case(original, surrogate_token(key, normalised, pools)))
+            pieces.append(match_case(original, book.word(normalised)))
         cursor = match.end()
     pieces.append(text[cursor:])
     return "".join(pieces)

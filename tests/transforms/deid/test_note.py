@@ -21,7 +21,7 @@ from transforms.deid.rows import release_note_date
 from transforms.detection.base import Detector, build_detector
 from transforms.detection.patterns import PresidioPatternDetector
 
-KEYS = RunKeys(patient_id=b"p" * 32, date_shift=b"d" * 32)
+KEYS = RunKeys(patient_id=b"p" * 32, date_shift=b"d" * 32, digest=b"g" * 32)
 CONFIG = DeidcodeConfig()
 
 
@@ -193,7 +193,9 @@ COLUMN_CONFIG = parse_config(
         }
     }
 )
-SURROGATE_KEYS = RunKeys(patient_id=b"p" * 32, date_shift=b"d" * 32, surrogate=b"s" * 32)
+SURROGATE_KEYS = RunKeys(
+    patient_id=b"p" * 32, date_shift=b"d" * 32, digest=b"g" * 32, surrogate=b"s" * 32
+)
 
 
 def column_note(comment, admitted="2021-03-14"):

@@ -14,6 +14,8 @@ from transforms.entities.projection import covered_by_redactions, entity_id, ent
 from transforms.redaction.engine import redact
 from transforms.redaction.policy import RedactionPolicy
 
+ID_KEY = b"i" * 32
+
 FILLER = ["asthma", "with", "cough", "since", "and", "on", "metformin", "syndrome", "."]
 dates = st.builds(
     lambda m, d, y: f"{m:02d}/{d:02d}/{y}",
@@ -66,7 +68,7 @@ def test_projection_through_every_operator(pieces, data, operator):
     last = data.draw(st.integers(first, len(places) - 1))
     found = entity(places[first][0], places[last][1])
     result = redact(text, spans, policy(operator), context("P1"))
-    [row] = entity_rows("n1", [found], result.text, result.offset_map)
+    [row] = entity_rows("n1", [found], result.text, result.offset_map, id_key=ID_KEY)
     inside = places[first : last + 1]
     phi_inside = [span for _, _, span in inside if span is not None]
     assert (row["start"], row["end"]) == (found.start, found.end)
@@ -101,7 +103,9 @@ def test_an_eponym_inside_a_name_carries_the_tag_not_the_name():
     name = Span(4, 13, "NAME", "PATIENT", 0.9, "model")  # the model took the eponym for a name
     doctor = Span(31, 40, "NAME", "DOCTOR", 0.99, "model")
     result = redact(text, [name, doctor], policy("tag"), context("P1"))
-    rows = entity_rows("n1", [entity(4, 21), entity(31, 40)], result.text, result.offset_map)
+    rows = entity_rows(
+        "n1", [entity(4, 21), entity(31, 40)], result.text, result.offset_map, id_key=ID_KEY
+    )
     assert rows[0]["text_deid"] == "[NAME] disease"
     assert "Parkinson" not in rows[0]["text_deid"]
     assert result.text[rows[0]["start_deid"] : rows[0]["end_deid"]] == "[NAME] disease"
@@ -123,6 +127,10 @@ def test_covered_by_adjacent_redactions():
 
 
 def test_entity_id_is_stable_and_distinguishes_entities():
-    a = entity_id("n1", entity(0, 5))
-    assert a == entity_id("n1", entity(0, 5))
-    assert len({a, entity_id("n2", entity(0, 5)), entity_id("n1", entity(0, 6))}) == 3
+    a = entity_id(ID_KEY, "n1", entity(0, 5))
+    assert a == entity_id(ID_KEY, "n1", entity(0, 5))
+    assert (
+        len({a, entity_id(ID_KEY, "n2", entity(0, 5)), entity_id(ID_KEY, "n1", entity(0, 6))}) == 3
+    )
+    # Keyed: without the key, the original offsets cannot be found by trying them all.
+    assert entity_id(b"j" * 32, "n1", entity(0, 5)) != a

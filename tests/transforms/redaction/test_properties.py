@@ -94,9 +94,9 @@ def test_no_original_phi_value_survives(pieces, operator):
             assert not set(before) & set(after), (before, after)
         # Anywhere else, a word of it may appear only as another value's replacement
         # (the surrogate of one name may be another real name, never its own). A digit
-        # group is enciphered among the groups of its length, so the surrogate of one
-        # group of a phone number may be another group's original ("790" -> "908" in
-        # "(908) 790-0000"): that says nothing of where the original was.
+        # group moves by a keyed permutation of the groups of its format, so the surrogate
+        # of one group of a phone number may be another group's original ("790" -> "908"
+        # in "(908) 790-0000"): that says nothing of where the original was.
         elsewhere = {w for i, other in enumerate(replaced) if i != index for w in words(other)}
         elsewhere |= {w for w in words(replaced[index]) if w.isdigit()}
         leaked = set(before) & output

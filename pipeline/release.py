@@ -1,0 +1,243 @@
+"""``deidcode release``: copy what may leave the hospital out of a finished run.
+
+A run directory is internal: ``phi_spans/`` gives the exact position and length
+of every original value, ``audit/`` and ``quarantine/`` name source files and
+records, and the run manifest describes the inputs. A release holds only the
+releasable tables, without the columns that point into the original text, and a
+release manifest without input digests or original offsets. The
+re-identification report is written *beside* the release, not in it: it lists
+the patients an adversary could single out, which is for the team deciding on
+suppression, not for the recipients.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from onnx_models.registry import ModelRegistryError, load_bundle
+from pipeline import __version__
+from pipeline.manifest import describe_outputs, table_files, write_manifest
+from pipeline.release_html import render_release_report
+from schemas.config import ReleaseConfig
+from transforms.core.keyed import derive_key, key_fingerprint, pseudonymize
+from transforms.evaluation.release_risk import (
+    KAnonymity,
+    MissedPhi,
+    expected_missed_tokens,
+    k_anonymity,
+)
+
+# Releasable tables and the columns withheld from each: offsets into the original
+# text would give away where PHI was and how long it was. codes/ joins this list
+# when the coding step writes it.
+RELEASABLE_TABLES: dict[str, tuple[str, ...]] = {
+    "notes": (),
+    "entities": ("start", "end"),
+}
+# Every releasable table's note_id is the hospital's own record number: an
+# adversary holding a note could find it. The release carries a keyed pseudonym.
+PSEUDONYMIZED_COLUMN = "note_id"
+NOTE_ID_PURPOSE = "release_note_id"
+INTERNAL_OUTPUTS = ("phi_spans", "audit", "quarantine", "manifest.json")
+# Column policies whose released values are quasi-identifiers by default.
+QUASI_IDENTIFIER_POLICIES = ("keep", "generalize")
+# The model card figure the missed-PHI estimate uses: token recall on ASQ-PHI dev,
+# the closest to real notes that the card reports for every type.
+RECALL_SOURCE = ("asqphi", "token")
+
+
+class ReleaseError(ValueError):
+    """The run cannot be released as asked; the message names the run, file or column."""
+
+
+@dataclass(frozen=True)
+class ReleaseSummary:
+    release_dir: str
+    report: str
+    tables: dict[str, int]
+    k_anonymity: KAnonymity
+    missed: list[MissedPhi]
+
+
+def _read_run_manifest(run_dir: Path) -> dict[str, Any]:
+    if not (run_dir / "_SUCCESS").exists():
+        raise ReleaseError(
+            f"run {run_dir} has no _SUCCESS: only a finished, successful run can be released"
+        )
+    try:
+        return json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ReleaseError(f"run {run_dir}: manifest.json cannot be read ({exc})") from None
+
+
+def _check_target(run_dir: Path, target: Path) -> None:
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ReleaseError(f"release directory {target} exists and is not empty")
+    if target.resolve().is_relative_to(run_dir.resolve()):
+        raise ReleaseError(f"release directory {target} is inside the run {run_dir}")
+
+
+def _copy_table(source: Path, target: Path, withheld: tuple[str, ...], note_key: bytes) -> int:
+    """Copy a table without ``withheld`` columns, with pseudonymous note ids, each file
+    re-sorted by them (the run's order would give the original ids' order)."""
+    rows = 0
+    target.mkdir(parents=True)
+    for path in table_files(str(source)):
+        table = pq.read_table(path)
+        table = table.select([name for name in table.schema.names if name not in withheld])
+        position = table.schema.get_field_index(PSEUDONYMIZED_COLUMN)
+        pseudonyms = pa.array(
+            [pseudonymize(note_key, v) for v in table.column(position).to_pylist()],
+            type=pa.string(),
+        )
+        table = table.set_column(position, table.schema.field(position), pseudonyms)
+        table = table.sort_by([(name, "ascending") for name in _sort_columns(table)])
+        pq.write_table(table, target / os.path.basename(path), compression="zstd")
+        rows += table.num_rows
+    return rows
+
+
+def _sort_columns(table: pa.Table) -> list[str]:
+    preferred = [PSEUDONYMIZED_COLUMN, "start_deid", "end_deid", "label", "entity_id"]
+    return [name for name in preferred if name in table.schema.names]
+
+
+def check_release_key(master_key: bytes, manifest: dict[str, Any], run_dir: Path) -> bytes:
+    """The release's note-id key, once the key is shown to be the run's."""
+    if key_fingerprint(master_key) != manifest.get("key_fingerprint"):
+        raise ReleaseError(
+            f"the key given is not the one run {run_dir} used (its fingerprint differs from "
+            "the run manifest's key_fingerprint)"
+        )
+    return derive_key(master_key, NOTE_ID_PURPOSE)
+
+
+def quasi_identifier_columns(manifest: dict[str, Any], config: ReleaseConfig) -> tuple[str, ...]:
+    policies = (manifest.get("redaction") or {}).get("columns", {})
+    if config.quasi_identifiers is not None:
+        unknown = [c for c in config.quasi_identifiers if c not in policies]
+        if unknown:
+            raise ReleaseError(
+                f"release.quasi_identifiers names {unknown}, which the run did not release "
+                f"(released columns: {sorted(policies) or 'none'})"
+            )
+        return tuple(config.quasi_identifiers)
+    return tuple(sorted(c for c, p in policies.items() if p in QUASI_IDENTIFIER_POLICIES))
+
+
+def release_k_anonymity(notes_dir: Path, columns: tuple[str, ...], k: int) -> KAnonymity:
+    records = []
+    for path in table_files(str(notes_dir)):
+        table = pq.read_table(path, columns=["patient_id", *columns]).to_pylist()
+        records += [(row["patient_id"], tuple(row[c] for c in columns)) for row in table]
+    return k_anonymity(records, columns, k=k)
+
+
+def _card_recall(manifest: dict[str, Any]) -> tuple[dict[str, float], str | None]:
+    """Token recall per PHI type from the run's PHI model card; the PHI model is the
+    first model that is not the entity step's."""
+    entity_model = (manifest.get("entity_step") or {}).get("model")
+    for model in manifest.get("models", []):
+        if model["name"] == entity_model:
+            continue
+        try:
+            evaluation = load_bundle(model["name"], verify=False).manifest.evaluation or {}
+        except ModelRegistryError:
+            return {}, None
+        figures = evaluation.get(RECALL_SOURCE[0], {}).get(RECALL_SOURCE[1], {})
+        recall = {t: f["recall"] for t, f in figures.items() if f.get("support")}
+        return recall, f"{model['name']} {model['version']}, ASQ-PHI dev token recall"
+    return {}, None
+
+
+def _detected_tokens(phi_spans_dir: Path) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for path in table_files(str(phi_spans_dir)):
+        table = pq.read_table(path, columns=["phi_type", "n_tokens"]).to_pylist()
+        for row in table:
+            counts[row["phi_type"]] += row["n_tokens"]
+    return dict(counts)
+
+
+def make_release(
+    run_dir: str,
+    to: str,
+    *,
+    config: ReleaseConfig,
+    master_key: bytes,
+    report: str | None = None,
+) -> ReleaseSummary:
+    """Write the release of ``run_dir`` to ``to`` and its report beside it.
+    ``master_key`` is the run's key: it pseudonymises the note ids."""
+    source = Path(run_dir)
+    target = Path(to)
+    manifest = _read_run_manifest(source)
+    note_key = check_release_key(master_key, manifest, source)
+    _check_target(source, target)
+    report_path = Path(report) if report else target.with_name(target.name + ".release_report.html")
+    columns = quasi_identifier_columns(manifest, config)
+
+    staging = target.with_name(f".{target.name}.staging-{uuid.uuid4().hex[:8]}")
+    staging.mkdir(parents=True, mode=0o750)
+    try:
+        tables = {
+            name: _copy_table(source / name, staging / name, withheld, note_key)
+            for name, withheld in RELEASABLE_TABLES.items()
+            if (source / name).is_dir()
+        }
+        anonymity = release_k_anonymity(staging / "notes", columns, config.k)
+        recall, recall_source = _card_recall(manifest)
+        missed = expected_missed_tokens(
+            _detected_tokens(source / "phi_spans"), recall, notes=tables.get("notes", 0)
+        )
+        release_manifest = {
+            "format": "deidcode-release/1",
+            "deidcode_version": __version__,
+            "source_run_id": manifest.get("run_id"),
+            "source_finished_at": manifest.get("finished_at"),
+            "tables": describe_outputs(str(staging), tuple(tables)),
+            "withheld_columns": {t: list(c) for t, c in RELEASABLE_TABLES.items() if t in tables},
+            "pseudonymized_columns": {t: [PSEUDONYMIZED_COLUMN] for t in tables},
+            "columns": {t: pq.read_schema(_first_file(staging / t)).names for t in tables},
+            "redaction": manifest.get("redaction"),
+            "k_anonymity": {
+                "quasi_identifiers": list(columns),
+                "k": config.k,
+                "smallest_group": anonymity.smallest_group,
+                "patients_below_k": len(anonymity.patients_below_k),
+            },
+        }
+        write_manifest(str(staging / "release_manifest.json"), release_manifest)
+        report_path.write_text(
+            render_release_report(
+                manifest=release_manifest,
+                anonymity=anonymity,
+                missed=missed,
+                recall_source=recall_source,
+            ),
+            encoding="utf-8",
+        )
+        if target.exists():
+            target.rmdir()  # checked empty above
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ReleaseSummary(str(target), str(report_path), tables, anonymity, missed)
+
+
+def _first_file(directory: Path) -> str:
+    files = table_files(str(directory))
+    if not files:
+        raise ReleaseError(f"table {directory.name} has no Parquet files")
+    return files[0]
