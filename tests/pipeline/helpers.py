@@ -73,12 +73,17 @@ def start_long_run(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
     return process
 
 
-def audit_runs(audit_db: Path) -> list[tuple[Any, ...]]:
-    """(run_id, status, error) of every run in a SQLite audit database, by start time."""
-    engine = sa.create_engine(f"sqlite:///{audit_db}")
+def query(url: str, statement: str) -> list[tuple[Any, ...]]:
+    """The rows of one SQL statement on a database, as tuples."""
+    engine = sa.create_engine(url)
     with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text("SELECT run_id, status, error FROM deid_runs ORDER BY started_at")
-        ).all()
+        rows = connection.execute(sa.text(statement)).all()
     engine.dispose()
     return [tuple(row) for row in rows]
+
+
+def audit_runs(audit_db: Path) -> list[tuple[Any, ...]]:
+    """(run_id, status, error) of every run in a SQLite audit database, by start time."""
+    return query(
+        f"sqlite:///{audit_db}", "SELECT run_id, status, error FROM deid_runs ORDER BY started_at"
+    )

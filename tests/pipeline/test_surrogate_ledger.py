@@ -2,11 +2,10 @@
 share an audit database (SQLite and PostgreSQL), and fresh runs are byte-identical."""
 
 import csv
-
-import sqlalchemy as sa
+import hashlib
 
 from tests.conftest import REPO_ROOT, SAMPLE_CSV
-from tests.pipeline.helpers import manifest, run_export, table
+from tests.pipeline.helpers import manifest, query, run_export, table
 
 CONFIG = REPO_ROOT / "examples" / "research_release.yaml"
 
@@ -24,13 +23,7 @@ def first_rows(tmp_path, count: int):
 
 
 def ledger_rows(url: str) -> list[tuple]:
-    engine = sa.create_engine(url)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.text("SELECT patient_id, word_digest, surrogate FROM deid_surrogate_ledger")
-        ).all()
-    engine.dispose()
-    return [tuple(row) for row in rows]
+    return query(url, "SELECT patient_id, word_digest, surrogate FROM deid_surrogate_ledger")
 
 
 def by_note(out) -> dict[str, dict]:
@@ -83,8 +76,6 @@ def test_fresh_runs_with_surrogates_are_byte_identical(tmp_path, run_key):
 
 
 def test_the_audit_digest_is_keyed(tmp_path, run_key):
-    import hashlib
-
     out = tmp_path / "out"
     assert run_export(SAMPLE_CSV, out, fmt="csv", config=CONFIG) == 0
     with SAMPLE_CSV.open(encoding="utf-8", newline="") as handle:
