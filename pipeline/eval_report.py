@@ -47,7 +47,7 @@ def quarantined_ids(run_dir: Path) -> set[str]:
 
 
 def write_owner_only(path: Path, lines: list[str]) -> None:
-    """Write a report that quotes note text, readable by its owner alone."""
+    """Write a report that quotes note text or names patients, readable by its owner alone."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.chmod(path, 0o600)  # also when the file already existed

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from onnx_models.registry import ModelRegistryError, load_bundle
 from pipeline import __version__
+from pipeline.eval_report import write_owner_only
 from pipeline.manifest import describe_outputs, table_files, write_manifest
 from pipeline.release_html import render_release_report
 from schemas.config import ReleaseConfig
@@ -123,7 +124,8 @@ def check_release_key(master_key: bytes, manifest: dict[str, Any], run_dir: Path
 
 
 def quasi_identifier_columns(manifest: dict[str, Any], config: ReleaseConfig) -> tuple[str, ...]:
-    policies = (manifest.get("redaction") or {}).get("columns", {})
+    columns = (manifest.get("redaction") or {}).get("columns", {})
+    policies = {c: p for c, p in columns.items() if p != "drop"}  # the released columns
     if config.quasi_identifiers is not None:
         unknown = [c for c in config.quasi_identifiers if c not in policies]
         if unknown:
@@ -218,15 +220,13 @@ def make_release(
             },
         }
         write_manifest(str(staging / "release_manifest.json"), release_manifest)
-        report_path.write_text(
-            render_release_report(
-                manifest=release_manifest,
-                anonymity=anonymity,
-                missed=missed,
-                recall_source=recall_source,
-            ),
-            encoding="utf-8",
+        page = render_release_report(
+            manifest=release_manifest,
+            anonymity=anonymity,
+            missed=missed,
+            recall_source=recall_source,
         )
+        write_owner_only(report_path, [page])
         if target.exists():
             target.rmdir()  # checked empty above
         os.rename(staging, target)

@@ -11,6 +11,7 @@ from onnx_models.recipes.phi_carriers import (  # noqa: E402
     ACI_HELD_OUT,
     Carriers,
     carrier_notes,
+    in_calibration_slice,
     line_is_clean,
     load_carriers,
 )
@@ -31,7 +32,9 @@ def shared(tmp_path):
                 "id": "c1",
                 "text": "Abdomen soft and nontender on palpation.\n"
                 "Seen at Hospital Clinic in March 2003.",
-            }
+            },
+            # In the calibration slice (its id hashes to 0 mod 10): never a carrier.
+            {"id": "c2", "text": "CALIBRATION SLICE SENTENCE, never trained on."},
         ],
     )
     for corpus in ("ncbi_disease_sent", "bc5cdr_sent"):
@@ -61,6 +64,8 @@ def test_only_clean_train_lines_become_carriers(shared):
     assert "Abdomen soft and nontender on palpation." in every
     assert not any("Hospital Clinic" in line or "Alvarez" in line for line in every)
     assert not any("DEV SENTENCE" in line for line in every)
+    assert in_calibration_slice({"id": "c2"}) and not in_calibration_slice({"id": "c1"})
+    assert not any("CALIBRATION SLICE" in line for line in every)
     aci = carriers.sentences["aci"]
     # Every fifth ACI-Bench note is held apart for the ACI-Bench target.
     held_out = {f"note {i}." for i in range(0, 10, ACI_HELD_OUT)}

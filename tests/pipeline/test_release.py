@@ -77,7 +77,8 @@ def release_leaks(release_dir, run_dir, inputs) -> list[str]:
 def test_only_releasable_tables_leave_and_the_report_stays_beside(released):
     rel = released / "rel"
     assert sorted(p.name for p in rel.iterdir()) == ["entities", "notes", "release_manifest.json"]
-    assert (released / "rel.release_report.html").is_file()
+    report = released / "rel.release_report.html"
+    assert report.is_file() and report.stat().st_mode & 0o077 == 0  # owner only
     release_manifest = json.loads((rel / "release_manifest.json").read_text())
     assert set(release_manifest["tables"]) == {"notes", "entities"}
     assert release_manifest["withheld_columns"] == {"notes": [], "entities": ["start", "end"]}
