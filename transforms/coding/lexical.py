@@ -1,0 +1,122 @@
+"""Lexical candidate retrieval: BM25 over the words that name each billable code.
+
+A code's "document" is its title and inclusion terms, plus, at half weight, the
+"includes" terms it inherits from its category (they name the category, not
+the code). Words are folded, stemmed (Snowball English) and stripped of
+function words and of the code set's own boilerplate ("unspecified", "other").
+
+The index is inverted into one array of code numbers and one of precomputed
+BM25 weights per stem, so a query costs one vectorised addition per query stem.
+rank-bm25 scores every document for every query term in Python, which is too
+slow for 75,000 codes and thousands of mentions per run; bm25s needs scipy,
+which workers do not install.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import snowballstemmer
+
+from transforms.coding.codeset import CodeSet, bundled_code_set
+from transforms.core.text import fold
+
+_WORD = re.compile(r"[a-z0-9]+")
+# Function words, and words of the code set's own phrasing that name no condition.
+STOP_WORDS = frozenset(
+    "a an and as at by due for from in into is of on or other the to unspecified nos "
+    "specified site type part without".split()
+)
+INHERITED_WEIGHT = 0.5
+_K1 = 1.2
+_B = 0.75
+
+
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    # The code set repeats a few thousand words ~700,000 times: stem each once.
+    return _STEMMER.stemWord(word)
+
+
+def stems(text: str) -> list[str]:
+    """The comparable stems of a phrase, in order, function words dropped."""
+    return [_stem(w) for w in _WORD.findall(fold(text)) if w not in STOP_WORDS]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    code: str
+    score: float
+
+
+class LexicalIndex:
+    """BM25 over weighted code documents."""
+
+    def __init__(self, codes: Sequence[str], documents: Sequence[dict[str, float]]) -> None:
+        # Numbered in code order, so that ranking can break ties by number.
+        pairs = sorted(zip(codes, documents, strict=True), key=lambda pair: pair[0])
+        self.codes = [code for code, _ in pairs]
+        documents = [doc for _, doc in pairs]
+        lengths = np.array([sum(doc.values()) for doc in documents], dtype=np.float32)
+        average = float(lengths.mean()) if len(lengths) else 1.0
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for number, doc in enumerate(documents):
+            for stem, weight in doc.items():
+                postings[stem].append((number, weight))
+        total = len(documents)
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for stem, entries in postings.items():
+            numbers = np.array([n for n, _ in entries], dtype=np.int32)
+            tf = np.array([w for _, w in entries], dtype=np.float32)
+            idf = math.log(1.0 + (total - len(entries) + 0.5) / (len(entries) + 0.5))
+            norm = _K1 * (1.0 - _B + _B * lengths[numbers] / average)
+            self._postings[stem] = (
+                numbers,
+                (idf * tf * (_K1 + 1.0) / (tf + norm)).astype(np.float32),
+            )
+
+    @classmethod
+    def from_code_set(cls, code_set: CodeSet) -> LexicalIndex:
+        codes, documents = [], []
+        for code, entry in sorted(code_set.entries.items()):
+            doc: dict[str, float] = defaultdict(float)
+            for phrase in (entry.title, *entry.inclusion_terms):
+                for stem in set(stems(phrase)):
+                    doc[stem] = max(doc[stem], 1.0)
+            for phrase in entry.includes:
+                for stem in set(stems(phrase)):
+                    doc[stem] = max(doc[stem], INHERITED_WEIGHT)
+            codes.append(code)
+            documents.append(dict(doc))
+        return cls(codes, documents)
+
+    def search(self, text: str, *, k: int = 20) -> list[Candidate]:
+        """The ``k`` best codes for a mention, best first; ties broken by code."""
+        query = set(stems(text))
+        if not query:
+            return []
+        scores = np.zeros(len(self.codes), dtype=np.float32)
+        for stem in query:
+            found = self._postings.get(stem)
+            if found is not None:
+                scores[found[0]] += found[1]
+        hits = np.flatnonzero(scores)
+        if not len(hits):
+            return []
+        # The second key, the code's number, breaks ties by code.
+        best = hits[np.lexsort((hits, -scores[hits]))[:k]]
+        return [Candidate(self.codes[n], float(scores[n])) for n in best]
+
+
+@lru_cache(maxsize=1)
+def bundled_lexical_index() -> LexicalIndex:
+    return LexicalIndex.from_code_set(bundled_code_set())
