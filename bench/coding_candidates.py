@@ -1,6 +1,7 @@
 """How often the lexical retriever's candidates hold the gold codes (CodiEsp, diagnoses).
 
-    PYTHONPATH=. python bench/coding_candidates.py --shared ../shared --out bench/coding/candidates.json
+    PYTHONPATH=. python bench/coding_candidates.py --shared ../shared \
+        --out bench/coding/candidates.json
 
 Each line of a document is a query; a document's candidates are the union of
 each line's top k. Candidate recall is the share of the gold codes, counted once

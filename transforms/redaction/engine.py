@@ -16,7 +16,7 @@ from transforms.core.offsets import OffsetSegment
 from transforms.core.spans import Span
 from transforms.redaction.operator import RedactionContext
 from transforms.redaction.policy import RedactionPolicy
-from transforms.redaction.surrogates import SurrogateBook, assign_words, bundled_name_pools
+from transforms.redaction.surrogates import SurrogateBook
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,7 @@ def _with_book(
     words = words_to_reserve(text, spans, policy)
     if not words:
         return context
-    reserved = assign_words(context.surrogate_key, words, bundled_name_pools(), {})
-    book = SurrogateBook(context.surrogate_key, reserved.surrogates)
+    book = SurrogateBook.for_words(context.surrogate_key, words)
     return dataclasses.replace(context, surrogate_book=book)
 
 

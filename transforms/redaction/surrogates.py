@@ -243,6 +243,11 @@ class SurrogateBook:
     key: bytes
     words: Mapping[str, str]
 
+    @classmethod
+    def for_words(cls, key: bytes, words: Iterable[str]) -> SurrogateBook:
+        """A book for these words alone, without a ledger: a text or value on its own."""
+        return cls(key, assign_words(key, words, bundled_name_pools(), {}).surrogates)
+
     def word(self, word: str) -> str:
         try:
             return self.words[word]

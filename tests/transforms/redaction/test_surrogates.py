@@ -39,8 +39,7 @@ any_words = st.one_of(name_words, rare_words)
 
 
 def book_for(key: bytes, *texts: str) -> SurrogateBook:
-    words = set().union(*(words_to_reserve(text) for text in texts))
-    return SurrogateBook(key, assign_words(key, words, POOLS, {}).surrogates)
+    return SurrogateBook.for_words(key, set().union(*(words_to_reserve(t) for t in texts)))
 
 
 def shape(word: str) -> str:

@@ -17,7 +17,6 @@ from transforms.redaction.operators.date_shift import DateShiftOperator
 from transforms.redaction.operators.generalize import GeneralizeOperator
 from transforms.redaction.surrogates import (
     SurrogateBook,
-    assign_words,
     bundled_name_pools,
     surrogate_text,
     words_to_reserve,
@@ -134,8 +133,7 @@ class SurrogateOperator(Operator):
         if book is None:
             # A value on its own (a structured column outside the pipeline's patient step).
             words = self.words_to_reserve(original, span)
-            reserved = assign_words(context.surrogate_key, words, bundled_name_pools(), {})
-            book = SurrogateBook(context.surrogate_key, reserved.surrogates)
+            book = SurrogateBook.for_words(context.surrogate_key, words)
         replaced = surrogate_text(
             book,
             original,
