@@ -85,6 +85,9 @@ class StagedRun:
         options = beam_options(list(beam_args))
         pipeline = beam.Pipeline(options=options)
         build(pipeline)
+        # A signal whose exception a library swallowed during setup (a migration, a model
+        # load) must stop the run here, not after the whole pipeline has run.
+        stop_if_signalled()
         with quiet_local_workers(options):
             result = pipeline.run()
             result.wait_until_finish()

@@ -37,3 +37,26 @@ def test_a_swallowed_termination_still_stops_the_run_at_the_next_check():
             os.kill(os.getpid(), signal.SIGTERM)
         with pytest.raises(Terminated):
             stop_if_signalled()
+
+
+def test_a_termination_swallowed_during_setup_stops_the_run_before_its_pipeline(tmp_path):
+    """A SIGTERM whose exception a library swallows while the run sets up (a migration,
+    a model load) must not let the whole pipeline run first."""
+    import datetime as dt
+
+    import apache_beam as beam
+
+    from pipeline.lifecycle import StagedRun
+
+    marker = tmp_path / "pipeline-ran"
+    run = StagedRun("r1", dt.datetime.now(dt.UTC), str(tmp_path / "out"), str(tmp_path))
+
+    def build(pipeline):
+        _ = pipeline | beam.Create([1]) | beam.Map(lambda _: marker.write_text("ran"))
+
+    with terminate_on_signals():
+        with contextlib.suppress(Terminated):
+            os.kill(os.getpid(), signal.SIGTERM)  # what a library catching BaseException does
+        with pytest.raises(Terminated):
+            run.run_pipeline([], build)
+    assert not marker.exists()
