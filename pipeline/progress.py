@@ -21,6 +21,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from pipeline.signals import stop_if_signalled
+
 LOGGER = logging.getLogger("deidcode")
 
 READ = "read"
@@ -52,7 +54,12 @@ COUNTERS = _Counters()
 
 
 def count(element: object, *, name: str) -> None:
-    """A pipeline step's tick: one element reached ``name``."""
+    """A pipeline step's tick: one element reached ``name``.
+
+    It also stops the run at the next element after a signal whose exception Beam
+    swallowed inside a bundle: without this check such a run went on to its end.
+    On remote workers no signal is recorded, and the check does nothing."""
+    stop_if_signalled()
     COUNTERS.add(name)
 
 
