@@ -134,18 +134,13 @@ def main() -> None:
         rate = over_redaction(clean, predict(clean)).to_dict()["redacted_per_1000"]
         return recall, rate
 
+    source = (
+        f"Validation: {len(gold)} held-out-template notes (seed 101) for recall; "
+        f"{len(clean)} calibration-slice CodiEsp-EN train documents and NCBI/BC5CDR train "
+        "sentences for over-redaction."
+    )
     if args.configured_only:
-        recall, rate = run(components.filters)
-        lines = [
-            f"Validation: {len(gold)} held-out-template notes (seed 101) for recall; "
-            f"{len(clean)} calibration-slice train texts for over-redaction.",
-            "",
-            "| setting | token recall | redacted per 1,000 |",
-            "|---|---|---|",
-            f"| configured filters | {recall:.4f} | {rate:.2f} |",
-        ]
-        args.out.write_text("\n".join(lines) + "\n")
-        print("\n".join(lines))
+        write_report(args.out, [source], [("configured filters", *run(components.filters))], [])
         return
     clinical = components.filters[0]
     rows = [("no guard", *run(()))]
@@ -157,19 +152,24 @@ def main() -> None:
     baseline = rows[0][1]
     eligible = [r for r in rows[2:] if baseline - r[1] <= args.max_recall_loss]
     chosen = min(eligible, key=lambda r: r[2]) if eligible else None
+    rule = f"Rule: fewest redacted words per 1,000 with recall loss <= {args.max_recall_loss}."
+    chosen_line = f"Chosen: {chosen[0] if chosen else 'none within the recall budget'}"
+    write_report(args.out, [source, rule], rows, ["", chosen_line])
+
+
+def write_report(
+    out: Path, header: list[str], rows: list[tuple[str, float, float]], footer: list[str]
+) -> None:
+    """The Markdown table of (setting, token recall, redacted per 1,000), written and printed."""
     lines = [
-        f"Validation: {len(gold)} held-out-template notes (seed 101) for recall; "
-        f"{len(clean)} calibration-slice CodiEsp-EN train documents and NCBI/BC5CDR train "
-        "sentences for over-redaction.",
-        f"Rule: fewest redacted words per 1,000 with recall loss <= {args.max_recall_loss}.",
+        *header,
         "",
         "| setting | token recall | redacted per 1,000 |",
         "|---|---|---|",
         *(f"| {name} | {recall:.4f} | {rate:.2f} |" for name, recall, rate in rows),
-        "",
-        f"Chosen: {chosen[0] if chosen else 'none within the recall budget'}",
+        *footer,
     ]
-    args.out.write_text("\n".join(lines) + "\n")
+    out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
