@@ -88,6 +88,8 @@ def test_diagnosis_codes_are_checked_against_icd10cm():
     assert (parsed.code, parsed.eligible, parsed.source) == ("I5022", True, "video")
     # Valid ICD-10-CM codes that map to no HCC are kept.
     assert parse_diagnosis({**row, "code": "I10"}, 2026, KNOWN).code == "I10"
+    # R99 is a category named like its one-category block, and billable.
+    assert parse_diagnosis({**row, "code": "R99"}, 2026, {}).code == "R99"
     for code, reason in [
         ("XYZ.123", "invalid_icd10"),
         ("E11", "non_billable_icd10"),

@@ -27,18 +27,28 @@ OUTPUT = Path(__file__).with_name("icd10cm_terms.jsonl.gz")
 
 def code_record(cm, code: str) -> dict:
     includes: list[str] = []
-    node = code
-    while node and not cm.is_chapter_or_block(node):
+    node: str | None = code
+    while node:
         includes += [term for term in cm.get_includes(node) if term not in includes]
-        node = cm.get_parent(node)
-    parent = cm.get_parent(code)
+        node = category_parent(cm, node)
+    parent = category_parent(cm, code)
     return {
         "c": cm.remove_dot(code),
         "t": cm.get_description(code),
         "i": list(cm.get_inclusion_term(code)),
         "n": includes,
-        "p": cm.remove_dot(parent) if parent and not cm.is_chapter_or_block(parent) else "",
+        "p": cm.remove_dot(parent) if parent else "",
     }
+
+
+def category_parent(cm, code: str) -> str | None:
+    """The code's parent category or subcategory; None above a category. A block
+    named after its one category (B20, R99) shares its name, so a parent equal
+    to the code, or named as a range, is a block."""
+    parent = cm.get_parent(code)
+    if not parent or parent == code or "-" in parent:
+        return None
+    return parent
 
 
 def main() -> int:
@@ -46,8 +56,9 @@ def main() -> int:
 
     records = [
         code_record(cm, code)
-        for code in cm.get_all_codes(with_dots=True)
-        if not cm.is_chapter_or_block(code) and cm.is_leaf(code)
+        for code in dict.fromkeys(cm.get_all_codes(with_dots=True))
+        # Not is_chapter_or_block: it answers True for B20, a category named like its block.
+        if cm.is_category_or_subcategory(code) and cm.is_leaf(code)
     ]
     records.sort(key=lambda r: r["c"])
     payload = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records)

@@ -26,7 +26,9 @@ def main() -> int:
 
     lines = []
     for code in cm.get_all_codes(with_dots=False):
-        if cm.is_chapter_or_block(code):
+        # Not is_chapter_or_block: a block named after its one category (B20,
+        # R99) answers True there, and the category would be lost.
+        if not cm.is_category_or_subcategory(code):
             continue
         lines.append(f"{code}\t{1 if cm.is_leaf(code) else 0}\n")
     payload = "".join(sorted(set(lines))).encode("ascii")
