@@ -13,6 +13,7 @@ from pipeline import progress
 from schemas.config import DeidcodeConfig, InputConfig
 from schemas.tables import (
     AUDIT_SCHEMA,
+    CODES_SCHEMA,
     ENTITIES_SCHEMA,
     PHI_SPANS_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -29,7 +30,7 @@ from transforms.io.reading import ReadAndParse
 from transforms.io.sinks import WriteParquetShards, WriteProtectedJsonl
 
 RECORDS_READ = "records_read"
-TABLES = ("notes", "phi_spans", "entities", "quarantine", "audit")
+TABLES = ("notes", "phi_spans", "entities", "codes", "quarantine", "audit")
 # Staged for the audit database, never published with the tables.
 LEDGER_DIR = "surrogate_ledger"
 
@@ -174,6 +175,14 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
         schema=ENTITIES_SCHEMA,
         shard_key=lambda row: row["note_id"],
         sort_key=lambda row: (row["note_id"], row["start"], row["end"], row["label"]),
+        num_shards=num_shards,
+        compression_level=level,
+    )
+    _ = deid[DeidentifyNotes.CODES] | "WriteCodes" >> WriteParquetShards(
+        directory=os.path.join(out, "codes"),
+        schema=CODES_SCHEMA,
+        shard_key=lambda row: row["note_id"],
+        sort_key=lambda row: (row["note_id"], row["rank"]),
         num_shards=num_shards,
         compression_level=level,
     )

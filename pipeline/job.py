@@ -39,6 +39,7 @@ from pipeline.stale_runs import DEFAULT_LEASE, StaleRuns, sweep_stale_runs
 from schemas.config import DeidcodeConfig, load_config
 from schemas.tables import (
     AUDIT_SCHEMA,
+    CODES_SCHEMA,
     ENTITIES_SCHEMA,
     PHI_SPANS_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -101,6 +102,7 @@ class RunSummary:
     records_quarantined: int
     phi_spans: int = 0
     entities: int | None = None  # None: the entity step was off
+    codes: int | None = None  # None: the coding step was off
     quarantine_by_reason: dict[str, int] = field(default_factory=dict)
     skipped_inputs: int = 0
     # Wall-clock seconds of each stage: prepare, setup, pipeline, verify, audit, publish.
@@ -280,6 +282,7 @@ def _execute(
             "notes": notes_schema(config.input.released_columns()),
             "phi_spans": PHI_SPANS_SCHEMA,
             "entities": ENTITIES_SCHEMA,
+            "codes": CODES_SCHEMA,
             "quarantine": QUARANTINE_SCHEMA,
             "audit": AUDIT_SCHEMA,
         },
@@ -318,6 +321,8 @@ def _execute(
     entity_step = prepared.components.entities
     phi_spans = count_rows(run.table_dir("phi_spans"))
     entities = count_rows(run.table_dir("entities"))
+    coding_step = prepared.components.coding
+    codes = count_by(run.table_dir("codes"), "status")
     manifest = {
         "config_sha256": config.sha256(),
         "key_fingerprint": prepared.key_fingerprint,
@@ -341,8 +346,11 @@ def _execute(
             "records_quarantined": quarantined,
             "phi_spans": phi_spans,
             "entities": entities,
+            "codes": sum(codes.values()),
+            "codes_by_status": codes,
         },
         "entity_step": entity_step.describe() if entity_step else None,
+        "coding_step": coding_step.describe() if coding_step else None,
         "redaction": {
             **prepared.components.policy.describe(),
             "columns": {c: p.type for c, p in sorted(config.input.column_policies.items())},
@@ -377,6 +385,7 @@ def _execute(
         quarantined,
         phi_spans=phi_spans,
         entities=entities if entity_step else None,
+        codes=sum(codes.values()) if coding_step else None,
         quarantine_by_reason=quarantine_by_reason,
         skipped_inputs=len(prepared.skipped_inputs),
         stage_seconds=dict(clock.seconds),

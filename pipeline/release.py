@@ -39,11 +39,12 @@ from transforms.evaluation.release_risk import (
 )
 
 # Releasable tables and the columns withheld from each: offsets into the original
-# text would give away where PHI was and how long it was. codes/ joins this list
-# when the coding step writes it.
+# text would give away where PHI was and how long it was. "column.field" withholds
+# a field of a list of structs (each code's evidence spans).
 RELEASABLE_TABLES: dict[str, tuple[str, ...]] = {
     "notes": (),
     "entities": ("start", "end"),
+    "codes": ("evidence.start", "evidence.end"),
 }
 # Every releasable table's note_id is the hospital's own record number: an
 # adversary holding a note could find it. The release carries a keyed pseudonym.
@@ -88,14 +89,37 @@ def _check_target(run_dir: Path, target: Path) -> None:
         raise ReleaseError(f"release directory {target} is inside the run {run_dir}")
 
 
+def _withhold(table: pa.Table, withheld: tuple[str, ...]) -> pa.Table:
+    table = table.select([name for name in table.schema.names if name not in withheld])
+    nested: dict[str, set[str]] = {}
+    for name in withheld:
+        if "." in name:
+            column, field = name.split(".", 1)
+            nested.setdefault(column, set()).add(field)
+    for column, fields in nested.items():
+        position = table.schema.get_field_index(column)
+        if position < 0:
+            continue
+        lists = table.column(column).combine_chunks()
+        structs = lists.values  # the whole child array, as lists.offsets index it
+        kept = [f for f in structs.type if f.name not in fields]
+        stripped = pa.StructArray.from_arrays(
+            [structs.field(f.name) for f in kept], fields=kept, mask=structs.is_null()
+        )
+        rebuilt = pa.ListArray.from_arrays(lists.offsets, stripped, mask=lists.is_null())
+        table = table.set_column(
+            position, pa.field(column, rebuilt.type, table.schema.field(column).nullable), rebuilt
+        )
+    return table
+
+
 def _copy_table(source: Path, target: Path, withheld: tuple[str, ...], note_key: bytes) -> int:
     """Copy a table without ``withheld`` columns, with pseudonymous note ids, each file
     re-sorted by them (the run's order would give the original ids' order)."""
     rows = 0
     target.mkdir(parents=True)
     for path in table_files(str(source)):
-        table = pq.read_table(path)
-        table = table.select([name for name in table.schema.names if name not in withheld])
+        table = _withhold(pq.read_table(path), withheld)
         position = table.schema.get_field_index(PSEUDONYMIZED_COLUMN)
         pseudonyms = pa.array(
             [pseudonymize(note_key, v) for v in table.column(position).to_pylist()],

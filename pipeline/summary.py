@@ -33,6 +33,8 @@ def summary_table(summary: RunSummary, *, width: int = 88) -> str:
     table.add_row("PHI spans redacted", f"{summary.phi_spans:,}", "")
     if summary.entities is not None:
         table.add_row("clinical entities", f"{summary.entities:,}", "")
+    if summary.codes is not None:
+        table.add_row("ICD-10-CM codes listed", f"{summary.codes:,}", "")
     if summary.skipped_inputs:
         table.add_row("input files skipped", f"{summary.skipped_inputs:,}", "see manifest")
     table.add_section()

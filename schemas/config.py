@@ -182,6 +182,28 @@ class EntitiesConfig(_Strict):
     bundled_rules: bool = True
 
 
+class CodingConfig(_Strict):
+    """Step 7: ICD-10-CM codes for each note's PROBLEM entities, with evidence.
+
+    On by default; needs the entity step. By default negated, uncertain,
+    hypothetical and family-history mentions are not coded, and historical ones
+    only as a personal-history code (Z85-Z87) where one exists. CodiEsp's gold
+    codes negated mentions and past conditions as such: evaluate with
+    ``include_negated``, ``include_uncertain`` and ``historical: condition``.
+    """
+
+    enabled: bool = True
+    include_negated: bool = False
+    include_uncertain: bool = False
+    historical: Literal["history_code", "condition"] = "history_code"
+    # The note-level score a suggestion needs; null takes the model's, chosen on
+    # its validation fold (see transforms/coding/data/provenance.json).
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    max_codes_per_note: int = Field(default=30, ge=1, le=500)
+    # Codes under the threshold, listed after the suggestions (status "candidate").
+    max_candidates_per_note: int = Field(default=20, ge=0, le=500)
+
+
 class RedactionConfig(_Strict):
     default: dict[str, Any] = Field(default_factory=lambda: {"type": "tag"})
     phi_types: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -235,11 +257,21 @@ class DeidcodeConfig(_Strict):
     input: InputConfig = InputConfig()
     detection: DetectionConfig = DetectionConfig()
     entities: EntitiesConfig = EntitiesConfig()
+    coding: CodingConfig = CodingConfig()
     redaction: RedactionConfig = RedactionConfig()
     output: OutputConfig = OutputConfig()
     keys: KeysConfig = KeysConfig()
     audit: AuditConfig = AuditConfig()
     release: ReleaseConfig = ReleaseConfig()
+
+    @model_validator(mode="after")
+    def _coding_needs_entities(self) -> DeidcodeConfig:
+        if self.coding.enabled and not self.entities.enabled:
+            raise ValueError(
+                "coding.enabled needs entities.enabled: codes come from the clinical "
+                "entities; turn coding off too (coding: {enabled: false})"
+            )
+        return self
 
     def sha256(self) -> str:
         """Hash of the resolved config, defaults included, for the manifest."""

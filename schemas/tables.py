@@ -94,6 +94,38 @@ ENTITIES_SCHEMA = pa.schema(
     ]
 )
 
+# One evidence span of a suggested code: original offsets (protected zone only;
+# the release withholds them) and the span on notes.text_deid with its surface.
+EVIDENCE_SPAN = pa.struct(
+    [
+        pa.field("start", pa.int32(), nullable=False),
+        pa.field("end", pa.int32(), nullable=False),
+        # Null when the span lies wholly inside redacted PHI.
+        pa.field("start_deid", pa.int32()),
+        pa.field("end_deid", pa.int32()),
+        pa.field("text_deid", pa.string()),
+    ]
+)
+
+# ICD-10-CM codes suggested for each note (step 7), best first. ``status`` is
+# "suggested" at or above the coder's threshold, "candidate" for the ranked
+# codes under it that a coder may still choose.
+CODES_SCHEMA = pa.schema(
+    [
+        pa.field("note_id", pa.string(), nullable=False),
+        pa.field("code", pa.string(), nullable=False),  # billable, with its dot: E11.22
+        pa.field("description", pa.string(), nullable=False),
+        pa.field("rank", pa.int32(), nullable=False),
+        pa.field("score", pa.float64(), nullable=False),  # note-level probability
+        # The entity (entities.entity_id) whose mention scored the code best.
+        pa.field("entity_id", pa.string(), nullable=False),
+        # The entity span first, then words giving specificity, then other mentions.
+        pa.field("evidence", pa.list_(EVIDENCE_SPAN), nullable=False),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("coder_model", pa.string(), nullable=False),  # name and version
+    ]
+)
+
 # Reason codes a quarantine row may carry, with what each means.
 QUARANTINE_REASONS: dict[str, str] = {
     "malformed_csv_row": "the CSV row could not be parsed or has the wrong number of fields",
@@ -110,6 +142,7 @@ QUARANTINE_REASONS: dict[str, str] = {
     "detector_failed": "a configured detector raised an error on this note",
     "redaction_failed": "an operator raised an error on this note",
     "entities_failed": "the clinical entity step (model or assertion) failed on this note",
+    "coding_failed": "the ICD-10-CM coding step failed on this note",
     "invalid_column_value": "a column's value cannot be released under its input.column_policies",
 }
 

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -56,8 +57,17 @@ def release_leaks(release_dir, run_dir, inputs) -> list[str]:
         if path.is_dir():
             continue
         if path.suffix == ".parquet":
-            columns = set(pq.read_schema(path).names) & ORIGINAL_POSITION_COLUMNS
+            schema = pq.read_schema(path)
+            columns = set(schema.names) & ORIGINAL_POSITION_COLUMNS
             leaks += [f"{path.relative_to(release_dir)}: column {c}" for c in sorted(columns)]
+            # A list of structs (codes' evidence) must not carry original offsets either.
+            for field in schema:
+                if pa.types.is_list(field.type) and pa.types.is_struct(field.type.value_type):
+                    nested = {f.name for f in field.type.value_type} & ORIGINAL_POSITION_COLUMNS
+                    leaks += [
+                        f"{path.relative_to(release_dir)}: column {field.name}.{c}"
+                        for c in sorted(nested)
+                    ]
             content = json.dumps(pq.read_table(path).to_pylist(), default=str).encode()
         else:
             content = path.read_bytes()
@@ -76,12 +86,21 @@ def release_leaks(release_dir, run_dir, inputs) -> list[str]:
 
 def test_only_releasable_tables_leave_and_the_report_stays_beside(released):
     rel = released / "rel"
-    assert sorted(p.name for p in rel.iterdir()) == ["entities", "notes", "release_manifest.json"]
+    assert sorted(p.name for p in rel.iterdir()) == [
+        "codes",
+        "entities",
+        "notes",
+        "release_manifest.json",
+    ]
     report = released / "rel.release_report.html"
     assert report.is_file() and report.stat().st_mode & 0o077 == 0  # owner only
     release_manifest = json.loads((rel / "release_manifest.json").read_text())
-    assert set(release_manifest["tables"]) == {"notes", "entities"}
-    assert release_manifest["withheld_columns"] == {"notes": [], "entities": ["start", "end"]}
+    assert set(release_manifest["tables"]) == {"notes", "entities", "codes"}
+    assert release_manifest["withheld_columns"] == {
+        "notes": [],
+        "entities": ["start", "end"],
+        "codes": ["evidence.start", "evidence.end"],
+    }
     assert "inputs" not in release_manifest and "key_fingerprint" not in release_manifest
     notes, run_notes = table(rel, "notes"), table(released / "run", "notes")
     assert len(notes) == 47
@@ -100,6 +119,16 @@ def test_only_releasable_tables_leave_and_the_report_stays_beside(released):
         if entity["start_deid"] is not None:
             surface = by_note[entity["note_id"]][entity["start_deid"] : entity["end_deid"]]
             assert surface == entity["text_deid"]
+    # Codes keep their evidence as positions and surfaces on the released text only.
+    codes, run_codes = table(rel, "codes"), table(released / "run", "codes")
+    assert codes and len(codes) == len(run_codes)
+    assert {c["note_id"] for c in codes} <= set(by_note)
+    for code in codes:
+        for span in code["evidence"]:
+            assert set(span) == {"start_deid", "end_deid", "text_deid"}
+            if span["start_deid"] is not None:
+                surface = by_note[code["note_id"]][span["start_deid"] : span["end_deid"]]
+                assert surface == span["text_deid"]
 
 
 def test_no_original_offset_unkeyed_digest_or_input_hash_reaches_the_release(released):
@@ -111,11 +140,13 @@ def test_the_leak_check_finds_planted_leaks(released, tmp_path):
     planted = tmp_path / "planted"
     shutil.copytree(released / "rel", planted)
     shutil.copytree(released / "run" / "phi_spans", planted / "phi_spans")
+    shutil.copytree(released / "run" / "codes", planted / "run_codes")
     (planted / "inputs.json").write_text(json.dumps(manifest(released / "run")["inputs"]))
     sha = hashlib.sha256(SAMPLE_CSV.read_bytes()).hexdigest()
     (planted / "notes.txt").write_text(f"export {sha}\n")
     leaks = release_leaks(planted, released / "run", [SAMPLE_CSV])
     assert any("phi_spans" in leak and "column start" in leak for leak in leaks)
+    assert any("run_codes" in leak and "column evidence.start" in leak for leak in leaks)
     assert any(leak.startswith("inputs.json: digest") for leak in leaks)
     assert any(leak.startswith("notes.txt: digest") for leak in leaks)
     assert any(leak.startswith("phi_spans") and leak.endswith("note id") for leak in leaks)
@@ -154,6 +185,7 @@ def planted_export(tmp_path):
         "    zip: {type: generalize, kind: zip}\n"
         "detection:\n  detectors:\n    - name: presidio_patterns\n"
         "entities:\n  enabled: false\n"
+        "coding:\n  enabled: false\n"
         "release:\n  quasi_identifiers: [birth_date, zip]\n  k: 5\n"
     )
     return path, config

@@ -19,7 +19,7 @@ def registry(tmp_path_factory):
     }
 
 
-def _config(tmp_path, registry, *, phi_model=True, entities="enabled: true"):
+def _config(tmp_path, registry, *, phi_model=True, entities="enabled: true", coding=True):
     detectors = "    - name: presidio_patterns\n"
     if phi_model:
         detectors += f"    - name: onnx_ner\n      options: {{model: {registry['phi']}}}\n"
@@ -27,6 +27,7 @@ def _config(tmp_path, registry, *, phi_model=True, entities="enabled: true"):
     config.write_text(
         f"detection:\n  detectors:\n{detectors}"
         f"entities:\n  {entities}\n  model: {registry['clinical']}\n"
+        f"coding:\n  enabled: {'true' if coding else 'false'}\n"
     )
     return config
 
@@ -92,7 +93,7 @@ def test_the_step_can_be_turned_off(tmp_path, run_key, registry):
         tmp_path / "in.jsonl", [{"note_id": "a", "patient_id": "p", "text": "poison asthma"}]
     )
     out = tmp_path / "out"
-    config = _config(tmp_path, registry, phi_model=False, entities="enabled: false")
+    config = _config(tmp_path, registry, phi_model=False, entities="enabled: false", coding=False)
     assert run_export(notes, out, config=config) == 0
     assert [n["note_id"] for n in table(out, "notes")] == ["a"]  # the model never ran
     assert table(out, "entities") == []

@@ -7,6 +7,7 @@ codes are in it, so a category such as E11 can never be suggested.
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import json
 from dataclasses import dataclass
@@ -53,6 +54,57 @@ class CodeSet:
 
     def get(self, code: str) -> CodeEntry | None:
         return self.entries.get(code)
+
+    def successor(self, code: str) -> str | None:
+        """The billable code an older gold code stands for in this release: itself
+        where billable; for a code that has since gained children, its one
+        unspecified child (R51 -> R51.9, M54.5 -> M54.50), or, for an injury
+        code that lacks its 7th character, the initial encounter (T14.90 ->
+        T14.90XA). None where no single child is the plain reading."""
+        if code in self.entries:
+            return code
+        ordered = self._sorted_codes()
+        children = []
+        for candidate in ordered[bisect.bisect_right(ordered, code) :]:
+            if not candidate.startswith(code):
+                break
+            children.append(candidate)
+        if not children:
+            return None
+        # Injuries (S, T) and external causes (V-Y) take a 7th character.
+        if code[0] in "STVWXY" and all(len(c.replace(".", "")) == 7 for c in children):
+            initial = [c for c in children if c.endswith("A")]
+            return initial[0] if len(initial) == 1 else None
+        vagueness = {c: self.entries[c].title.lower().count("unspecified") for c in children}
+        # The child unspecified on most axes: C50.9 -> C50.919, not C50.911 (right breast).
+        best = min(children, key=lambda c: (-vagueness[c], len(c), c))
+        return best if vagueness[best] else None
+
+    def defaults_for(self, code: str) -> tuple[str, ...]:
+        """The plain codes of ``code``'s category and subcategory (F31.9 for F31.32):
+        lexical ties among a category's many titled codes rank its unspecified
+        code last, so candidate lists add it."""
+        prefixes = {code[:3], code[:5]} - {code}
+        found = []
+        for prefix in sorted(prefixes):
+            if prefix not in self.entries:
+                default = self._default(prefix)
+                if default is not None and default != code:
+                    found.append(default)
+        return tuple(found)
+
+    def _default(self, prefix: str) -> str | None:
+        cache = self.__dict__.setdefault("_defaults", {})
+        if prefix not in cache:
+            cache[prefix] = self.successor(prefix)
+        return cache[prefix]
+
+    def _sorted_codes(self) -> list[str]:
+        cached = self.__dict__.get("_sorted")
+        if cached is None:
+            cached = sorted(self.entries)
+            object.__setattr__(self, "_sorted", cached)
+        return cached
 
 
 def _checked(path: Path) -> Path:

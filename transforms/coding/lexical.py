@@ -99,16 +99,18 @@ class LexicalIndex:
             documents.append(dict(doc))
         return cls(codes, documents)
 
-    def search(self, text: str, *, k: int = 20) -> list[Candidate]:
-        """The ``k`` best codes for a mention, best first; ties broken by code."""
-        query = set(stems(text))
-        if not query:
-            return []
+    def score_all(self, text: str) -> np.ndarray:
+        """Every code's BM25 score for ``text``, in ``self.codes`` order."""
         scores = np.zeros(len(self.codes), dtype=np.float32)
-        for stem in query:
+        for stem in set(stems(text)):
             found = self._postings.get(stem)
             if found is not None:
                 scores[found[0]] += found[1]
+        return scores
+
+    def search(self, text: str, *, k: int = 20) -> list[Candidate]:
+        """The ``k`` best codes for a mention, best first; ties broken by code."""
+        scores = self.score_all(text)
         hits = np.flatnonzero(scores)
         if not len(hits):
             return []

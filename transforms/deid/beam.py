@@ -19,9 +19,10 @@ class DeidentifyNotes(beam.DoFn):
 
     SPANS = "spans"
     ENTITIES = "entities"
+    CODES = "codes"
     AUDIT = "audit"
     QUARANTINE = "quarantine"
-    TAGS: tuple[str, ...] = (SPANS, ENTITIES, AUDIT, QUARANTINE)
+    TAGS: tuple[str, ...] = (SPANS, ENTITIES, CODES, AUDIT, QUARANTINE)
 
     def __init__(
         self,
@@ -67,6 +68,8 @@ class DeidentifyNotes(beam.DoFn):
             yield beam.pvalue.TaggedOutput(self.SPANS, row)
         for row in outcome.entity_rows:
             yield beam.pvalue.TaggedOutput(self.ENTITIES, row)
+        for row in outcome.code_rows:
+            yield beam.pvalue.TaggedOutput(self.CODES, row)
         yield beam.pvalue.TaggedOutput(self.AUDIT, outcome.audit_row)
 
 

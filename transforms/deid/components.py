@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from schemas.config import DeidcodeConfig
+from transforms.coding.step import CodingStep
 from transforms.detection.base import Detector, build_detectors
 from transforms.detection.guards import SpanFilter, build_filters
 from transforms.entities.step import EntityStep
@@ -48,6 +49,20 @@ def entity_step(config: DeidcodeConfig) -> EntityStep | None:
     )
 
 
+def coding_step(config: DeidcodeConfig) -> CodingStep | None:
+    coding = config.coding
+    if not coding.enabled:
+        return None
+    return CodingStep.build(
+        include_negated=coding.include_negated,
+        include_uncertain=coding.include_uncertain,
+        historical=coding.historical,
+        threshold=coding.threshold,
+        max_codes_per_note=coding.max_codes_per_note,
+        max_candidates_per_note=coding.max_candidates_per_note,
+    )
+
+
 @dataclass(frozen=True)
 class DeidComponents:
     """Detectors, redaction policy and column rules of one run."""
@@ -61,6 +76,8 @@ class DeidComponents:
     filters: tuple[SpanFilter, ...] = ()
     # The clinical entity step, or None where the config turns it off.
     entities: EntityStep | None = None
+    # The coding step (needs the entity step), or None where the config turns it off.
+    coding: CodingStep | None = None
 
     @classmethod
     def from_config(cls, config: DeidcodeConfig) -> DeidComponents:
@@ -76,6 +93,7 @@ class DeidComponents:
             settings=NoteSettings.from_config(config),
             filters=tuple(build_filters(spec.model_dump() for spec in config.detection.filters)),
             entities=entity_step(config),
+            coding=coding_step(config),
         )
 
     @property

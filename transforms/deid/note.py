@@ -21,6 +21,7 @@ from transforms.core.keyed import (
 )
 from transforms.core.records import EntityResult, ModelFailure, ModelResult, Note, Quarantined
 from transforms.core.spans import Span
+from transforms.deid.coding import code_rows
 from transforms.deid.components import DeidComponents, NoteSettings
 from transforms.deid.rows import release_note_date, released_audit_row, span_rows
 from transforms.detection.run import detect_phi
@@ -40,6 +41,7 @@ class DeidOutcome:
     audit_row: dict[str, Any] | None
     quarantined: Quarantined | None
     entity_rows: list[dict[str, Any]] = field(default_factory=list)
+    code_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 def patient_date_offset(keys: RunKeys, patient_id: str, settings: NoteSettings) -> int:
@@ -161,7 +163,7 @@ def deidentify_note(
     detect_ms: float = 0.0,
 ) -> DeidOutcome:
     """Run every detector on every text field, merge, redact, release the columns,
-    and project the note's clinical entities onto its redacted text.
+    project the note's clinical entities onto its redacted text, and code them.
 
     ``model_results`` holds what the batched model detectors found in earlier
     steps; ``components.expected_models`` must all be there. ``entities`` is
@@ -186,6 +188,19 @@ def deidentify_note(
         found_entities = (
             released_entities(note, entities, redacted["text"], keys.digest)
             if components.entities is not None
+            else []
+        )
+        found_codes = (
+            # released_entities has checked that the entity step ran and succeeded.
+            code_rows(
+                note.note_id,
+                note.text,
+                entities,  # type: ignore[arg-type]
+                redacted["text"],
+                components.coding,
+                id_key=keys.digest,
+            )
+            if components.coding is not None
             else []
         )
     except NoteFailure as failure:
@@ -224,4 +239,5 @@ def deidentify_note(
         audit_row,
         None,
         entity_rows=found_entities,
+        code_rows=found_codes,
     )

@@ -38,14 +38,22 @@ def covered_by_redactions(start: int, end: int, offset_map: Sequence[OffsetSegme
     return cursor >= end
 
 
+def released_span(
+    start: int, end: int, redacted_text: str, offset_map: Sequence[OffsetSegment]
+) -> tuple[int | None, int | None, str | None]:
+    """``(start_deid, end_deid, text_deid)`` of an original-text span, or all None
+    when the span is all PHI."""
+    if covered_by_redactions(start, end, offset_map):
+        return None, None, None
+    start_deid, end_deid = project_span(start, end, offset_map)
+    return start_deid, end_deid, redacted_text[start_deid:end_deid]
+
+
 def released_position(
     entity: ClinicalEntity, redacted_text: str, offset_map: Sequence[OffsetSegment]
 ) -> tuple[int | None, int | None, str | None]:
     """``(start_deid, end_deid, text_deid)``, or all None when the entity is all PHI."""
-    if covered_by_redactions(entity.start, entity.end, offset_map):
-        return None, None, None
-    start, end = project_span(entity.start, entity.end, offset_map)
-    return start, end, redacted_text[start:end]
+    return released_span(entity.start, entity.end, redacted_text, offset_map)
 
 
 def entity_rows(

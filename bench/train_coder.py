@@ -1,0 +1,160 @@
+"""Train the ICD-10-CM coder on CodiEsp-EN train, and judge it on CodiEsp-EN dev.
+
+    PYTHONPATH=. python bench/coding_mentions.py --shared ../shared --out build/coding
+    PYTHONPATH=. python bench/train_coder.py --mentions build/coding --shared ../shared \
+        --version 1.0 --out bench/coding/training.json
+
+Reads the cached entities of ``coding_mentions.py``; fits the reranker with
+out-of-fold lexicon features; fits a note-level model on the fit folds; chooses the threshold on the
+validation fold of train; writes ``transforms/coding/data/coder_model.json.gz``
+and pins its sha256. Dev is scored once, with the final model, in two
+settings: the default assertion policy, and CodiEsp's gold setting (negated,
+uncertain and historical mentions coded as the condition), against the gold
+as released and against the gold read in April 2026 codes (``successor``).
+Nothing is tuned on dev.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from transforms.coding.codeset import CodeSet, bundled_code_set
+from transforms.coding.lexical import bundled_lexical_index
+from transforms.coding.model import DATA_DIR, MODEL_FILE, NOTE_FEATURE_NAMES, interaction_names
+from transforms.coding.rules import AssertionPolicy, HistoricalPolicy, HistoryCodes
+from transforms.coding.suggest import SUGGESTED, CodeSuggester, CodingSettings
+from transforms.coding.training import VALIDATION_FOLD, CodedDocument, fold_of, train
+from transforms.core.entities import Assertion, ClinicalEntity
+from transforms.core.hashing import sha256_file
+from transforms.evaluation.code_metrics import coding_metrics
+
+GOLD_SETTING = AssertionPolicy(
+    include_negated=True, include_uncertain=True, historical=HistoricalPolicy.CONDITION
+)
+
+
+def current_codes(codes: list[str], code_set: CodeSet) -> frozenset[str]:
+    """Gold codes of an older release as this release's codes (R51 -> R51.9);
+    one with no plain successor is kept as it was, and counts as a miss."""
+    return frozenset(code_set.successor(code) or code for code in codes)
+
+
+def load_documents(path: Path, code_set: CodeSet | None = None) -> list[CodedDocument]:
+    """The cached documents; with ``code_set``, gold codes read in its release."""
+    documents = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        entities = tuple(
+            ClinicalEntity(
+                **{
+                    **entity,
+                    "assertion": Assertion(
+                        **{**entity["assertion"], "rules": tuple(entity["assertion"]["rules"])}
+                    ),
+                }
+            )
+            for entity in record["entities"]
+        )
+        gold = record["codes_dx"]
+        documents.append(
+            CodedDocument(
+                record["id"],
+                record["text"],
+                entities,
+                current_codes(gold, code_set) if code_set else frozenset(gold),
+            )
+        )
+    return documents
+
+
+def evaluate(suggester: CodeSuggester, documents: list[CodedDocument]) -> dict:
+    started = time.perf_counter()
+    found = {d.id: suggester.suggest(d.text, d.entities) for d in documents}
+    seconds = time.perf_counter() - started
+    metrics = coding_metrics(
+        {d.id: set(d.gold) for d in documents},
+        {i: [s.code for s in codes if s.status == SUGGESTED] for i, codes in found.items()},
+        {i: [s.code for s in codes] for i, codes in found.items()},
+    )
+    return {**metrics.to_dict(), "ms_per_document": round(1000 * seconds / len(documents), 1)}
+
+
+def named(names, values) -> dict[str, float]:
+    return {name: round(float(v), 4) for name, v in zip(names, values, strict=True)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mentions", type=Path, required=True)
+    parser.add_argument("--shared", type=Path, required=True)
+    parser.add_argument("--version", required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    train_source = args.shared / "data" / "codiesp_train_en.jsonl"
+    code_set, index = bundled_code_set(), bundled_lexical_index()
+    # The coder learns this release's codes: CodiEsp's R51 is taught as R51.9.
+    documents = load_documents(args.mentions / "mentions_train.jsonl", code_set)
+    dev = load_documents(args.mentions / "mentions_dev.jsonl")
+    dev_current = load_documents(args.mentions / "mentions_dev.jsonl", code_set)
+    started = time.perf_counter()
+    result = train(
+        documents,
+        index=index,
+        code_set=code_set,
+        name="icd10cm_coder",
+        version=args.version,
+        provenance={
+            "training_data": "CodiEsp-EN train (CC-BY-4.0), diagnoses",
+            "training_sha256": sha256_file(train_source),
+            "entities": "clinical_ner_minilm with the bundled ConText rules",
+        },
+    )
+    train_seconds = time.perf_counter() - started
+    path = DATA_DIR / MODEL_FILE
+    result.model.save(path)
+    provenance_path = DATA_DIR / "provenance.json"
+    provenance = json.loads(provenance_path.read_text(encoding="utf-8"))
+    provenance["files"][MODEL_FILE] = {
+        "sha256": sha256_file(path),
+        "content": "the coder's logistic reranker, calibration, threshold and lexicon, "
+        "trained by bench/train_coder.py on CodiEsp-EN train",
+    }
+    provenance_path.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+
+    history = HistoryCodes.load(code_set)
+
+    def suggester(policy: AssertionPolicy) -> CodeSuggester:
+        return CodeSuggester(
+            model=result.model,
+            code_set=code_set,
+            index=index,
+            history=history,
+            settings=CodingSettings(policy=policy),
+        )
+
+    report = {
+        "model": f"{result.model.name}:{result.model.version}",
+        "threshold": round(result.model.threshold, 4),
+        "note_weights": named(NOTE_FEATURE_NAMES, result.model.note_weights),
+        "weights": named(interaction_names(result.model.feature_names), result.model.weights),
+        "train_documents_per_fold": result.folds,
+        "validation_fold": VALIDATION_FOLD,
+        "validation_fold_micro_f1_at_threshold": round(result.validation_micro_f1, 4),
+        "pair_rows": result.pair_rows,
+        "train_seconds": round(train_seconds, 1),
+        "lexicon_surfaces": len(result.model.lexicon.support),
+        "dev_gold_setting": evaluate(suggester(GOLD_SETTING), dev),
+        "dev_default_policy": evaluate(suggester(AssertionPolicy()), dev),
+        "dev_gold_setting_gold_in_2026_codes": evaluate(suggester(GOLD_SETTING), dev_current),
+        "validation_fold_documents": sum(fold_of(d.id) == VALIDATION_FOLD for d in documents),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(json.dumps(report, indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,217 @@
+"""Candidate codes for a mention, and the features the reranker scores them on.
+
+A mention is a PROBLEM entity's span; its *window* is the entity and up to
+``window_words`` words either side within its sentence, which supplies the
+specificity the model's span often leaves out ("duodenal" for "ulcer", "right"
+for a fracture). Candidates are the union of
+
+- the lexical top-k for the entity surface and for the window;
+- the codes the training lexicon saw with this surface (``Lexicon``);
+- the plain (unspecified) code of each candidate's category and subcategory.
+
+Every candidate gets the same fixed feature vector (``FEATURE_NAMES``); the
+reranker's weights are fitted on CodiEsp-EN train by ``bench/train_coder.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from transforms.coding.codeset import CodeSet
+from transforms.coding.lexical import LexicalIndex, stems
+from transforms.coding.rules import is_unspecified
+from transforms.core.entities import ClinicalEntity
+
+FEATURE_NAMES = (
+    "bm25_surface",  # the code's BM25 score for the surface, over the surface's best
+    "bm25_window",
+    "rank_surface",  # 1 / (1 + rank) among the surface's lexical candidates
+    "rank_window",
+    "surface_coverage",  # share of the surface's stems that name the code
+    "title_coverage",  # share of the code title's stems found in the window
+    "lexicon_support",  # log(1 + training documents with this surface and code)
+    "lexicon_precision",  # those documents over the surface's documents (+1)
+    "code_prior",  # log(1 + training documents coded with it)
+    "seen_in_training",
+    "unspecified",
+    "entity_score",
+    "specificity",  # characters after the category
+    "negated",
+    "historical",
+    "category_default",  # added as the plain code of a candidate's category
+)
+_WORD = re.compile(r"[A-Za-z0-9]+")
+_SENTENCE_END = re.compile(r"[.!?;](?=\s)|\n")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """What training saw: per surface key, the documents coded with each code."""
+
+    support: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    surface_documents: Mapping[str, int] = field(default_factory=dict)
+    code_documents: Mapping[str, int] = field(default_factory=dict)
+
+    def codes_for(self, key: str) -> Mapping[str, int]:
+        return self.support.get(key, {})
+
+
+def surface_key(surface: str) -> str:
+    """A mention's lexicon key: its stems, sorted and distinct."""
+    return " ".join(sorted(set(stems(surface))))
+
+
+@dataclass(frozen=True)
+class Mention:
+    entity_index: int
+    start: int
+    end: int
+    surface: str
+    window_start: int
+    window_end: int
+    window: str
+
+
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    begin = 0
+    for match in _SENTENCE_END.finditer(text, 0, start):
+        begin = match.end()
+    found = _SENTENCE_END.search(text, end)
+    return begin, found.start() if found else len(text)
+
+
+def mention_of(text: str, index: int, entity: ClinicalEntity, window_words: int) -> Mention:
+    begin, finish = sentence_bounds(text, entity.start, entity.end)
+    before = [m for m in _WORD.finditer(text, begin, entity.start)][-window_words:]
+    after = [m for m in _WORD.finditer(text, entity.end, max(finish, entity.end))][:window_words]
+    window_start = before[0].start() if before else entity.start
+    window_end = after[-1].end() if after else entity.end
+    return Mention(
+        entity_index=index,
+        start=entity.start,
+        end=entity.end,
+        surface=text[entity.start : entity.end],
+        window_start=window_start,
+        window_end=window_end,
+        window=text[window_start:window_end],
+    )
+
+
+class CodeTerms:
+    """The stems that name each code, computed once per code."""
+
+    def __init__(self, code_set: CodeSet) -> None:
+        self._code_set = code_set
+        self.title_stems = lru_cache(maxsize=100_000)(self._title_stems)
+        self.term_stems = lru_cache(maxsize=100_000)(self._term_stems)
+
+    def _title_stems(self, code: str) -> frozenset[str]:
+        return frozenset(stems(self._code_set.entries[code].title))
+
+    def _term_stems(self, code: str) -> frozenset[str]:
+        entry = self._code_set.entries[code]
+        found: set[str] = set()
+        for phrase in entry.terms:
+            found.update(stems(phrase))
+        return frozenset(found)
+
+
+def _ranked(index: LexicalIndex, scores: np.ndarray, k: int) -> dict[str, tuple[float, int]]:
+    """The top ``k`` codes of a score vector with (normalised score, rank)."""
+    hits = np.flatnonzero(scores)
+    if not len(hits):
+        return {}
+    best = hits[np.lexsort((hits, -scores[hits]))[:k]]
+    top = float(scores[best[0]])
+    return {index.codes[n]: (float(scores[n]) / top, rank) for rank, n in enumerate(best)}
+
+
+@dataclass(frozen=True)
+class CandidateFeatures:
+    mention: Mention
+    codes: tuple[str, ...]
+    matrix: np.ndarray  # len(codes) x len(FEATURE_NAMES), float32
+
+
+class FeatureBuilder:
+    def __init__(
+        self,
+        *,
+        index: LexicalIndex,
+        code_set: CodeSet,
+        lexicon: Lexicon,
+        candidates_per_query: int,
+        window_words: int,
+    ) -> None:
+        self.index = index
+        self.code_set = code_set
+        self.lexicon = lexicon
+        self.k = candidates_per_query
+        self.window_words = window_words
+        self.terms = CodeTerms(code_set)
+
+    def mention(self, text: str, index: int, entity: ClinicalEntity) -> Mention:
+        return mention_of(text, index, entity, self.window_words)
+
+    def candidates(self, mention: Mention, entity: ClinicalEntity) -> CandidateFeatures:
+        by_surface = _ranked(self.index, self.index.score_all(mention.surface), self.k)
+        by_window = _ranked(self.index, self.index.score_all(mention.window), self.k)
+        key = surface_key(mention.surface)
+        seen = {c: n for c, n in self.lexicon.codes_for(key).items() if c in self.code_set}
+        found = set(by_surface) | set(by_window) | set(seen)
+        defaults = {d for code in found for d in self.code_set.defaults_for(code)}
+        codes = sorted(found | defaults)
+        surface_stems = set(stems(mention.surface))
+        window_stems = set(stems(mention.window))
+        surface_documents = self.lexicon.surface_documents.get(key, 0)
+        rows = []
+        for code in codes:
+            surface_score, surface_rank = by_surface.get(code, (0.0, self.k))
+            window_score, window_rank = by_window.get(code, (0.0, self.k))
+            title = self.terms.title_stems(code)
+            support = seen.get(code, 0)
+            prior = self.lexicon.code_documents.get(code, 0)
+            rows.append(
+                (
+                    surface_score,
+                    window_score,
+                    1.0 / (1.0 + surface_rank),
+                    1.0 / (1.0 + window_rank),
+                    len(surface_stems & self.terms.term_stems(code)) / max(len(surface_stems), 1),
+                    len(title & window_stems) / max(len(title), 1),
+                    math.log1p(support),
+                    support / (surface_documents + 1.0),
+                    math.log1p(prior),
+                    1.0 if prior else 0.0,
+                    1.0 if is_unspecified(self.code_set.entries[code].title) else 0.0,
+                    entity.score,
+                    float(len(code.replace(".", "")) - 3),
+                    1.0 if entity.assertion.negated else 0.0,
+                    1.0 if entity.assertion.historical else 0.0,
+                    1.0 if code in defaults else 0.0,
+                )
+            )
+        matrix = np.array(rows, dtype=np.float32).reshape(len(codes), len(FEATURE_NAMES))
+        return CandidateFeatures(mention, tuple(codes), matrix)
+
+    def specificity_spans(self, text: str, mention: Mention, code: str) -> list[tuple[int, int]]:
+        """Words of the window, outside the entity, that name part of the code's title
+        ("right", "duodenal", "kidney"): the evidence for its specificity."""
+        title = self.terms.title_stems(code)
+        spans = []
+        for match in _WORD.finditer(text, mention.window_start, mention.window_end):
+            if mention.start <= match.start() < mention.end:
+                continue
+            if set(stems(match.group())) & title:
+                spans.append((match.start(), match.end()))
+        return spans
+
+
+def problem_entities(entities: Sequence[ClinicalEntity]) -> list[tuple[int, ClinicalEntity]]:
+    return [(i, e) for i, e in enumerate(entities) if e.label == "PROBLEM"]

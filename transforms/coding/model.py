@@ -1,0 +1,227 @@
+"""The coder's trained parts: a mention-level and a note-level logistic model, and a lexicon.
+
+Plain numpy at run time. ``data/coder_model.json.gz`` is written by
+``bench/train_coder.py`` from CodiEsp-EN train and pinned by sha256 in
+``data/provenance.json``; the loader refuses a file that differs.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from transforms.coding.codeset import CodeSetError
+from transforms.coding.features import FEATURE_NAMES, Lexicon
+from transforms.core.hashing import sha256_file
+
+DATA_DIR = Path(__file__).with_name("data")
+MODEL_FILE = "coder_model.json.gz"
+
+
+NOTE_FEATURE_NAMES = (
+    "best_pair_logit",
+    "noisy_or_logit",  # the chance that at least one proposing mention is right
+    "proposing_mentions",  # log(1 + mentions that proposed the code)
+    "code_prior",
+)
+
+
+def note_features(pair_probabilities: Sequence[float], prior: float) -> np.ndarray:
+    p = np.asarray(pair_probabilities, dtype=np.float64)
+    return np.array(
+        [
+            logit(p.max()),
+            logit(1.0 - np.prod(1.0 - p)),
+            math.log1p(len(p)),
+            prior,
+        ],
+        dtype=np.float64,
+    )
+
+
+def with_interactions(matrix: np.ndarray) -> np.ndarray:
+    """The features and every product of two of them (squares included): the
+    reranker's logistic regression is linear in these, so it can learn that a
+    lexicon hit counts only with lexical support, or a prior only for a close title."""
+    columns = [matrix]
+    for i in range(matrix.shape[1]):
+        columns.append(matrix[:, i : i + 1] * matrix[:, i:])
+    return np.hstack(columns)
+
+
+def interaction_names(names: Sequence[str]) -> list[str]:
+    """Names for ``with_interactions``' columns, in its order."""
+    return [*names, *(f"{a}*{b}" for i, a in enumerate(names) for b in names[i:])]
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    clipped = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(clipped / (1 - clipped))
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass(frozen=True)
+class CoderModel:
+    name: str
+    version: str
+    feature_names: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+    # The note-level model: a logistic regression on NOTE_FEATURE_NAMES.
+    note_mean: np.ndarray
+    note_scale: np.ndarray
+    note_weights: np.ndarray
+    note_bias: float
+    threshold: float  # the note-level score a code needs, chosen on a validation fold
+    lexicon: Lexicon
+    candidates_per_query: int = 20
+    window_words: int = 4
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if tuple(self.feature_names) != FEATURE_NAMES:
+            raise CodeSetError(
+                f"coder model {self.name}:{self.version} was trained on features "
+                f"{list(self.feature_names)}, this coder computes {list(FEATURE_NAMES)}"
+            )
+
+    def pair_probability(self, matrix: np.ndarray) -> np.ndarray:
+        """How likely each (mention, code) row is one of the note's codes."""
+        if not len(matrix):
+            return np.zeros(0, dtype=np.float64)
+        z = ((with_interactions(matrix) - self.mean) / self.scale) @ self.weights + self.bias
+        return sigmoid(z.astype(np.float64))
+
+    def note_score(self, pair_probabilities: Sequence[float], prior: float) -> float:
+        """How likely a code is one of the note's, from every mention that proposed it."""
+        x = note_features(pair_probabilities, prior)
+        z = ((x - self.note_mean) / self.note_scale) @ self.note_weights + self.note_bias
+        return float(sigmoid(np.array(z)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "feature_names": list(self.feature_names),
+            "mean": [round(float(v), 6) for v in self.mean],
+            "scale": [round(float(v), 6) for v in self.scale],
+            "weights": [round(float(v), 6) for v in self.weights],
+            "bias": round(self.bias, 6),
+            "note_mean": [round(float(v), 6) for v in self.note_mean],
+            "note_scale": [round(float(v), 6) for v in self.note_scale],
+            "note_weights": [round(float(v), 6) for v in self.note_weights],
+            "note_bias": round(self.note_bias, 6),
+            "threshold": round(self.threshold, 6),
+            "candidates_per_query": self.candidates_per_query,
+            "window_words": self.window_words,
+            "lexicon": {
+                "support": {
+                    k: dict(sorted(v.items())) for k, v in sorted(self.lexicon.support.items())
+                },
+                "surface_documents": dict(sorted(self.lexicon.surface_documents.items())),
+                "code_documents": dict(sorted(self.lexicon.code_documents.items())),
+            },
+            "provenance": self.provenance,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CoderModel:
+        lexicon = data["lexicon"]
+        return cls(
+            name=data["name"],
+            version=data["version"],
+            feature_names=tuple(data["feature_names"]),
+            mean=np.array(data["mean"], dtype=np.float32),
+            scale=np.array(data["scale"], dtype=np.float32),
+            weights=np.array(data["weights"], dtype=np.float32),
+            bias=float(data["bias"]),
+            note_mean=np.array(data["note_mean"], dtype=np.float32),
+            note_scale=np.array(data["note_scale"], dtype=np.float32),
+            note_weights=np.array(data["note_weights"], dtype=np.float32),
+            note_bias=float(data["note_bias"]),
+            threshold=float(data["threshold"]),
+            lexicon=Lexicon(
+                support=lexicon["support"],
+                surface_documents=lexicon["surface_documents"],
+                code_documents=lexicon["code_documents"],
+            ),
+            candidates_per_query=int(data["candidates_per_query"]),
+            window_words=int(data["window_words"]),
+            provenance=data.get("provenance", {}),
+        )
+
+    def save(self, path: Path) -> None:
+        payload = json.dumps(self.to_dict(), sort_keys=True).encode("utf-8")
+        # mtime=0: the same model gives the same bytes, so its sha256 pin holds.
+        with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+            out.write(payload)
+
+    @classmethod
+    def load(cls, path: Path) -> CoderModel:
+        try:
+            with gzip.open(path, "rt", encoding="utf-8") as handle:
+                return cls.from_dict(json.load(handle))
+        except FileNotFoundError:
+            raise CodeSetError(f"the coder model {path} is missing") from None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CodeSetError(f"the coder model {path} cannot be read: {exc}") from None
+
+
+def pinned_sha256(name: str) -> str | None:
+    pinned = json.loads((DATA_DIR / "provenance.json").read_text(encoding="utf-8"))["files"]
+    return pinned.get(name, {}).get("sha256")
+
+
+@lru_cache(maxsize=1)
+def bundled_coder_model() -> CoderModel:
+    path = DATA_DIR / MODEL_FILE
+    if not path.exists():
+        raise CodeSetError(f"the coder model {path} is missing; train it with bench/train_coder.py")
+    digest, pinned = sha256_file(path), pinned_sha256(MODEL_FILE)
+    if digest != pinned:
+        raise CodeSetError(
+            f"the coder model {path} has sha256 {digest}, pinned {pinned}; "
+            "retrain it with bench/train_coder.py"
+        )
+    return CoderModel.load(path)
+
+
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, *, l2: float = 1e-3, steps: int = 400
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Standardise, then fit L2 logistic regression by Newton's method (a few
+    thousand rows of fifteen features: exact and deterministic)."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))]).astype(np.float64)
+    w = np.zeros(z.shape[1])
+    penalty = np.full(z.shape[1], l2 * len(x))
+    penalty[-1] = 0.0
+    for _ in range(steps):
+        p = sigmoid(z @ w)
+        gradient = z.T @ (p - y) + penalty * w
+        hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty) + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if math.sqrt(float(step @ step)) < 1e-8:
+            break
+    return (
+        mean.astype(np.float32),
+        scale.astype(np.float32),
+        w[:-1].astype(np.float32),
+        float(w[-1]),
+    )

@@ -1,0 +1,188 @@
+"""Suggest ICD-10-CM codes for a note from its asserted PROBLEM entities.
+
+For each entity the assertion policy allows: lexical and lexicon candidates,
+scored by the reranker; an injury code takes the 7th character its context
+asks for, and a historical mention becomes its history code. A note's code
+keeps its best mention's score, calibrated to a note-level probability, and the
+codes at or above the threshold are ranked; an unspecified code yields to a
+more specific one of its category. Each suggestion carries its evidence: the
+entity span first, then the words that give it specificity, then any other
+mention of the same code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from transforms.coding.codeset import CodeSet, bundled_code_set
+from transforms.coding.features import FeatureBuilder, Mention, problem_entities
+from transforms.coding.lexical import LexicalIndex, bundled_lexical_index
+from transforms.coding.model import CoderModel, bundled_coder_model
+from transforms.coding.rules import (
+    AssertionPolicy,
+    Decision,
+    HistoryCodes,
+    drop_unspecified_siblings,
+    encounter_character,
+    with_seventh_character,
+)
+from transforms.core.entities import ClinicalEntity
+
+SUGGESTED = "suggested"
+CANDIDATE = "candidate"
+# Another mention is evidence for a code where it scores at least this share of the best.
+SUPPORTING_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class CodingSettings:
+    policy: AssertionPolicy = field(default_factory=AssertionPolicy)
+    threshold: float | None = None  # None: the model's, chosen on its validation fold
+    max_codes_per_note: int = 30
+    # Codes under the threshold, listed after the suggestions for a coder to
+    # consider (and for ranking metrics such as MAP); 0 lists none.
+    max_candidates_per_note: int = 20
+    candidate_floor: float = 0.02
+
+
+@dataclass(frozen=True)
+class SuggestedCode:
+    code: str
+    description: str
+    rank: int
+    score: float
+    entity_index: int  # the entity whose mention scored best
+    evidence: tuple[tuple[int, int], ...]  # original-text spans, the entity's first
+    status: str  # SUGGESTED at or above the threshold, else CANDIDATE
+
+
+@dataclass
+class _Proposals:
+    """Every mention that proposed one code, and the one that scored it best."""
+
+    probability: float
+    mention: Mention
+    source_code: str  # the candidate before history and 7th-character rules
+    # Every proposing mention with its pair probability, the best included.
+    proposed_by: list[tuple[Mention, float]] = field(default_factory=list)
+
+    @property
+    def probabilities(self) -> list[float]:
+        return [p for _, p in self.proposed_by]
+
+    def supporting(self) -> list[Mention]:
+        """Other mentions that name the code nearly as well as the best one: the
+        rest proposed it only as a long shot, and would be misleading evidence."""
+        seen = {self.mention.entity_index}
+        found = []
+        for mention, p in self.proposed_by:
+            if p >= SUPPORTING_SHARE * self.probability and mention.entity_index not in seen:
+                seen.add(mention.entity_index)
+                found.append(mention)
+        return found
+
+
+class CodeSuggester:
+    def __init__(
+        self,
+        *,
+        model: CoderModel,
+        code_set: CodeSet,
+        index: LexicalIndex,
+        history: HistoryCodes,
+        settings: CodingSettings,
+    ) -> None:
+        self.model = model
+        self.code_set = code_set
+        self.history = history
+        self.settings = settings
+        self.threshold = model.threshold if settings.threshold is None else settings.threshold
+        self.features = FeatureBuilder(
+            index=index,
+            code_set=code_set,
+            lexicon=model.lexicon,
+            candidates_per_query=model.candidates_per_query,
+            window_words=model.window_words,
+        )
+
+    @classmethod
+    def bundled(cls, settings: CodingSettings) -> CodeSuggester:
+        code_set = bundled_code_set()
+        return cls(
+            model=bundled_coder_model(),
+            code_set=code_set,
+            index=bundled_lexical_index(),
+            history=HistoryCodes.load(code_set),
+            settings=settings,
+        )
+
+    @property
+    def model_name(self) -> str:
+        return f"{self.model.name}:{self.model.version}"
+
+    def _final_code(self, code: str, mention: Mention, decision: Decision) -> str | None:
+        code = with_seventh_character(code, encounter_character(mention.window), self.code_set)
+        if decision is Decision.HISTORY:
+            return self.history.history_code(code)
+        return code
+
+    def proposals(self, text: str, entities: Sequence[ClinicalEntity]) -> dict[str, _Proposals]:
+        best: dict[str, _Proposals] = {}
+        for index, entity in problem_entities(entities):
+            decision = self.settings.policy.decide(entity.assertion)
+            if decision is Decision.SKIP:
+                continue
+            mention = self.features.mention(text, index, entity)
+            found = self.features.candidates(mention, entity)
+            for code, probability in zip(
+                found.codes, self.model.pair_probability(found.matrix), strict=True
+            ):
+                final = self._final_code(code, mention, decision)
+                if final is None:
+                    continue
+                current = best.get(final)
+                if current is None:
+                    current = best[final] = _Proposals(float(probability), mention, code)
+                elif probability > current.probability:
+                    current.probability, current.mention = float(probability), mention
+                    current.source_code = code
+                current.proposed_by.append((mention, float(probability)))
+        return best
+
+    def suggest(self, text: str, entities: Sequence[ClinicalEntity]) -> list[SuggestedCode]:
+        best = self.proposals(text, entities)
+        prior = self.model.lexicon.code_documents
+        scored = {
+            code: self.model.note_score(found.probabilities, math.log1p(prior.get(code, 0)))
+            for code, found in best.items()
+        }
+        ranked = sorted(scored, key=lambda code: (-scored[code], code))
+        suggested = drop_unspecified_siblings(
+            [code for code in ranked if scored[code] >= self.threshold], self.code_set
+        )[: self.settings.max_codes_per_note]
+        candidates = [
+            code
+            for code in ranked
+            if scored[code] < self.threshold and scored[code] >= self.settings.candidate_floor
+        ][: self.settings.max_candidates_per_note]
+        return [
+            SuggestedCode(
+                code=code,
+                description=self.code_set.entries[code].title,
+                rank=rank,
+                score=round(scored[code], 4),
+                entity_index=best[code].mention.entity_index,
+                evidence=self._evidence(text, best[code]),
+                status=SUGGESTED if scored[code] >= self.threshold else CANDIDATE,
+            )
+            for rank, code in enumerate(suggested + candidates, start=1)
+        ]
+
+    def _evidence(self, text: str, found: _Proposals) -> tuple[tuple[int, int], ...]:
+        mention = found.mention
+        spans = [(mention.start, mention.end)]
+        spans += self.features.specificity_spans(text, mention, found.source_code)
+        spans += [(other.start, other.end) for other in found.supporting()]
+        return tuple(dict.fromkeys(spans))

@@ -1,0 +1,250 @@
+"""Fitting the coder on documents coded as a whole (CodiEsp: codes, no spans).
+
+Plain functions; ``bench/train_coder.py`` drives them. The lexicon of a
+document's features never holds that document: features are computed out of
+fold, so the reranker learns how far the lexicon carries to unseen notes. One
+fold is kept apart as the validation fold: the threshold is chosen there,
+never on the figures that are reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from transforms.coding.codeset import CodeSet
+from transforms.coding.features import (
+    FEATURE_NAMES,
+    FeatureBuilder,
+    Lexicon,
+    problem_entities,
+    surface_key,
+)
+from transforms.coding.lexical import LexicalIndex, stems
+from transforms.coding.model import (
+    NOTE_FEATURE_NAMES,
+    CoderModel,
+    fit_logistic,
+    note_features,
+    with_interactions,
+)
+from transforms.core.entities import ClinicalEntity
+
+FOLDS = 5
+# The share of a surface's documents an unlinked code must be coded in.
+MIN_UNLINKED_SHARE = 0.5
+VALIDATION_FOLD = FOLDS - 1
+
+
+@dataclass(frozen=True)
+class CodedDocument:
+    id: str
+    text: str
+    entities: tuple[ClinicalEntity, ...]
+    gold: frozenset[str]
+
+
+def fold_of(document_id: str) -> int:
+    return int(hashlib.sha256(document_id.encode("utf-8")).hexdigest(), 16) % FOLDS
+
+
+def build_lexicon(
+    documents: Iterable[CodedDocument], builder: FeatureBuilder, code_set: CodeSet
+) -> Lexicon:
+    """Which codes the documents in which each surface occurs were coded with.
+
+    A surface and a code are linked where the code's terms share a stem with the
+    surface itself (E11.22's "kidney" for "chronic kidney disease"), or where, in
+    two or more documents and in most of the surface's, they occur together (how
+    "renoureteral crisis", a translation, learns N23, renal colic). Codes that
+    merely co-occur with a surface (I10 beside diabetes) are not linked: they
+    would be suggested with the wrong evidence."""
+    linked: dict[str, Counter[str]] = defaultdict(Counter)
+    together: dict[str, Counter[str]] = defaultdict(Counter)
+    surface_documents: Counter[str] = Counter()
+    code_documents: Counter[str] = Counter()
+    for document in documents:
+        gold = sorted(c for c in document.gold if c in code_set)
+        code_documents.update(gold)
+        keys_linked: dict[str, set[str]] = defaultdict(set)
+        for index, entity in problem_entities(document.entities):
+            mention = builder.mention(document.text, index, entity)
+            key = surface_key(mention.surface)
+            if not key:
+                continue
+            surface = set(stems(mention.surface))
+            keys_linked[key] |= {c for c in gold if builder.terms.term_stems(c) & surface}
+        for key, codes in keys_linked.items():
+            surface_documents[key] += 1
+            together[key].update(gold)
+            linked[key].update(codes)
+    support = {}
+    for key, counts in together.items():
+        documents = surface_documents[key]
+        kept = {
+            c: n
+            for c, n in counts.items()
+            if linked[key][c] or (n >= 2 and n / documents >= MIN_UNLINKED_SHARE)
+        }
+        if kept:
+            support[key] = kept
+    return Lexicon(support, dict(surface_documents), dict(code_documents))
+
+
+def pair_rows(
+    documents: Sequence[CodedDocument], builder: FeatureBuilder
+) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
+    """Features, labels and (document, code) for every mention-candidate pair."""
+    matrices, labels, keys = [], [], []
+    for document in documents:
+        for index, entity in problem_entities(document.entities):
+            found = builder.candidates(builder.mention(document.text, index, entity), entity)
+            matrices.append(found.matrix)
+            labels.extend(code in document.gold for code in found.codes)
+            keys.extend((document.id, code) for code in found.codes)
+    x = np.vstack(matrices) if matrices else np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+    return x, np.array(labels, dtype=np.float64), keys
+
+
+def proposals_per_code(
+    keys: list[tuple[str, str]], probabilities: np.ndarray
+) -> dict[tuple[str, str], list[float]]:
+    """Each (document, code)'s pair probabilities, one per proposing mention."""
+    found: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for key, p in zip(keys, probabilities, strict=True):
+        found[key].append(float(p))
+    return dict(found)
+
+
+def note_rows(
+    proposals: dict[tuple[str, str], list[float]],
+    gold: dict[str, frozenset[str]],
+    code_documents: Mapping[str, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    keys = sorted(proposals)
+    x = np.array(
+        [note_features(proposals[k], math.log1p(code_documents.get(k[1], 0))) for k in keys]
+    ).reshape(len(keys), len(NOTE_FEATURE_NAMES))
+    return x, np.array([k[1] in gold[k[0]] for k in keys], dtype=np.float64)
+
+
+def best_threshold(
+    scored: dict[tuple[str, str], float], gold: dict[str, frozenset[str]]
+) -> tuple[float, float]:
+    """The note-score threshold with the best micro-F1, and that F1."""
+    total_gold = sum(len(codes) for codes in gold.values())
+    ranked = sorted(scored.items(), key=lambda item: -item[1])
+    true_positive, best_f1, best_at = 0, 0.0, 1.0
+    for predicted, ((document, code), score) in enumerate(ranked, start=1):
+        true_positive += code in gold[document]
+        f1 = 2 * true_positive / (predicted + total_gold)
+        if f1 > best_f1:
+            best_f1, best_at = f1, score
+    return best_at, best_f1
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    model: CoderModel
+    validation_micro_f1: float
+    pair_rows: int
+    folds: dict[str, int]
+
+
+def train(
+    documents: Sequence[CodedDocument],
+    *,
+    index: LexicalIndex,
+    code_set: CodeSet,
+    name: str,
+    version: str,
+    candidates_per_query: int = 20,
+    window_words: int = 4,
+    provenance: dict | None = None,
+) -> TrainingResult:
+    def builder(lexicon: Lexicon) -> FeatureBuilder:
+        return FeatureBuilder(
+            index=index,
+            code_set=code_set,
+            lexicon=lexicon,
+            candidates_per_query=candidates_per_query,
+            window_words=window_words,
+        )
+
+    plain = builder(Lexicon())
+    by_fold: dict[int, list[CodedDocument]] = defaultdict(list)
+    for document in documents:
+        by_fold[fold_of(document.id)].append(document)
+    xs, ys, keys_by_fold, priors = {}, {}, {}, {}
+    for fold in range(FOLDS):
+        others = [d for f in range(FOLDS) if f != fold for d in by_fold[f]]
+        lexicon = build_lexicon(others, plain, code_set)
+        x, y, keys = pair_rows(by_fold[fold], builder(lexicon))
+        xs[fold], ys[fold], keys_by_fold[fold] = x, y, keys
+        priors[fold] = lexicon.code_documents
+    gold = {d.id: d.gold for d in documents}
+    fit_folds = [f for f in range(FOLDS) if f != VALIDATION_FOLD]
+    mean, scale, weights, bias = fit_logistic(
+        with_interactions(np.vstack([xs[f] for f in fit_folds])),
+        np.concatenate([ys[f] for f in fit_folds]),
+    )
+    draft = CoderModel(
+        name=name,
+        version=version,
+        feature_names=FEATURE_NAMES,
+        mean=mean,
+        scale=scale,
+        weights=weights,
+        bias=bias,
+        note_mean=np.zeros(len(NOTE_FEATURE_NAMES), dtype=np.float32),
+        note_scale=np.ones(len(NOTE_FEATURE_NAMES), dtype=np.float32),
+        note_weights=np.zeros(len(NOTE_FEATURE_NAMES), dtype=np.float32),
+        note_bias=0.0,
+        threshold=0.5,
+        lexicon=Lexicon(),
+        candidates_per_query=candidates_per_query,
+        window_words=window_words,
+    )
+    # The note-level model learns from the fit folds' out-of-fold proposals.
+    note_x, note_y = [], []
+    for fold in fit_folds:
+        found = proposals_per_code(keys_by_fold[fold], draft.pair_probability(xs[fold]))
+        x, y = note_rows(found, gold, priors[fold])
+        note_x.append(x)
+        note_y.append(y)
+    note_mean, note_scale, note_weights, note_bias = fit_logistic(
+        np.vstack(note_x), np.concatenate(note_y)
+    )
+    noted = replace(
+        draft,
+        note_mean=note_mean,
+        note_scale=note_scale,
+        note_weights=note_weights,
+        note_bias=note_bias,
+    )
+    # Only the threshold is chosen on the validation fold.
+    validation = proposals_per_code(
+        keys_by_fold[VALIDATION_FOLD], noted.pair_probability(xs[VALIDATION_FOLD])
+    )
+    prior = priors[VALIDATION_FOLD]
+    threshold, validation_f1 = best_threshold(
+        {k: noted.note_score(v, math.log1p(prior.get(k[1], 0))) for k, v in validation.items()},
+        {d.id: d.gold for d in by_fold[VALIDATION_FOLD]},
+    )
+    final = replace(
+        noted,
+        threshold=threshold,
+        lexicon=build_lexicon(documents, plain, code_set),
+        provenance=provenance or {},
+    )
+    return TrainingResult(
+        model=final,
+        validation_micro_f1=validation_f1,
+        pair_rows=int(sum(len(y) for y in ys.values())),
+        folds={str(f): len(by_fold[f]) for f in range(FOLDS)},
+    )
