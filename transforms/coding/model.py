@@ -166,7 +166,10 @@ class CoderModel:
     def save(self, path: Path) -> None:
         payload = json.dumps(self.to_dict(), sort_keys=True).encode("utf-8")
         # mtime=0: the same model gives the same bytes, so its sha256 pin holds.
-        with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+        with (
+            path.open("wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as out,
+        ):
             out.write(payload)
 
     @classmethod

@@ -89,10 +89,16 @@ class HistoryCodes:
         return cls(tuple(sorted(rules, key=lambda r: (-len(r.prefix), r.prefix))))
 
     def history_code(self, code: str) -> str | None:
+        # A code that already names a past condition (I25.2 old MI, Z86.711) stays.
+        if code in self._history_codes():
+            return code
         for rule in self.rules:
             if code.startswith(rule.prefix):
                 return rule.history_code
         return None
+
+    def _history_codes(self) -> frozenset[str]:
+        return frozenset(rule.history_code for rule in self.rules)
 
 
 def is_unspecified(title: str) -> bool:
