@@ -30,6 +30,9 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from pipeline.options import UnknownBeamFlagError
     from pipeline.release import ReleaseError
     from schemas.config import ConfigError
+    from transforms.coding.codeset import CodeSetError
+    from transforms.coding.rules import CodingRuleError
+    from transforms.coding.step import CodingConfigError
     from transforms.detection.base import DetectorConfigError
     from transforms.detection.ner.engine import NerConfigError
     from transforms.entities.assertion import AssertionRuleError
@@ -49,6 +52,9 @@ def user_errors() -> tuple[type[BaseException], ...]:
         AssertionGoldError,
         AssertionRuleError,
         EntityConfigError,
+        CodingConfigError,
+        CodeSetError,
+        CodingRuleError,
         HccTableError,
         ModelRegistryError,
         NerConfigError,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pipeline.eval_codes import add_codes_parser
+
 
 def add_eval_parser(commands: argparse._SubParsersAction) -> None:
     evaluate = commands.add_parser(
@@ -56,6 +58,7 @@ def add_eval_parser(commands: argparse._SubParsersAction) -> None:
 
     _add_assertion_parser(kinds)
     _add_entities_parser(kinds)
+    add_codes_parser(kinds)
 
 
 def _add_entities_parser(kinds: argparse._SubParsersAction) -> None:
@@ -181,6 +184,10 @@ def run_eval_command(args: argparse.Namespace) -> int:
         return run_assertion_command(args)
     if args.eval_command == "entities":
         return run_entities_command(args)
+    if args.eval_command == "codes":
+        from pipeline.eval_codes import run_codes_command
+
+        return run_codes_command(args)
     if args.report_dir is None:
         args.report_dir = str(new_report_dir())
         print(f"reports in {args.report_dir} (owner only)")

@@ -12,8 +12,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from transforms.evaluation.gold_formats import GoldFormatError
 
 
 @dataclass(frozen=True)
@@ -105,3 +109,31 @@ def coding_metrics(
             {d: {c[:3] for c in codes} for d, codes in predicted.items()},
         ),
     )
+
+
+def read_code_gold(path: Path, field: str = "codes_dx") -> dict[str, set[str]]:
+    """Gold codes per document from JSONL (``id``, ``codes_dx``: CodiEsp's schema);
+    a bad line stops the evaluation with a message naming the file and line."""
+    gold: dict[str, set[str]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise GoldFormatError(f"gold file {path}: {exc.strerror}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            document, codes = str(record["id"]), record[field]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise GoldFormatError(
+                f"{path} line {number}: expected an object with id and {field} ({exc})"
+            ) from None
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            raise GoldFormatError(f"{path} line {number}: {field} is not a list of codes")
+        if document in gold:
+            raise GoldFormatError(f"{path} line {number}: id {document} appears twice")
+        gold[document] = {c.strip().upper() for c in codes}
+    if not gold:
+        raise GoldFormatError(f"gold file {path} holds no documents")
+    return gold
