@@ -25,6 +25,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from onnx_models.registry import ModelRegistryError
     from pipeline.audit_writer import AuditDatabaseError
     from pipeline.eval_report import EvalError
+    from pipeline.hcc_from_run import FromRunError
     from pipeline.keys import KeyConfigError
     from pipeline.lifecycle import OutputDirError
     from pipeline.options import UnknownBeamFlagError
@@ -48,6 +49,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
         UnknownBeamFlagError,
         AuditDatabaseError,
         EvalError,
+        FromRunError,
         GoldFormatError,
         AssertionGoldError,
         AssertionRuleError,

@@ -11,10 +11,20 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import apache_beam as beam
+import pyarrow.parquet as pq
 
+from pipeline.hcc_from_run import (
+    StagedDiagnoses,
+    add_note_evidence,
+    parse_source_map,
+    read_crosswalk,
+    stage_diagnoses,
+)
 from pipeline.lifecycle import RunVerificationError, StagedRun, committed_counter, staged_run
 from pipeline.manifest import count_by, count_rows
 from schemas.hcc_tables import HCC_TABLES
@@ -35,17 +45,33 @@ from transforms.io.sinks import WriteParquetShards
 LOGGER = logging.getLogger("deidcode")
 
 
+@dataclass(frozen=True)
+class FromRun:
+    """Score a de-identification run's suggested codes (``pipeline.hcc_from_run``)."""
+
+    run_dir: str
+    crosswalk: str | None = None
+    source_map: str | None = None
+    default_source: str | None = None
+
+
 @dataclass
 class HccRequest:
     members: str
-    diagnoses: str
+    diagnoses: str | None
     payment_year: int
     output: str
+    from_run: FromRun | None = None
+    diagnoses_fmt: str | None = None  # None: the members' format
     fmt: str = "csv"
     include_ineligible: bool = False
     num_shards: int = 4
     overwrite: bool = False
     beam_args: list[str] = field(default_factory=list)
+
+    @property
+    def diagnosis_format(self) -> str:
+        return self.diagnoses_fmt or self.fmt
 
 
 @dataclass(frozen=True)
@@ -71,7 +97,7 @@ def build_hcc_pipeline(
     )
     parsed_diagnoses = pipeline | "Diagnoses" >> ReadAndParse(
         files=diagnoses,
-        fmt=request.fmt,
+        fmt=request.diagnosis_format,
         counter=DIAGNOSES_READ,
         parse_batch=functools.partial(
             parse_diagnosis_batch, payment_year=year, files=tuple(diagnoses)
@@ -138,13 +164,34 @@ def build_hcc_pipeline(
 
 
 def run_hcc(request: HccRequest) -> HccSummary:
+    if request.from_run is None:
+        return _run_hcc(request)
+    with tempfile.TemporaryDirectory(prefix="deidcode-hcc-from-run-") as staging:
+        staged = _stage_from_run(request.from_run, Path(staging))
+        return _run_hcc(
+            replace(request, diagnoses=str(staged.diagnoses_csv), diagnoses_fmt="csv"),
+            staged=staged,
+        )
+
+
+def _stage_from_run(from_run: FromRun, staging: Path) -> StagedDiagnoses:
+    return stage_diagnoses(
+        Path(from_run.run_dir),
+        staging,
+        source_map=parse_source_map(from_run.source_map),
+        default_source=from_run.default_source,
+        crosswalk=read_crosswalk(Path(from_run.crosswalk)) if from_run.crosswalk else None,
+    )
+
+
+def _run_hcc(request: HccRequest, *, staged: StagedDiagnoses | None = None) -> HccSummary:
     year = load_payment_year(request.payment_year)  # an unsupported year stops here
     members = select_inputs(request.members, request.fmt)
-    diagnoses = select_inputs(request.diagnoses, request.fmt)
+    diagnoses = select_inputs(request.diagnoses, request.diagnosis_format)
     member_files, diagnosis_files = members.files, diagnoses.files
     hint = "see the README's CMS-HCC section for the columns"
     check_inputs(member_files, request.fmt, MEMBER_COLUMNS, hint=hint)
-    check_inputs(diagnosis_files, request.fmt, DIAGNOSIS_COLUMNS, hint=hint)
+    check_inputs(diagnosis_files, request.diagnosis_format, DIAGNOSIS_COLUMNS, hint=hint)
     with staged_run(request.output, overwrite=request.overwrite) as run:
         result = run.run_pipeline(
             request.beam_args,
@@ -175,7 +222,24 @@ def run_hcc(request: HccRequest) -> HccSummary:
             "quarantine_by_reason": count_by(run.table_dir("quarantine"), "reason"),
             "diagnoses_by_reason": diagnoses_by_reason,
         }
-        run.publish(manifest, tuple(HCC_TABLES))
+        tables = tuple(HCC_TABLES)
+        if staged is not None:
+            trace_dir = os.path.join(run.staging, "note_diagnoses")
+            os.makedirs(trace_dir)
+            pq.write_table(staged.trace, os.path.join(trace_dir, "part-00000.parquet"))
+            add_note_evidence(
+                run.staging, staged.trace, include_ineligible=request.include_ineligible
+            )
+            tables += ("note_diagnoses",)
+            manifest["from_run"] = {
+                "run_id": staged.source_run_id,
+                "suggested_codes": staged.trace.num_rows,
+                "notes_without_codes": staged.notes_without_codes,
+                "crosswalk": request.from_run is not None and bool(request.from_run.crosswalk),
+            }
+            # The staged file is temporary: note_diagnoses joins on record_number.
+            manifest["inputs"]["diagnoses"] = []
+        run.publish(manifest, tables)
     LOGGER.info(
         "hcc run %s: %d members scored of %d read; %d diagnoses, %d eligible; %d quarantined",
         run.run_id,

@@ -354,6 +354,7 @@ def _execute(
         "redaction": {
             **prepared.components.policy.describe(),
             "columns": {c: p.type for c, p in sorted(config.input.column_policies.items())},
+            "note_date": config.output.note_date,
         },
         "surrogate_ledger": {
             "used": ledger_file is not None,

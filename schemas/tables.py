@@ -17,6 +17,7 @@ NOTES_SCHEMA = pa.schema(
         pa.field("text_deid", pa.string(), nullable=False),
         pa.field("note_date", pa.date32()),
         pa.field("note_type", pa.string()),
+        pa.field("encounter_id", pa.string()),  # keyed HMAC pseudonym; null without one
         pa.field("n_phi", pa.int32(), nullable=False),
     ]
 )

@@ -27,6 +27,7 @@ class RunKeys:
     digest: bytes
     hash: bytes | None = None
     surrogate: bytes | None = None
+    encounter_id: bytes | None = None
 
     @classmethod
     def derive(cls, master_key: bytes) -> RunKeys:
@@ -36,6 +37,7 @@ class RunKeys:
             hash=derive_key(master_key, "hash"),
             surrogate=derive_key(master_key, "surrogate"),
             digest=derive_key(master_key, "digest"),
+            encounter_id=derive_key(master_key, "encounter_id"),
         )
 
 

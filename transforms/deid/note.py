@@ -217,6 +217,13 @@ def deidentify_note(
             shift_days=shift_days,
         ),
         "note_type": note.note_type,
+        # A keyed pseudonym, like patient_id: it groups a visit's notes (and their
+        # codes, for HCC eligibility) without giving away the hospital's number.
+        "encounter_id": (
+            pseudonymize(keys.encounter_id, note.encounter_id)
+            if note.encounter_id and keys.encounter_id
+            else None
+        ),
         "n_phi": len(all_spans),
         **columns,
         # A blank text column has nothing to redact and is released as read.
