@@ -17,6 +17,7 @@ Nothing is tuned on dev.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ from transforms.coding.suggest import SUGGESTED, CodeSuggester, CodingSettings
 from transforms.coding.training import VALIDATION_FOLD, CodedDocument, fold_of, train
 from transforms.core.entities import Assertion, ClinicalEntity
 from transforms.core.hashing import sha256_file
+from transforms.entities.assertion import default_asserter
 from transforms.evaluation.code_metrics import coding_metrics
 
 GOLD_SETTING = AssertionPolicy(
@@ -70,9 +72,25 @@ def load_documents(path: Path, code_set: CodeSet | None = None) -> list[CodedDoc
     return documents
 
 
+def assert_spans(text: str, spans: list[tuple[int, int]]) -> list[Assertion]:
+    """ConText on coder mentions, with the bundled rules, as the pipeline asserts them."""
+    return _asserter().assert_entities(text, [(start, end, "PROBLEM") for start, end in spans])
+
+
+@functools.lru_cache(maxsize=1)
+def _asserter():
+    return default_asserter()
+
+
+def suggest(suggester: CodeSuggester, document: CodedDocument):
+    spans = suggester.coder_mention_spans(document.text, document.entities)
+    mentions = suggester.coder_mentions(spans, assert_spans(document.text, spans))
+    return suggester.suggest(document.text, document.entities, mentions)
+
+
 def evaluate(suggester: CodeSuggester, documents: list[CodedDocument]) -> dict:
     started = time.perf_counter()
-    found = {d.id: suggester.suggest(d.text, d.entities) for d in documents}
+    found = {d.id: suggest(suggester, d) for d in documents}
     seconds = time.perf_counter() - started
     metrics = coding_metrics(
         {d.id: set(d.gold) for d in documents},
@@ -106,6 +124,7 @@ def main() -> None:
         code_set=code_set,
         name="icd10cm_coder",
         version=args.version,
+        assert_spans=assert_spans,
         provenance={
             "training_data": "CodiEsp-EN train (CC-BY-4.0), diagnoses",
             "training_sha256": sha256_file(train_source),

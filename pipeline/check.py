@@ -126,6 +126,18 @@ def check_run(request: RunRequest, *, sample_records: int = 1000) -> CheckReport
         else f"on: {entity_step.describe()['model']}, rules "
         + ", ".join(str(p) for p in entity_step.rule_files),
     )
+    coding_step = prepared.components.coding
+    if coding_step is None:
+        report.add("coding step", "off (coding.enabled: false)")
+    else:
+        described = coding_step.describe()
+        negated = "coded" if described["include_negated"] else "not coded"
+        report.add(
+            "coding step",
+            f"on: {described['coder_model']} (sha256 verified), threshold "
+            f"{described['threshold']:.4f}, negated mentions {negated}, "
+            f"historical as {described['historical']}",
+        )
     policy = prepared.components.policy
     report.add("redaction", f"default {policy.default.name}")
     for phi_type, operator in sorted(policy.by_phi_type.items()):

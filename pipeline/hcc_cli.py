@@ -103,8 +103,12 @@ def add_hcc_parser(commands: argparse._SubParsersAction) -> None:
         ),
         allow_abbrev=False,
     )
-    crosswalk.add_argument("--pairs", required=True, metavar="CSV")
-    crosswalk.add_argument("--out", required=True, metavar="CSV")
+    crosswalk.add_argument(
+        "--pairs", required=True, metavar="CSV", help="patient_id, member_id (the hospital's ids)"
+    )
+    crosswalk.add_argument(
+        "--out", required=True, metavar="CSV", help="the crosswalk to write (owner-only)"
+    )
     crosswalk.add_argument("--config", help="the run's config (for keys.env_var)")
     crosswalk.add_argument("--key-file", help="a file holding the run key")
 

@@ -4,6 +4,7 @@ date shifting, Safe Harbor generalisation and a policy for every column."""
 import csv
 import datetime as dt
 import os
+import re
 from collections import defaultdict
 
 import pytest
@@ -48,7 +49,10 @@ def test_columns_follow_their_policies(release, source):
         # The admission date (the note's own day) moves with the note date.
         admitted = dt.datetime.strptime(note["admission_date"], "%m/%d/%Y").date()
         assert admitted == note["note_date"]
-        assert "author" not in note and "encounter_id" not in note
+        assert "author" not in note
+        # The encounter is released only as a keyed pseudonym, like the patient.
+        assert note["encounter_id"] != original["encounter_id"]
+        assert re.fullmatch(r"[0-9a-f]{32}", note["encounter_id"])
     for notes_of_patient in by_patient.values():
         assert len({n["patient_name"] for n in notes_of_patient}) == 1
         assert len({n["mrn"] for n in notes_of_patient}) == 1

@@ -15,7 +15,17 @@ def test_defaults_are_valid_and_hash_is_stable():
 def test_the_entity_step_is_on_by_default_with_the_bundled_model():
     entities = DeidcodeConfig().entities
     assert entities.enabled and entities.model == "clinical_ner_minilm"
-    assert not parse_config({"entities": {"enabled": False}}).entities.enabled
+    off = {"entities": {"enabled": False}, "coding": {"enabled": False}}
+    assert not parse_config(off).entities.enabled
+
+
+def test_coding_is_on_by_default_and_needs_the_entity_step():
+    coding = DeidcodeConfig().coding
+    assert coding.enabled and not coding.include_negated and coding.historical == "history_code"
+    with pytest.raises(ConfigError, match="coding.enabled needs entities.enabled"):
+        parse_config({"entities": {"enabled": False}})
+    with pytest.raises(ConfigError, match="coding.historical"):
+        parse_config({"coding": {"historical": "sometimes"}})
 
 
 @pytest.mark.parametrize(

@@ -89,6 +89,9 @@ class CoderModel:
     lexicon: Lexicon
     candidates_per_query: int = 20
     window_words: int = 4
+    # Coder mentions (``gazetteer``) need a lexicon key seen in this many training
+    # documents; 0 turns them off.
+    lexicon_mention_documents: int = 3
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -127,6 +130,7 @@ class CoderModel:
             "threshold": round(self.threshold, 6),
             "candidates_per_query": self.candidates_per_query,
             "window_words": self.window_words,
+            "lexicon_mention_documents": self.lexicon_mention_documents,
             "lexicon": {
                 "support": {
                     k: dict(sorted(v.items())) for k, v in sorted(self.lexicon.support.items())
@@ -160,6 +164,7 @@ class CoderModel:
             ),
             candidates_per_query=int(data["candidates_per_query"]),
             window_words=int(data["window_words"]),
+            lexicon_mention_documents=int(data["lexicon_mention_documents"]),
             provenance=data.get("provenance", {}),
         )
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from transforms.coding.codeset import CodeSet, bundled_code_set
 from transforms.coding.features import FeatureBuilder, Mention, problem_entities
+from transforms.coding.gazetteer import LEXICON_MODEL, lexicon_spans
 from transforms.coding.lexical import LexicalIndex, bundled_lexical_index
 from transforms.coding.model import CoderModel, bundled_coder_model
 from transforms.coding.rules import (
@@ -28,7 +29,7 @@ from transforms.coding.rules import (
     encounter_character,
     with_seventh_character,
 )
-from transforms.core.entities import ClinicalEntity
+from transforms.core.entities import Assertion, ClinicalEntity
 
 SUGGESTED = "suggested"
 CANDIDATE = "candidate"
@@ -53,7 +54,8 @@ class SuggestedCode:
     description: str
     rank: int
     score: float
-    entity_index: int  # the entity whose mention scored best
+    # The mention that scored best: an index into the entities, then the coder mentions.
+    entity_index: int
     evidence: tuple[tuple[int, int], ...]  # original-text spans, the entity's first
     status: str  # SUGGESTED at or above the threshold, else CANDIDATE
 
@@ -128,6 +130,31 @@ class CodeSuggester:
             return self.history.history_code(code)
         return code
 
+    def coder_mention_spans(
+        self, text: str, entities: Sequence[ClinicalEntity]
+    ) -> list[tuple[int, int]]:
+        """Phrases to code that no PROBLEM entity covers; the caller asserts them."""
+        if not self.model.lexicon_mention_documents:
+            return []
+        return lexicon_spans(
+            text,
+            entities,
+            self.model.lexicon,
+            min_documents=self.model.lexicon_mention_documents,
+        )
+
+    def coder_mentions(
+        self, spans: Sequence[tuple[int, int]], assertions: Sequence[Assertion]
+    ) -> list[ClinicalEntity]:
+        return [
+            ClinicalEntity(start, end, "PROBLEM", 0.0, self.mention_model, assertion)
+            for (start, end), assertion in zip(spans, assertions, strict=True)
+        ]
+
+    @property
+    def mention_model(self) -> str:
+        return f"{LEXICON_MODEL}:{self.model.version}"
+
     def proposals(self, text: str, entities: Sequence[ClinicalEntity]) -> dict[str, _Proposals]:
         best: dict[str, _Proposals] = {}
         for index, entity in problem_entities(entities):
@@ -151,8 +178,15 @@ class CodeSuggester:
                 current.proposed_by.append((mention, float(probability)))
         return best
 
-    def suggest(self, text: str, entities: Sequence[ClinicalEntity]) -> list[SuggestedCode]:
-        best = self.proposals(text, entities)
+    def suggest(
+        self,
+        text: str,
+        entities: Sequence[ClinicalEntity],
+        coder_mentions: Sequence[ClinicalEntity] = (),
+    ) -> list[SuggestedCode]:
+        """Codes for the note's entities and any asserted ``coder_mentions``; each
+        suggestion's ``entity_index`` counts the entities, then the coder mentions."""
+        best = self.proposals(text, [*entities, *coder_mentions])
         prior = self.model.lexicon.code_documents
         scored = {
             code: self.model.note_score(found.probabilities, math.log1p(prior.get(code, 0)))

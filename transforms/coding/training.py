@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -25,6 +25,7 @@ from transforms.coding.features import (
     problem_entities,
     surface_key,
 )
+from transforms.coding.gazetteer import LEXICON_MODEL, lexicon_spans
 from transforms.coding.lexical import LexicalIndex, stems
 from transforms.coding.model import (
     NOTE_FEATURE_NAMES,
@@ -33,7 +34,7 @@ from transforms.coding.model import (
     note_features,
     with_interactions,
 )
-from transforms.core.entities import ClinicalEntity
+from transforms.core.entities import Assertion, ClinicalEntity
 
 FOLDS = 5
 # The share of a surface's documents an unlinked code must be coded in.
@@ -148,6 +149,34 @@ def best_threshold(
     return best_at, best_f1
 
 
+# Asserts a text's spans as the entity step does (ConText), for coder mentions.
+AssertSpans = Callable[[str, list[tuple[int, int]]], list[Assertion]]
+
+
+def with_coder_mentions(
+    documents: Sequence[CodedDocument],
+    lexicon: Lexicon,
+    *,
+    min_documents: int,
+    assert_spans: AssertSpans | None,
+) -> list[CodedDocument]:
+    """The documents with their coder mentions added to their entities, asserted."""
+    if assert_spans is None or not min_documents:
+        return list(documents)
+    found = []
+    for document in documents:
+        spans = lexicon_spans(
+            document.text, document.entities, lexicon, min_documents=min_documents
+        )
+        assertions = assert_spans(document.text, spans) if spans else []
+        extra = tuple(
+            ClinicalEntity(start, end, "PROBLEM", 0.0, LEXICON_MODEL, assertion)
+            for (start, end), assertion in zip(spans, assertions, strict=True)
+        )
+        found.append(replace(document, entities=document.entities + extra))
+    return found
+
+
 @dataclass(frozen=True)
 class TrainingResult:
     model: CoderModel
@@ -165,8 +194,13 @@ def train(
     version: str,
     candidates_per_query: int = 20,
     window_words: int = 4,
+    lexicon_mention_documents: int = 3,
+    assert_spans: AssertSpans | None = None,
     provenance: dict | None = None,
 ) -> TrainingResult:
+    """``assert_spans`` turns on coder mentions (``gazetteer``), asserted by it."""
+    mention_documents = lexicon_mention_documents if assert_spans else 0
+
     def builder(lexicon: Lexicon) -> FeatureBuilder:
         return FeatureBuilder(
             index=index,
@@ -184,7 +218,10 @@ def train(
     for fold in range(FOLDS):
         others = [d for f in range(FOLDS) if f != fold for d in by_fold[f]]
         lexicon = build_lexicon(others, plain, code_set)
-        x, y, keys = pair_rows(by_fold[fold], builder(lexicon))
+        fold_documents = with_coder_mentions(
+            by_fold[fold], lexicon, min_documents=mention_documents, assert_spans=assert_spans
+        )
+        x, y, keys = pair_rows(fold_documents, builder(lexicon))
         xs[fold], ys[fold], keys_by_fold[fold] = x, y, keys
         priors[fold] = lexicon.code_documents
     gold = {d.id: d.gold for d in documents}
@@ -209,6 +246,7 @@ def train(
         lexicon=Lexicon(),
         candidates_per_query=candidates_per_query,
         window_words=window_words,
+        lexicon_mention_documents=mention_documents,
     )
     # The note-level model learns from the fit folds' out-of-fold proposals.
     note_x, note_y = [], []

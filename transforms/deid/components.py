@@ -79,6 +79,11 @@ class DeidComponents:
     # The coding step (needs the entity step), or None where the config turns it off.
     coding: CodingStep | None = None
 
+    def __post_init__(self) -> None:
+        if self.coding is not None and self.entities is None:
+            # The config refuses this with a message; this guards code that builds parts.
+            raise ValueError("the coding step needs the entity step")
+
     @classmethod
     def from_config(cls, config: DeidcodeConfig) -> DeidComponents:
         redaction = config.redaction

@@ -25,11 +25,14 @@ KEYS = RunKeys(patient_id=b"p" * 32, date_shift=b"d" * 32, digest=b"g" * 32)
 CONFIG = DeidcodeConfig()
 
 
-def components(*detectors, config=CONFIG, entities=None):
+def components(*detectors, config=CONFIG, entities=None, coding=None):
     """The run's components with the given detectors in place of the configured ones,
-    and the entity step only where a test gives one."""
+    and the entity and coding steps only where a test gives them."""
     return replace(
-        DeidComponents.from_config(config), detectors=tuple(detectors), entities=entities
+        DeidComponents.from_config(config),
+        detectors=tuple(detectors),
+        entities=entities,
+        coding=coding,
     )
 
 
@@ -134,6 +137,7 @@ def test_note_date_policies():
 PATTERNS_ONLY = {
     "detection": {"detectors": [{"name": "presidio_patterns"}]},
     "entities": {"enabled": False},
+    "coding": {"enabled": False},
 }
 
 

@@ -1,0 +1,96 @@
+"""What the coding step costs: the default job with and without it, in one run.
+
+    PYTHONPATH=. python bench/bench_coding.py --input ../shared/data/aci_bench_notes.jsonl \
+        --rounds 2 --out bench/results_coding.json
+
+Runs ``deidcode run`` on the same notes with the default config (entities and
+coding on) and with ``coding.enabled: false``, alternating (A B A B …) so
+that a noisy, shared machine slows both alike, and reports what coding adds
+to the job's time, over the whole command and over the Beam pipeline stage
+(issue 14 allows 30%). A separate timing gives the suggester alone over the
+entities the run found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from bench.bench_guards import time_alternating
+
+
+def suggester_seconds(data: Path, run_dir: Path) -> dict[str, float]:
+    """The coder alone over one run's entities (asserted as the run found them)."""
+    import pyarrow.parquet as pq
+
+    from transforms.coding.suggest import CodeSuggester, CodingSettings
+    from transforms.core.entities import Assertion, ClinicalEntity
+
+    texts = {}
+    with data.open(encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            texts[str(record["note_id"])] = record["text"]
+    by_note: dict[str, list[ClinicalEntity]] = {}
+    for row in pq.read_table(run_dir / "entities").to_pylist():
+        flags = ("negated", "historical", "hypothetical", "family", "uncertain")
+        by_note.setdefault(row["note_id"], []).append(
+            ClinicalEntity(
+                row["start"],
+                row["end"],
+                row["label"],
+                row["score"],
+                row["model"],
+                Assertion(**{flag: row[flag] for flag in flags}),
+            )
+        )
+    coder = CodeSuggester.bundled(CodingSettings())
+    started = time.perf_counter()
+    codes = sum(len(coder.suggest(texts[n], entities)) for n, entities in by_note.items())
+    return {"seconds": round(time.perf_counter() - started, 3), "codes_listed": codes}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--input", type=Path, required=True, help="JSONL with note_id and text")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    os.environ.setdefault("DEIDCODE_KEY", "bench-coding-" + "0" * 32)
+    notes = sum(1 for _ in args.input.open(encoding="utf-8"))
+    columns = "input:\n  columns: {note_id: note_id, note_date: null}\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        configs = {"with_coding": folder / "on.yaml", "without_coding": folder / "off.yaml"}
+        configs["with_coding"].write_text(columns)
+        configs["without_coding"].write_text(columns + "coding:\n  enabled: false\n")
+        pipeline: dict[str, list[float]] = {}
+        seconds = time_alternating(args.input, configs, args.rounds, folder, pipeline)
+        alone = suggester_seconds(args.input, folder / "with_coding")
+    best = {name: min(times) for name, times in seconds.items()}
+    best_pipeline = {name: min(times) for name, times in pipeline.items()}
+    result = {
+        "input": str(args.input),
+        "notes": notes,
+        "rounds": args.rounds,
+        "seconds": seconds,
+        "pipeline_seconds": pipeline,
+        "added_share_of_job": round(best["with_coding"] / best["without_coding"] - 1, 3),
+        "added_share_of_pipeline": round(
+            best_pipeline["with_coding"] / best_pipeline["without_coding"] - 1, 3
+        ),
+        "suggester_alone": {
+            **alone,
+            "share_of_job_with_coding": round(alone["seconds"] / best["with_coding"], 4),
+        },
+    }
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

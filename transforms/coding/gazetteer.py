@@ -1,0 +1,53 @@
+"""Coder mentions: phrases the training lexicon knows that the NER model did not find.
+
+The clinical NER model misses many symptoms and findings a coder codes
+("fever", "pallor", "myalgias" in a list). Where a phrase of one to three words
+inside a sentence has a lexicon key seen in at least ``min_documents``
+training documents, and overlaps no PROBLEM entity, it becomes a coder
+mention. The caller asserts these with the same ConText rules as entities
+before they are coded, so "no fever" stays uncoded by default.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from transforms.coding.features import Lexicon, surface_key
+from transforms.core.entities import ClinicalEntity
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+_BREAK = re.compile(r"[.;:!?\n]")
+MAX_WORDS = 3
+LEXICON_MODEL = "icd10cm_lexicon"
+
+
+def lexicon_spans(
+    text: str,
+    entities: Sequence[ClinicalEntity],
+    lexicon: Lexicon,
+    *,
+    min_documents: int,
+) -> list[tuple[int, int]]:
+    """Spans of known phrases outside PROBLEM entities, longest first at each word."""
+    taken = [(e.start, e.end) for e in entities if e.label == "PROBLEM"]
+    words = list(_WORD.finditer(text))
+    found: list[tuple[int, int]] = []
+    index = 0
+    while index < len(words):
+        matched = 0
+        for size in range(min(MAX_WORDS, len(words) - index), 0, -1):
+            start, end = words[index].start(), words[index + size - 1].end()
+            if _BREAK.search(text, start, end):
+                continue
+            if any(a < end and start < b for a, b in taken):
+                continue
+            key = surface_key(text[start:end])
+            known = key and lexicon.surface_documents.get(key, 0) >= min_documents
+            if known and lexicon.codes_for(key):
+                found.append((start, end))
+                taken.append((start, end))
+                matched = size
+                break
+        index += matched or 1
+    return found
