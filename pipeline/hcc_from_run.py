@@ -43,7 +43,7 @@ NOTE_DIAGNOSES_SCHEMA = pa.schema(
         pa.field("member_id", pa.string(), nullable=False),
         pa.field("code", pa.string(), nullable=False),
         pa.field("note_id", pa.string(), nullable=False),
-        pa.field("entity_id", pa.string(), nullable=False),
+        pa.field("entity_id", pa.string()),  # null for a coder mention
         pa.field("code_rank", pa.int32(), nullable=False),
         pa.field("score", pa.float64(), nullable=False),
         pa.field("coder_model", pa.string(), nullable=False),
@@ -204,8 +204,10 @@ def write_crosswalk(pairs: str, out: str, master_key: bytes) -> int:
 
 def add_note_evidence(run_staging: str, trace: pa.Table, *, include_ineligible: bool) -> None:
     """Give each hcc row the notes and entities behind its codes (``note_ids``,
-    ``entity_ids``), through the scored diagnoses and ``note_diagnoses``."""
-    behind: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    ``entity_ids``; a coder mention has no entity), through the scored diagnoses
+    and ``note_diagnoses``."""
+    notes: dict[tuple[str, str], set[str]] = {}
+    entities: dict[tuple[str, str], set[str]] = {}
     by_record = {row["record_number"]: row for row in trace.to_pylist()}
     diagnoses = pq.read_table(
         os.path.join(run_staging, "diagnoses"),
@@ -213,27 +215,26 @@ def add_note_evidence(run_staging: str, trace: pa.Table, *, include_ineligible: 
     )
     for row in diagnoses.to_pylist():
         if row["eligible"] or include_ineligible:
-            source = by_record[row["record_number"]]
-            behind.setdefault((row["member_id"], row["code"]), set()).add(
-                (source["note_id"], source["entity_id"])
-            )
+            source, key = by_record[row["record_number"]], (row["member_id"], row["code"])
+            notes.setdefault(key, set()).add(source["note_id"])
+            if source["entity_id"] is not None:
+                entities.setdefault(key, set()).add(source["entity_id"])
     hcc_dir = os.path.join(run_staging, "hcc")
+    strings = pa.list_(pa.string())
     for name in sorted(os.listdir(hcc_dir)):
         path = os.path.join(hcc_dir, name)
         table = pq.read_table(path)
-        found = [
-            sorted(set().union(*(behind.get((member, code), set()) for code in codes)))
+        keys = [
+            [(member, code) for code in codes]
             for member, codes in zip(
                 table.column("member_id").to_pylist(),
                 table.column("codes").to_pylist(),
                 strict=True,
             )
         ]
-        table = table.append_column(
-            pa.field("note_ids", pa.list_(pa.string()), nullable=False),
-            pa.array([sorted({n for n, _ in f}) for f in found], type=pa.list_(pa.string())),
-        ).append_column(
-            pa.field("entity_ids", pa.list_(pa.string()), nullable=False),
-            pa.array([sorted({e for _, e in f}) for f in found], type=pa.list_(pa.string())),
-        )
+        for column, found in (("note_ids", notes), ("entity_ids", entities)):
+            values = [sorted(set().union(*(found.get(k, set()) for k in row))) for row in keys]
+            table = table.append_column(
+                pa.field(column, strings, nullable=False), pa.array(values, type=strings)
+            )
         pq.write_table(table, path, compression="zstd")

@@ -118,8 +118,9 @@ CODES_SCHEMA = pa.schema(
         pa.field("description", pa.string(), nullable=False),
         pa.field("rank", pa.int32(), nullable=False),
         pa.field("score", pa.float64(), nullable=False),  # note-level probability
-        # The entity (entities.entity_id) whose mention scored the code best.
-        pa.field("entity_id", pa.string(), nullable=False),
+        # The entity (entities.entity_id) whose mention scored the code best; null
+        # where that was a coder mention, a phrase the NER model did not find.
+        pa.field("entity_id", pa.string()),
         # The entity span first, then words giving specificity, then other mentions.
         pa.field("evidence", pa.list_(EVIDENCE_SPAN), nullable=False),
         pa.field("status", pa.string(), nullable=False),

@@ -12,6 +12,7 @@ from typing import Any
 from transforms.coding.step import CodingStep
 from transforms.core.entities import ClinicalEntity
 from transforms.core.errors import NoteFailure
+from transforms.entities.assertion import ContextAsserter
 from transforms.entities.projection import entity_id, released_span
 from transforms.redaction.engine import RedactionResult
 
@@ -22,13 +23,22 @@ def code_rows(
     entities: tuple[ClinicalEntity, ...],
     redaction: RedactionResult,
     step: CodingStep,
+    asserter: ContextAsserter,
     *,
     id_key: bytes,
 ) -> list[dict[str, Any]]:
-    """The note's ``codes/`` rows. Raises ``NoteFailure("coding_failed")``: fail closed."""
+    """The note's ``codes/`` rows. Coder mentions (phrases the NER model missed) are
+    asserted with the entity step's own rules first. Raises
+    ``NoteFailure("coding_failed")``: fail closed."""
     try:
         suggester = step.suggester()
-        suggestions = suggester.suggest(text, entities)
+        spans = suggester.coder_mention_spans(text, entities)
+        assertions = (
+            asserter.assert_entities(text, [(start, end, "PROBLEM") for start, end in spans])
+            if spans
+            else []
+        )
+        suggestions = suggester.suggest(text, entities, suggester.coder_mentions(spans, assertions))
         rows = []
         for suggestion in suggestions:
             evidence = []
@@ -52,7 +62,12 @@ def code_rows(
                     "description": suggestion.description,
                     "rank": suggestion.rank,
                     "score": suggestion.score,
-                    "entity_id": entity_id(id_key, note_id, entities[suggestion.entity_index]),
+                    # A coder mention is no entity: its evidence spans stand alone.
+                    "entity_id": (
+                        entity_id(id_key, note_id, entities[suggestion.entity_index])
+                        if suggestion.entity_index < len(entities)
+                        else None
+                    ),
                     "evidence": evidence,
                     "status": suggestion.status,
                     "coder_model": suggester.model_name,

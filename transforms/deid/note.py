@@ -198,6 +198,7 @@ def deidentify_note(
                 entities,  # type: ignore[arg-type]
                 redacted["text"],
                 components.coding,
+                components.entities.asserter(),  # type: ignore[union-attr]
                 id_key=keys.digest,
             )
             if components.coding is not None

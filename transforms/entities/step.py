@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,11 @@ drop_beam_memory_warning()  # this module is imported in every worker that runs 
 def bundled_stop_words() -> list[str]:
     lines = BUNDLED_STOP_WORDS.read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+@lru_cache(maxsize=8)
+def _asserter(rule_files: tuple[Path, ...], section_files: tuple[Path, ...]) -> ContextAsserter:
+    return ContextAsserter.from_files(rule_files, section_files)
 
 
 class EntityConfigError(ValueError):
@@ -91,8 +97,9 @@ class EntityStep:
         return step
 
     def asserter(self) -> ContextAsserter:
+        """The step's ConText rules, loaded once per process for each set of files."""
         try:
-            return ContextAsserter.from_files(self.rule_files, self.section_files)
+            return _asserter(self.rule_files, self.section_files)
         except AssertionRuleError as exc:
             raise EntityConfigError(f"entities rules: {exc}") from None
 
