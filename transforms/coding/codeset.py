@@ -65,10 +65,11 @@ class CodeSet:
             return code
         ordered = self._sorted_codes()
         children = []
-        for candidate in ordered[bisect.bisect_right(ordered, code) :]:
-            if not candidate.startswith(code):
+        # Indexing, not slicing: a slice would copy up to 75,000 codes per call.
+        for position in range(bisect.bisect_right(ordered, code), len(ordered)):
+            if not ordered[position].startswith(code):
                 break
-            children.append(candidate)
+            children.append(ordered[position])
         if not children:
             return None
         # Injuries (S, T) and external causes (V-Y) take a 7th character.

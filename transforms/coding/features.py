@@ -62,6 +62,7 @@ class Lexicon:
         return self.support.get(key, {})
 
 
+@lru_cache(maxsize=200_000)
 def surface_key(surface: str) -> str:
     """A mention's lexicon key: its stems, sorted and distinct."""
     return " ".join(sorted(set(stems(surface))))
@@ -122,14 +123,13 @@ class CodeTerms:
         return frozenset(found)
 
 
-def _ranked(index: LexicalIndex, scores: np.ndarray, k: int) -> dict[str, tuple[float, int]]:
-    """The top ``k`` codes of a score vector with (normalised score, rank)."""
-    hits = np.flatnonzero(scores)
-    if not len(hits):
+def _ranked(index: LexicalIndex, text: str, k: int) -> dict[str, tuple[float, int]]:
+    """The top ``k`` codes for ``text`` with (score over the best score, rank)."""
+    best = index.top(text, k)
+    if not best:
         return {}
-    best = hits[np.lexsort((hits, -scores[hits]))[:k]]
-    top = float(scores[best[0]])
-    return {index.codes[n]: (float(scores[n]) / top, rank) for rank, n in enumerate(best)}
+    top = best[0][1]
+    return {index.codes[n]: (score / top, rank) for rank, (n, score) in enumerate(best)}
 
 
 @dataclass(frozen=True)
@@ -160,8 +160,8 @@ class FeatureBuilder:
         return mention_of(text, index, entity, self.window_words)
 
     def candidates(self, mention: Mention, entity: ClinicalEntity) -> CandidateFeatures:
-        by_surface = _ranked(self.index, self.index.score_all(mention.surface), self.k)
-        by_window = _ranked(self.index, self.index.score_all(mention.window), self.k)
+        by_surface = _ranked(self.index, mention.surface, self.k)
+        by_window = _ranked(self.index, mention.window, self.k)
         key = surface_key(mention.surface)
         seen = {c: n for c, n in self.lexicon.codes_for(key).items() if c in self.code_set}
         found = set(by_surface) | set(by_window) | set(seen)

@@ -14,10 +14,12 @@ import re
 from collections.abc import Sequence
 
 from transforms.coding.features import Lexicon, surface_key
+from transforms.coding.lexical import STOP_WORDS
 from transforms.core.entities import ClinicalEntity
+from transforms.core.text import fold
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
-_BREAK = re.compile(r"[.;:!?\n]")
+_BREAK = re.compile(r"[.,;:!?()\[\]\n]")
 MAX_WORDS = 3
 LEXICON_MODEL = "icd10cm_lexicon"
 
@@ -39,6 +41,10 @@ def lexicon_spans(
         for size in range(min(MAX_WORDS, len(words) - index), 0, -1):
             start, end = words[index].start(), words[index + size - 1].end()
             if _BREAK.search(text, start, end):
+                continue
+            # "fever and" would share the key of "fever": a phrase starts and ends on
+            # a word that counts.
+            if {fold(words[index].group()), fold(words[index + size - 1].group())} & STOP_WORDS:
                 continue
             if any(a < end and start < b for a, b in taken):
                 continue

@@ -49,7 +49,13 @@ def _stem(word: str) -> str:
 
 def stems(text: str) -> list[str]:
     """The comparable stems of a phrase, in order, function words dropped."""
-    return [_stem(w) for w in _WORD.findall(fold(text)) if w not in STOP_WORDS]
+    return list(_phrase_stems(text))
+
+
+@lru_cache(maxsize=200_000)
+def _phrase_stems(text: str) -> tuple[str, ...]:
+    # Mentions, windows and coder-mention phrases repeat across notes.
+    return tuple(_stem(w) for w in _WORD.findall(fold(text)) if w not in STOP_WORDS)
 
 
 @dataclass(frozen=True)
@@ -99,24 +105,35 @@ class LexicalIndex:
             documents.append(dict(doc))
         return cls(codes, documents)
 
-    def score_all(self, text: str) -> np.ndarray:
-        """Every code's BM25 score for ``text``, in ``self.codes`` order."""
-        scores = np.zeros(len(self.codes), dtype=np.float32)
-        for stem in set(stems(text)):
-            found = self._postings.get(stem)
-            if found is not None:
-                scores[found[0]] += found[1]
-        return scores
+    def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The codes ``text`` shares a stem with (numbers, ascending) and their BM25
+        scores: only the query stems' postings are touched, never all 75,000 codes."""
+        found = [self._postings[stem] for stem in set(stems(text)) if stem in self._postings]
+        if not found:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+        if len(found) == 1:  # one stem: its postings are the scores, already in order
+            return found[0]
+        numbers = np.concatenate([numbers for numbers, _ in found])
+        weights = np.concatenate([weights for _, weights in found])
+        # Sorting the touched numbers costs more than one pass over a dense vector.
+        dense = np.bincount(numbers, weights=weights, minlength=len(self.codes))
+        codes = np.flatnonzero(dense).astype(np.int32)
+        return codes, dense[codes].astype(np.float32)
+
+    def top(self, text: str, k: int) -> list[tuple[int, float]]:
+        """The ``k`` best (code number, score), best first; ties broken by code."""
+        numbers, scores = self.scores(text)
+        if len(numbers) > k:
+            # Only codes scoring at least the k-th best can rank: sort those alone.
+            kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+            kept = scores >= kth
+            numbers, scores = numbers[kept], scores[kept]
+        order = np.lexsort((numbers, -scores))[:k]
+        return [(int(numbers[i]), float(scores[i])) for i in order]
 
     def search(self, text: str, *, k: int = 20) -> list[Candidate]:
         """The ``k`` best codes for a mention, best first; ties broken by code."""
-        scores = self.score_all(text)
-        hits = np.flatnonzero(scores)
-        if not len(hits):
-            return []
-        # The second key, the code's number, breaks ties by code.
-        best = hits[np.lexsort((hits, -scores[hits]))[:k]]
-        return [Candidate(self.codes[n], float(scores[n])) for n in best]
+        return [Candidate(self.codes[n], score) for n, score in self.top(text, k)]
 
 
 @lru_cache(maxsize=1)

@@ -34,17 +34,23 @@ NOTE_FEATURE_NAMES = (
 )
 
 
-def note_features(pair_probabilities: Sequence[float], prior: float) -> np.ndarray:
-    p = np.asarray(pair_probabilities, dtype=np.float64)
-    return np.array(
-        [
-            logit(p.max()),
-            logit(1.0 - np.prod(1.0 - p)),
-            math.log1p(len(p)),
-            prior,
-        ],
-        dtype=np.float64,
-    )
+def _scalar_logit(p: float) -> float:
+    clipped = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(clipped / (1 - clipped))
+
+
+def note_features(pair_probabilities: Sequence[float], prior: float) -> list[float]:
+    """Plain floats: a note has hundreds of codes, and numpy's per-call cost on
+    four-element arrays was most of the coder's time."""
+    miss_all = 1.0
+    for p in pair_probabilities:
+        miss_all *= 1.0 - p
+    return [
+        _scalar_logit(max(pair_probabilities)),
+        _scalar_logit(1.0 - miss_all),
+        math.log1p(len(pair_probabilities)),
+        prior,
+    ]
 
 
 def with_interactions(matrix: np.ndarray) -> np.ndarray:
@@ -110,9 +116,34 @@ class CoderModel:
 
     def note_score(self, pair_probabilities: Sequence[float], prior: float) -> float:
         """How likely a code is one of the note's, from every mention that proposed it."""
-        x = note_features(pair_probabilities, prior)
-        z = ((x - self.note_mean) / self.note_scale) @ self.note_weights + self.note_bias
-        return float(sigmoid(np.array(z)))
+        z = self.note_bias
+        for value, mean, scale, weight in zip(
+            note_features(pair_probabilities, prior),
+            self._note_mean,
+            self._note_scale,
+            self._note_weights,
+            strict=True,
+        ):
+            z += (value - mean) / scale * weight
+        return 1.0 / (1.0 + math.exp(-z))
+
+    @property
+    def _note_mean(self) -> list[float]:
+        return self._floats("note_mean")
+
+    @property
+    def _note_scale(self) -> list[float]:
+        return self._floats("note_scale")
+
+    @property
+    def _note_weights(self) -> list[float]:
+        return self._floats("note_weights")
+
+    def _floats(self, name: str) -> list[float]:
+        cache = self.__dict__.setdefault("_float_cache", {})
+        if name not in cache:
+            cache[name] = [float(v) for v in getattr(self, name)]
+        return cache[name]
 
     def to_dict(self) -> dict[str, Any]:
         return {

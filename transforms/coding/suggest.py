@@ -17,7 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from transforms.coding.codeset import CodeSet, bundled_code_set
-from transforms.coding.features import FeatureBuilder, Mention, problem_entities
+from transforms.coding.features import (
+    FEATURE_NAMES,
+    FeatureBuilder,
+    Mention,
+    problem_entities,
+)
 from transforms.coding.gazetteer import LEXICON_MODEL, lexicon_spans
 from transforms.coding.lexical import LexicalIndex, bundled_lexical_index
 from transforms.coding.model import CoderModel, bundled_coder_model
@@ -31,6 +36,7 @@ from transforms.coding.rules import (
 )
 from transforms.core.entities import Assertion, ClinicalEntity
 
+SURFACE_COVERAGE = FEATURE_NAMES.index("surface_coverage")
 SUGGESTED = "suggested"
 CANDIDATE = "candidate"
 # Another mention is evidence for a code where it scores at least this share of the best.
@@ -62,11 +68,15 @@ class SuggestedCode:
 
 @dataclass
 class _Proposals:
-    """Every mention that proposed one code, and the one that scored it best."""
+    """Every mention that proposed one code, and the one its evidence starts from."""
 
-    probability: float
+    probability: float  # the best pair probability
     mention: Mention
     source_code: str  # the candidate before history and 7th-character rules
+    # The evidence is a mention whose own words name the code, if any does, and
+    # the likeliest of those: "Roe syndrome and essential hypertension" gives I10
+    # through both windows, but only "essential hypertension" names it.
+    attribution: tuple[bool, float] = (False, 0.0)
     # Every proposing mention with its pair probability, the best included.
     proposed_by: list[tuple[Mention, float]] = field(default_factory=list)
 
@@ -124,8 +134,8 @@ class CodeSuggester:
     def model_name(self) -> str:
         return f"{self.model.name}:{self.model.version}"
 
-    def _final_code(self, code: str, mention: Mention, decision: Decision) -> str | None:
-        code = with_seventh_character(code, encounter_character(mention.window), self.code_set)
+    def _final_code(self, code: str, encounter: str, decision: Decision) -> str | None:
+        code = with_seventh_character(code, encounter, self.code_set)
         if decision is Decision.HISTORY:
             return self.history.history_code(code)
         return code
@@ -163,19 +173,25 @@ class CodeSuggester:
                 continue
             mention = self.features.mention(text, index, entity)
             found = self.features.candidates(mention, entity)
-            for code, probability in zip(
-                found.codes, self.model.pair_probability(found.matrix), strict=True
+            encounter = encounter_character(mention.window)
+            names_code = found.matrix[:, SURFACE_COVERAGE] > 0
+            for code, probability, named in zip(
+                found.codes,
+                self.model.pair_probability(found.matrix).tolist(),
+                names_code.tolist(),
+                strict=True,
             ):
-                final = self._final_code(code, mention, decision)
+                final = self._final_code(code, encounter, decision)
                 if final is None:
                     continue
                 current = best.get(final)
                 if current is None:
-                    current = best[final] = _Proposals(float(probability), mention, code)
-                elif probability > current.probability:
-                    current.probability, current.mention = float(probability), mention
+                    current = best[final] = _Proposals(probability, mention, code)
+                current.probability = max(current.probability, probability)
+                if (named, probability) > current.attribution:
+                    current.attribution, current.mention = (named, probability), mention
                     current.source_code = code
-                current.proposed_by.append((mention, float(probability)))
+                current.proposed_by.append((mention, probability))
         return best
 
     def suggest(
