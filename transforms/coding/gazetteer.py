@@ -34,18 +34,22 @@ def lexicon_spans(
     """Spans of known phrases outside PROBLEM entities, longest first at each word."""
     taken = [(e.start, e.end) for e in entities if e.label == "PROBLEM"]
     words = list(_WORD.finditer(text))
+    # "fever and" would share the key of "fever": a phrase starts and ends on a
+    # word that counts, and never spans a break between two words.
+    counts = [fold(word.group()) not in STOP_WORDS for word in words]
+    broken = [
+        bool(_BREAK.search(text, words[i].end(), words[i + 1].start()))
+        for i in range(len(words) - 1)
+    ]
     found: list[tuple[int, int]] = []
     index = 0
     while index < len(words):
         matched = 0
         for size in range(min(MAX_WORDS, len(words) - index), 0, -1):
-            start, end = words[index].start(), words[index + size - 1].end()
-            if _BREAK.search(text, start, end):
+            last = index + size - 1
+            if not (counts[index] and counts[last]) or any(broken[index:last]):
                 continue
-            # "fever and" would share the key of "fever": a phrase starts and ends on
-            # a word that counts.
-            if {fold(words[index].group()), fold(words[index + size - 1].group())} & STOP_WORDS:
-                continue
+            start, end = words[index].start(), words[last].end()
             if any(a < end and start < b for a, b in taken):
                 continue
             key = surface_key(text[start:end])

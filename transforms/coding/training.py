@@ -192,7 +192,7 @@ def train(
     code_set: CodeSet,
     name: str,
     version: str,
-    candidates_per_query: int = 20,
+    candidates_per_query: int = 10,
     window_words: int = 4,
     lexicon_mention_documents: int = 3,
     assert_spans: AssertSpans | None = None,
