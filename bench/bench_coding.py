@@ -13,14 +13,11 @@ entities the run found.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_guards import time_alternating
+from bench.bench_guards import COLUMNS, alternating_runs, bench_arguments, write_result
 
 
 def suggester_seconds(data: Path, run_dir: Path) -> dict[str, float]:
@@ -64,41 +61,33 @@ def suggester_seconds(data: Path, run_dir: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--input", type=Path, required=True, help="JSONL with note_id and text")
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    os.environ.setdefault("DEIDCODE_KEY", "bench-coding-" + "0" * 32)
+    args = bench_arguments(__doc__, "coding")
     notes = sum(1 for _ in args.input.open(encoding="utf-8"))
-    columns = "input:\n  columns: {note_id: note_id, note_date: null}\n"
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        configs = {"with_coding": folder / "on.yaml", "without_coding": folder / "off.yaml"}
-        configs["with_coding"].write_text(columns)
-        configs["without_coding"].write_text(columns + "coding:\n  enabled: false\n")
-        pipeline: dict[str, list[float]] = {}
-        seconds = time_alternating(args.input, configs, args.rounds, folder, pipeline)
-        alone = suggester_seconds(args.input, folder / "with_coding")
-    best = {name: min(times) for name, times in seconds.items()}
-    best_pipeline = {name: min(times) for name, times in pipeline.items()}
-    result = {
-        "input": str(args.input),
-        "notes": notes,
-        "rounds": args.rounds,
-        "seconds": seconds,
-        "pipeline_seconds": pipeline,
-        "added_share_of_job": round(best["with_coding"] / best["without_coding"] - 1, 3),
-        "added_share_of_pipeline": round(
-            best_pipeline["with_coding"] / best_pipeline["without_coding"] - 1, 3
-        ),
-        "suggester_alone": {
-            **alone,
-            "share_of_job_with_coding": round(alone["seconds"] / best["with_coding"], 4),
-        },
+    configs = {
+        "with_coding": COLUMNS,
+        "without_coding": COLUMNS + "coding:\n  enabled: false\n",
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    with alternating_runs(args.input, configs, args.rounds) as runs:
+        alone = suggester_seconds(args.input, runs.folder / "with_coding")
+    best, best_pipeline = runs.best(), runs.best_pipeline()
+    write_result(
+        args.out,
+        {
+            "input": str(args.input),
+            "notes": notes,
+            "rounds": args.rounds,
+            "seconds": runs.seconds,
+            "pipeline_seconds": runs.pipeline_seconds,
+            "added_share_of_job": round(best["with_coding"] / best["without_coding"] - 1, 3),
+            "added_share_of_pipeline": round(
+                best_pipeline["with_coding"] / best_pipeline["without_coding"] - 1, 3
+            ),
+            "suggester_alone": {
+                **alone,
+                "share_of_job_with_coding": round(alone["seconds"] / best["with_coding"], 4),
+            },
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -12,14 +12,11 @@ issue's floor is 0.70. A separate timing gives assertion's share of the job.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_guards import time_alternating
+from bench.bench_guards import COLUMNS, alternating_runs, bench_arguments, write_result
 
 
 def assertion_seconds(data: Path, run_dir: Path) -> dict[str, float]:
@@ -47,56 +44,51 @@ def assertion_seconds(data: Path, run_dir: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--input", type=Path, required=True, help="JSONL with note_id and text")
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument(
-        "--model", help="entities.model for the run with entities (default: the bundled model)"
+    args = bench_arguments(
+        __doc__,
+        "entities",
+        lambda parser: parser.add_argument(
+            "--model", help="entities.model for the run with entities (default: the bundled model)"
+        ),
     )
-    args = parser.parse_args()
-    os.environ.setdefault("DEIDCODE_KEY", "bench-entities-" + "0" * 32)
     notes = sum(1 for _ in args.input.open(encoding="utf-8"))
-    columns = "input:\n  columns: {note_id: note_id, note_date: null}\n"
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        configs = {"with_entities": folder / "on.yaml", "without_entities": folder / "off.yaml"}
-        model = f"entities:\n  model: {Path(args.model).resolve()}\n" if args.model else ""
-        # Coding needs the entities, so it is off in both runs: this measures entities alone.
-        coding_off = "coding:\n  enabled: false\n"
-        configs["with_entities"].write_text(columns + model + coding_off)
-        configs["without_entities"].write_text(
-            columns + "entities:\n  enabled: false\n" + coding_off
-        )
-        pipeline: dict[str, list[float]] = {}
-        seconds = time_alternating(args.input, configs, args.rounds, folder, pipeline)
-        assertion = assertion_seconds(args.input, folder / "with_entities")
-    best = {name: min(times) for name, times in seconds.items()}
-    best_pipeline = {name: min(times) for name, times in pipeline.items()}
-    result = {
-        "input": str(args.input),
-        "model": args.model or "bundled",
-        "notes": notes,
-        "rounds": args.rounds,
-        "seconds": seconds,
-        "pipeline_seconds": pipeline,
-        "notes_per_second": {name: round(notes / t, 2) for name, t in best.items()},
-        "pipeline_notes_per_second": {
-            name: round(notes / t, 2) for name, t in best_pipeline.items()
-        },
-        "throughput_ratio_with_to_without": round(
-            best["without_entities"] / best["with_entities"], 3
-        ),
-        "pipeline_throughput_ratio_with_to_without": round(
-            best_pipeline["without_entities"] / best_pipeline["with_entities"], 3
-        ),
-        "assertion": {
-            **assertion,
-            "share_of_job_with_entities": round(assertion["seconds"] / best["with_entities"], 4),
-        },
+    model = f"entities:\n  model: {Path(args.model).resolve()}\n" if args.model else ""
+    # Coding needs the entities, so it is off in both runs: this measures entities alone.
+    coding_off = "coding:\n  enabled: false\n"
+    configs = {
+        "with_entities": COLUMNS + model + coding_off,
+        "without_entities": COLUMNS + "entities:\n  enabled: false\n" + coding_off,
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    with alternating_runs(args.input, configs, args.rounds) as runs:
+        assertion = assertion_seconds(args.input, runs.folder / "with_entities")
+    best, best_pipeline = runs.best(), runs.best_pipeline()
+    write_result(
+        args.out,
+        {
+            "input": str(args.input),
+            "model": args.model or "bundled",
+            "notes": notes,
+            "rounds": args.rounds,
+            "seconds": runs.seconds,
+            "pipeline_seconds": runs.pipeline_seconds,
+            "notes_per_second": {name: round(notes / t, 2) for name, t in best.items()},
+            "pipeline_notes_per_second": {
+                name: round(notes / t, 2) for name, t in best_pipeline.items()
+            },
+            "throughput_ratio_with_to_without": round(
+                best["without_entities"] / best["with_entities"], 3
+            ),
+            "pipeline_throughput_ratio_with_to_without": round(
+                best_pipeline["without_entities"] / best_pipeline["with_entities"], 3
+            ),
+            "assertion": {
+                **assertion,
+                "share_of_job_with_entities": round(
+                    assertion["seconds"] / best["with_entities"], 4
+                ),
+            },
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,32 +57,80 @@ def time_alternating(
     return seconds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+# The bench inputs are JSONL with note_id and text, and no note dates.
+COLUMNS = "input:\n  columns: {note_id: note_id, note_date: null}\n"
+
+
+def bench_arguments(
+    doc: str, key_name: str, more: Callable[[argparse.ArgumentParser], None] | None = None
+) -> argparse.Namespace:
+    """--input, --rounds, --out, as every with/without bench takes them (``more`` adds a
+    bench's own); sets a bench key."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--input", type=Path, required=True, help="JSONL with note_id and text")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--out", type=Path, required=True)
+    if more is not None:
+        more(parser)
     args = parser.parse_args()
-    os.environ.setdefault("DEIDCODE_KEY", "bench-guards-" + "0" * 32)
-    notes = sum(1 for _ in args.input.open(encoding="utf-8"))
-    columns = "input:\n  columns: {note_id: note_id, note_date: null}\n"
+    os.environ.setdefault("DEIDCODE_KEY", f"bench-{key_name}-" + "0" * 32)
+    return args
+
+
+@dataclass
+class AlternatingRuns:
+    folder: Path  # each config's last run is in folder / its name
+    seconds: dict[str, list[float]]
+    pipeline_seconds: dict[str, list[float]]
+
+    def best(self) -> dict[str, float]:
+        return {name: min(times) for name, times in self.seconds.items()}
+
+    def best_pipeline(self) -> dict[str, float]:
+        return {name: min(times) for name, times in self.pipeline_seconds.items()}
+
+
+@contextmanager
+def alternating_runs(data: Path, configs: dict[str, str], rounds: int) -> Iterator[AlternatingRuns]:
+    """Each named config (YAML text) run ``rounds`` times, alternating, in a temporary
+    folder that lasts as long as the context."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        configs = {"with_guards": folder / "guards.yaml", "without_guards": folder / "none.yaml"}
-        configs["with_guards"].write_text(columns)
-        configs["without_guards"].write_text(columns + "detection:\n  filters: []\n")
-        seconds = time_alternating(args.input, configs, args.rounds, folder)
-    best = {name: min(times) for name, times in seconds.items()}
-    result = {
-        "input": str(args.input),
-        "notes": notes,
-        "rounds": args.rounds,
-        "seconds": seconds,
-        "notes_per_second": {name: round(notes / t, 2) for name, t in best.items()},
-        "throughput_ratio_with_to_without": round(best["without_guards"] / best["with_guards"], 3),
-    }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+        paths = {name: folder / f"{name}.yaml" for name in configs}
+        for name, text in configs.items():
+            paths[name].write_text(text)
+        pipeline: dict[str, list[float]] = {}
+        seconds = time_alternating(data, paths, rounds, folder, pipeline)
+        yield AlternatingRuns(folder, seconds, pipeline)
+
+
+def write_result(path: Path, result: dict) -> None:
+    path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+
+
+def main() -> None:
+    args = bench_arguments(__doc__, "guards")
+    notes = sum(1 for _ in args.input.open(encoding="utf-8"))
+    configs = {
+        "with_guards": COLUMNS,
+        "without_guards": COLUMNS + "detection:\n  filters: []\n",
+    }
+    with alternating_runs(args.input, configs, args.rounds) as runs:
+        best = runs.best()
+    write_result(
+        args.out,
+        {
+            "input": str(args.input),
+            "notes": notes,
+            "rounds": args.rounds,
+            "seconds": runs.seconds,
+            "notes_per_second": {name: round(notes / t, 2) for name, t in best.items()},
+            "throughput_ratio_with_to_without": round(
+                best["without_guards"] / best["with_guards"], 3
+            ),
+        },
+    )
 
 
 if __name__ == "__main__":
