@@ -2,7 +2,7 @@
 
 A code's "document" is its title and inclusion terms, plus, at half weight, the
 "includes" terms it inherits from its category (they name the category, not
-the code). Words are folded, stemmed (Snowball English) and stripped of
+the code); its length for BM25 is the mean length of its own names. Words are folded, stemmed (Snowball English) and stripped of
 function words and of the code set's own boilerplate ("unspecified", "other").
 
 The index is inverted into one array of code numbers and one of precomputed
@@ -67,12 +67,24 @@ class Candidate:
 class LexicalIndex:
     """BM25 over weighted code documents."""
 
-    def __init__(self, codes: Sequence[str], documents: Sequence[dict[str, float]]) -> None:
+    def __init__(
+        self,
+        codes: Sequence[str],
+        documents: Sequence[dict[str, float]],
+        lengths: Sequence[float] | None = None,
+    ) -> None:
+        """``lengths``: each document's length for BM25's normalisation; by default
+        the sum of its stem weights."""
         # Numbered in code order, so that ranking can break ties by number.
-        pairs = sorted(zip(codes, documents, strict=True), key=lambda pair: pair[0])
-        self.codes = [code for code, _ in pairs]
-        documents = [doc for _, doc in pairs]
-        lengths = np.array([sum(doc.values()) for doc in documents], dtype=np.float32)
+        order = sorted(range(len(codes)), key=lambda i: codes[i])
+        self.codes = [codes[i] for i in order]
+        documents = [documents[i] for i in order]
+        lengths = np.array(
+            [sum(documents[n].values()) for n in range(len(order))]
+            if lengths is None
+            else [lengths[i] for i in order],
+            dtype=np.float32,
+        )
         average = float(lengths.mean()) if len(lengths) else 1.0
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for number, doc in enumerate(documents):
@@ -91,8 +103,13 @@ class LexicalIndex:
             )
 
     @classmethod
-    def from_code_set(cls, code_set: CodeSet) -> LexicalIndex:
-        codes, documents = [], []
+    def from_code_set(cls, code_set: CodeSet, *, phrase_lengths: bool = True) -> LexicalIndex:
+        """``phrase_lengths``: normalise by the mean length of the code's own names
+        (title and inclusion terms). A code with many inclusion terms ("Fever NOS",
+        "Persistent fever", ...) is not a longer document but more names for one
+        thing; by the whole document's length, R50.9 ranked below ten codes that
+        merely mention a fever."""
+        codes, documents, lengths = [], [], []
         for code, entry in sorted(code_set.entries.items()):
             doc: dict[str, float] = defaultdict(float)
             for phrase in (entry.title, *entry.inclusion_terms):
@@ -103,7 +120,9 @@ class LexicalIndex:
                     doc[stem] = max(doc[stem], INHERITED_WEIGHT)
             codes.append(code)
             documents.append(dict(doc))
-        return cls(codes, documents)
+            names = (entry.title, *entry.inclusion_terms)
+            lengths.append(max(sum(len(set(stems(n))) for n in names) / len(names), 1.0))
+        return cls(codes, documents, lengths if phrase_lengths else None)
 
     def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The codes ``text`` shares a stem with (numbers, ascending) and their BM25
