@@ -2,8 +2,9 @@
 
 A code's "document" is its title and inclusion terms, plus, at half weight, the
 "includes" terms it inherits from its category (they name the category, not
-the code); its length for BM25 is the mean length of its own names. Words are folded, stemmed (Snowball English) and stripped of
-function words and of the code set's own boilerplate ("unspecified", "other").
+the code); its length for BM25 is the mean length of its own names. Words are
+folded, stemmed (Snowball English) and stripped of function words and of the
+code set's own boilerplate ("unspecified", "other").
 
 The index is inverted into one array of code numbers and one of precomputed
 BM25 weights per stem, so a query costs one vectorised addition per query stem.
