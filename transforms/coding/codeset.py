@@ -108,19 +108,25 @@ class CodeSet:
         return cached
 
 
-def _checked(path: Path) -> Path:
+def verified_data_file(path: Path, what: str, rebuild: str) -> Path:
+    """``path`` once its sha256 is the one pinned in ``data/provenance.json``."""
     pinned = json.loads((DATA_DIR / "provenance.json").read_text(encoding="utf-8"))["files"]
     try:
         digest = sha256_file(path)
     except FileNotFoundError:
-        raise CodeSetError(f"the ICD-10-CM code set {path} is missing") from None
-    if digest != pinned[path.name]["sha256"]:
+        raise CodeSetError(f"the {what} {path} is missing") from None
+    expected = pinned.get(path.name, {}).get("sha256")
+    if digest != expected:
         raise CodeSetError(
-            f"the ICD-10-CM code set {path} has sha256 {digest}, pinned "
-            f"{pinned[path.name]['sha256']}; rebuild it with "
-            "python -m transforms.coding.data.build_code_terms"
+            f"the {what} {path} has sha256 {digest}, pinned {expected}; rebuild it with {rebuild}"
         )
     return path
+
+
+def _checked(path: Path) -> Path:
+    return verified_data_file(
+        path, "ICD-10-CM code set", "python -m transforms.coding.data.build_code_terms"
+    )
 
 
 @lru_cache(maxsize=1)

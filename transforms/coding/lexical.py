@@ -15,17 +15,20 @@ which workers do not install.
 
 from __future__ import annotations
 
+import io
 import math
 import re
+import zipfile
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import snowballstemmer
 
-from transforms.coding.codeset import CodeSet, bundled_code_set
+from transforms.coding.codeset import DATA_DIR, CodeSet, verified_data_file
 from transforms.core.text import fold
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -155,7 +158,47 @@ class LexicalIndex:
         """The ``k`` best codes for a mention, best first; ties broken by code."""
         return [Candidate(self.codes[n], score) for n, score in self.top(text, k)]
 
+    def save(self, path: Path) -> None:
+        """Numpy arrays in a zip whose entries carry a fixed date: the same index
+        gives the same bytes, so its sha256 pin holds."""
+        ordered = sorted(self._postings)
+        arrays = {
+            "codes": np.array(self.codes),
+            "stems": np.array(ordered),
+            "offsets": np.cumsum([0, *(len(self._postings[s][0]) for s in ordered)]),
+            "numbers": np.concatenate([self._postings[s][0] for s in ordered]),
+            "weights": np.concatenate([self._postings[s][1] for s in ordered]),
+        }
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, array in arrays.items():
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, array, allow_pickle=False)
+                entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(entry, buffer.getvalue())
+
+    @classmethod
+    def load(cls, path: Path) -> LexicalIndex:
+        with np.load(path, allow_pickle=False) as data:
+            codes, stems_, offsets = data["codes"], data["stems"], data["offsets"]
+            numbers, weights = data["numbers"], data["weights"]
+        index = cls.__new__(cls)
+        index.codes = [str(code) for code in codes]
+        index._postings = {
+            str(stem): (numbers[start:end], weights[start:end])
+            for stem, start, end in zip(stems_, offsets[:-1], offsets[1:], strict=True)
+        }
+        return index
+
+
+INDEX_FILE = "lexical_index.npz"
+
 
 @lru_cache(maxsize=1)
 def bundled_lexical_index() -> LexicalIndex:
-    return LexicalIndex.from_code_set(bundled_code_set())
+    """The index shipped beside the code set (``data/build_lexical_index.py``): building
+    it from the terms takes seconds in every worker, loading it a few milliseconds."""
+    path = verified_data_file(
+        DATA_DIR / INDEX_FILE, "BM25 index", "python -m transforms.coding.data.build_lexical_index"
+    )
+    return LexicalIndex.load(path)

@@ -1,6 +1,12 @@
 """Lexical candidates: BM25 over the bundled code set's terms."""
 
-from transforms.coding.codeset import bundled_code_set
+import shutil
+
+import numpy as np
+import pytest
+
+from transforms.coding import codeset, lexical
+from transforms.coding.codeset import CodeSetError, bundled_code_set
 from transforms.coding.lexical import LexicalIndex, bundled_lexical_index, stems
 
 
@@ -36,3 +42,28 @@ def test_results_are_ranked_and_every_code_is_billable():
 def test_ties_are_broken_by_code_and_weights_count():
     index = LexicalIndex(["B1", "A1", "C1"], [{"pain": 1.0}, {"pain": 1.0}, {"pain": 0.5}])
     assert [c.code for c in index.search("pain")] == ["A1", "B1", "C1"]
+
+
+def test_the_shipped_index_is_the_code_sets_own():
+    # A stale index (the code set or lexical.py changed, the file not rebuilt) fails here.
+    fresh = LexicalIndex.from_code_set(bundled_code_set())
+    shipped = bundled_lexical_index()
+    assert shipped.codes == fresh.codes
+    assert shipped._postings.keys() == fresh._postings.keys()
+    for stem, (numbers, weights) in fresh._postings.items():
+        assert np.array_equal(shipped._postings[stem][0], numbers)
+        assert np.array_equal(shipped._postings[stem][1], weights)
+
+
+def test_an_altered_index_is_refused_naming_the_file(tmp_path, monkeypatch):
+    altered = tmp_path / "data"
+    shutil.copytree(codeset.DATA_DIR, altered)
+    (altered / "lexical_index.npz").write_bytes(b"not an index")
+    monkeypatch.setattr(lexical, "DATA_DIR", altered)
+    monkeypatch.setattr(codeset, "DATA_DIR", altered)
+    bundled_lexical_index.cache_clear()
+    try:
+        with pytest.raises(CodeSetError, match=r"BM25 index .*lexical_index\.npz has sha256"):
+            bundled_lexical_index()
+    finally:
+        bundled_lexical_index.cache_clear()
