@@ -52,11 +52,8 @@ def suggester_seconds(data: Path, run_dir: Path) -> dict[str, float]:
     started = time.perf_counter()
     codes = 0
     for note_id, entities in by_note.items():
-        text = texts[note_id]
         # As the note step does: coder mentions, asserted by ConText, then the codes.
-        spans = coder.coder_mention_spans(text, entities)
-        assertions = asserter.assert_entities(text, [(a, b, "PROBLEM") for a, b in spans])
-        codes += len(coder.suggest(text, entities, coder.coder_mentions(spans, assertions)))
+        codes += len(coder.code_note(texts[note_id], entities, asserter.assert_problems))
     return {"seconds": round(time.perf_counter() - started, 3), "codes_listed": codes}
 
 

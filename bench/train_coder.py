@@ -74,7 +74,7 @@ def load_documents(path: Path, code_set: CodeSet | None = None) -> list[CodedDoc
 
 def assert_spans(text: str, spans: list[tuple[int, int]]) -> list[Assertion]:
     """ConText on coder mentions, with the bundled rules, as the pipeline asserts them."""
-    return _asserter().assert_entities(text, [(start, end, "PROBLEM") for start, end in spans])
+    return _asserter().assert_problems(text, spans)
 
 
 @functools.lru_cache(maxsize=1)
@@ -83,9 +83,7 @@ def _asserter():
 
 
 def suggest(suggester: CodeSuggester, document: CodedDocument):
-    spans = suggester.coder_mention_spans(document.text, document.entities)
-    mentions = suggester.coder_mentions(spans, assert_spans(document.text, spans))
-    return suggester.suggest(document.text, document.entities, mentions)
+    return suggester.code_note(document.text, document.entities, assert_spans)
 
 
 def evaluate(suggester: CodeSuggester, documents: list[CodedDocument]) -> dict:

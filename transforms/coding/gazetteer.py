@@ -11,17 +11,41 @@ before they are coded, so "no fever" stays uncoded by default.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from transforms.coding.features import Lexicon, surface_key
 from transforms.coding.lexical import STOP_WORDS
-from transforms.core.entities import ClinicalEntity
+from transforms.core.entities import Assertion, ClinicalEntity
 from transforms.core.text import fold
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 _BREAK = re.compile(r"[.,;:!?()\[\]\n]")
 MAX_WORDS = 3
 LEXICON_MODEL = "icd10cm_lexicon"
+# Asserts a text's spans as the entity step does (ConText), for coder mentions.
+AssertSpans = Callable[[str, list[tuple[int, int]]], list[Assertion]]
+
+
+def coder_mentions(
+    text: str,
+    entities: Sequence[ClinicalEntity],
+    lexicon: Lexicon,
+    *,
+    min_documents: int,
+    assert_spans: AssertSpans,
+    model: str = LEXICON_MODEL,
+) -> list[ClinicalEntity]:
+    """The note's coder mentions, asserted by ``assert_spans``; none where
+    ``min_documents`` is 0."""
+    if not min_documents:
+        return []
+    spans = lexicon_spans(text, entities, lexicon, min_documents=min_documents)
+    if not spans:
+        return []
+    return [
+        ClinicalEntity(start, end, "PROBLEM", 0.0, model, assertion)
+        for (start, end), assertion in zip(spans, assert_spans(text, spans), strict=True)
+    ]
 
 
 def lexicon_spans(

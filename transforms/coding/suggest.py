@@ -23,7 +23,7 @@ from transforms.coding.features import (
     Mention,
     problem_entities,
 )
-from transforms.coding.gazetteer import LEXICON_MODEL, lexicon_spans
+from transforms.coding.gazetteer import LEXICON_MODEL, AssertSpans, coder_mentions
 from transforms.coding.lexical import LexicalIndex, bundled_lexical_index
 from transforms.coding.model import CoderModel, bundled_coder_model
 from transforms.coding.rules import (
@@ -34,7 +34,7 @@ from transforms.coding.rules import (
     encounter_character,
     with_seventh_character,
 )
-from transforms.core.entities import Assertion, ClinicalEntity
+from transforms.core.entities import ClinicalEntity
 
 SURFACE_COVERAGE = FEATURE_NAMES.index("surface_coverage")
 SUGGESTED = "suggested"
@@ -140,30 +140,20 @@ class CodeSuggester:
             return self.history.history_code(code)
         return code
 
-    def coder_mention_spans(
-        self, text: str, entities: Sequence[ClinicalEntity]
-    ) -> list[tuple[int, int]]:
-        """Phrases to code that no PROBLEM entity covers; the caller asserts them."""
-        if not self.model.lexicon_mention_documents:
-            return []
-        return lexicon_spans(
+    def code_note(
+        self, text: str, entities: Sequence[ClinicalEntity], assert_spans: AssertSpans
+    ) -> list[SuggestedCode]:
+        """``suggest`` with the note's coder mentions (phrases no PROBLEM entity
+        covers), asserted by ``assert_spans`` with the entity step's rules."""
+        mentions = coder_mentions(
             text,
             entities,
             self.model.lexicon,
             min_documents=self.model.lexicon_mention_documents,
+            assert_spans=assert_spans,
+            model=f"{LEXICON_MODEL}:{self.model.version}",
         )
-
-    def coder_mentions(
-        self, spans: Sequence[tuple[int, int]], assertions: Sequence[Assertion]
-    ) -> list[ClinicalEntity]:
-        return [
-            ClinicalEntity(start, end, "PROBLEM", 0.0, self.mention_model, assertion)
-            for (start, end), assertion in zip(spans, assertions, strict=True)
-        ]
-
-    @property
-    def mention_model(self) -> str:
-        return f"{LEXICON_MODEL}:{self.model.version}"
+        return self.suggest(text, entities, mentions)
 
     def proposals(self, text: str, entities: Sequence[ClinicalEntity]) -> dict[str, _Proposals]:
         best: dict[str, _Proposals] = {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -25,7 +25,7 @@ from transforms.coding.features import (
     problem_entities,
     surface_key,
 )
-from transforms.coding.gazetteer import LEXICON_MODEL, lexicon_spans
+from transforms.coding.gazetteer import AssertSpans, coder_mentions
 from transforms.coding.lexical import LexicalIndex, stems
 from transforms.coding.model import (
     NOTE_FEATURE_NAMES,
@@ -34,7 +34,7 @@ from transforms.coding.model import (
     note_features,
     with_interactions,
 )
-from transforms.core.entities import Assertion, ClinicalEntity
+from transforms.core.entities import ClinicalEntity
 
 FOLDS = 5
 # The share of a surface's documents an unlinked code must be coded in.
@@ -149,10 +149,6 @@ def best_threshold(
     return best_at, best_f1
 
 
-# Asserts a text's spans as the entity step does (ConText), for coder mentions.
-AssertSpans = Callable[[str, list[tuple[int, int]]], list[Assertion]]
-
-
 def with_coder_mentions(
     documents: Sequence[CodedDocument],
     lexicon: Lexicon,
@@ -161,20 +157,24 @@ def with_coder_mentions(
     assert_spans: AssertSpans | None,
 ) -> list[CodedDocument]:
     """The documents with their coder mentions added to their entities, asserted."""
-    if assert_spans is None or not min_documents:
+    if assert_spans is None:
         return list(documents)
-    found = []
-    for document in documents:
-        spans = lexicon_spans(
-            document.text, document.entities, lexicon, min_documents=min_documents
+    return [
+        replace(
+            document,
+            entities=document.entities
+            + tuple(
+                coder_mentions(
+                    document.text,
+                    document.entities,
+                    lexicon,
+                    min_documents=min_documents,
+                    assert_spans=assert_spans,
+                )
+            ),
         )
-        assertions = assert_spans(document.text, spans) if spans else []
-        extra = tuple(
-            ClinicalEntity(start, end, "PROBLEM", 0.0, LEXICON_MODEL, assertion)
-            for (start, end), assertion in zip(spans, assertions, strict=True)
-        )
-        found.append(replace(document, entities=document.entities + extra))
-    return found
+        for document in documents
+    ]
 
 
 @dataclass(frozen=True)

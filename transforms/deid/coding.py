@@ -32,13 +32,7 @@ def code_rows(
     ``NoteFailure("coding_failed")``: fail closed."""
     try:
         suggester = step.suggester()
-        spans = suggester.coder_mention_spans(text, entities)
-        assertions = (
-            asserter.assert_entities(text, [(start, end, "PROBLEM") for start, end in spans])
-            if spans
-            else []
-        )
-        suggestions = suggester.suggest(text, entities, suggester.coder_mentions(spans, assertions))
+        suggestions = suggester.code_note(text, entities, asserter.assert_problems)
         rows = []
         for suggestion in suggestions:
             evidence = []

@@ -190,6 +190,10 @@ class ContextAsserter:
                 modifiers.append(trigger)
         return _SentenceTriggers(tuple(modifiers), tuple(terminators))
 
+    def assert_problems(self, text: str, spans: Sequence[tuple[int, int]]) -> list[Assertion]:
+        """``assert_entities`` for spans that are all PROBLEMs (the coder's mentions)."""
+        return self.assert_entities(text, [(start, end, "PROBLEM") for start, end in spans])
+
     def assert_entities(
         self, text: str, entities: Sequence[tuple[int, int, str]]
     ) -> list[Assertion]:
