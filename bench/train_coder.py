@@ -22,7 +22,7 @@ import json
 import time
 from pathlib import Path
 
-from transforms.coding.codeset import CodeSet, bundled_code_set
+from transforms.coding.codeset import CodeSet, bundled_code_set, pin_data_file
 from transforms.coding.lexical import bundled_lexical_index
 from transforms.coding.model import DATA_DIR, MODEL_FILE, NOTE_FEATURE_NAMES, interaction_names
 from transforms.coding.rules import AssertionPolicy, HistoricalPolicy, HistoryCodes
@@ -132,14 +132,11 @@ def main() -> None:
     train_seconds = time.perf_counter() - started
     path = DATA_DIR / MODEL_FILE
     result.model.save(path)
-    provenance_path = DATA_DIR / "provenance.json"
-    provenance = json.loads(provenance_path.read_text(encoding="utf-8"))
-    provenance["files"][MODEL_FILE] = {
-        "sha256": sha256_file(path),
-        "content": "the coder's logistic reranker, calibration, threshold and lexicon, "
+    pin_data_file(
+        path,
+        "the coder's logistic reranker, calibration, threshold and lexicon, "
         "trained by bench/train_coder.py on CodiEsp-EN train",
-    }
-    provenance_path.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+    )
 
     history = HistoryCodes.load(code_set)
 

@@ -123,6 +123,17 @@ def verified_data_file(path: Path, what: str, rebuild: str) -> Path:
     return path
 
 
+def pin_data_file(path: Path, content: str) -> str:
+    """Record ``path``'s sha256 and what it holds in ``data/provenance.json``, for
+    ``verified_data_file``; the build scripts call it after writing a file."""
+    provenance_path = DATA_DIR / "provenance.json"
+    provenance = json.loads(provenance_path.read_text(encoding="utf-8"))
+    digest = sha256_file(path)
+    provenance["files"][path.name] = {"sha256": digest, "content": content}
+    provenance_path.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+    return digest
+
+
 def _checked(path: Path) -> Path:
     return verified_data_file(
         path, "ICD-10-CM code set", "python -m transforms.coding.data.build_code_terms"

@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from transforms.coding.codeset import CodeSetError
+from transforms.coding.codeset import CodeSetError, verified_data_file
 from transforms.coding.features import FEATURE_NAMES, Lexicon
-from transforms.core.hashing import sha256_file
 
 DATA_DIR = Path(__file__).with_name("data")
 MODEL_FILE = "coder_model.json.gz"
@@ -219,22 +218,9 @@ class CoderModel:
             raise CodeSetError(f"the coder model {path} cannot be read: {exc}") from None
 
 
-def pinned_sha256(name: str) -> str | None:
-    pinned = json.loads((DATA_DIR / "provenance.json").read_text(encoding="utf-8"))["files"]
-    return pinned.get(name, {}).get("sha256")
-
-
 @lru_cache(maxsize=1)
 def bundled_coder_model() -> CoderModel:
-    path = DATA_DIR / MODEL_FILE
-    if not path.exists():
-        raise CodeSetError(f"the coder model {path} is missing; train it with bench/train_coder.py")
-    digest, pinned = sha256_file(path), pinned_sha256(MODEL_FILE)
-    if digest != pinned:
-        raise CodeSetError(
-            f"the coder model {path} has sha256 {digest}, pinned {pinned}; "
-            "retrain it with bench/train_coder.py"
-        )
+    path = verified_data_file(DATA_DIR / MODEL_FILE, "coder model", "bench/train_coder.py")
     return CoderModel.load(path)
 
 

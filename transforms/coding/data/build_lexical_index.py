@@ -11,25 +11,19 @@ test checks that the shipped index equals a fresh build.
 
 from __future__ import annotations
 
-import json
-
-from transforms.coding.codeset import DATA_DIR, bundled_code_set
+from transforms.coding.codeset import DATA_DIR, bundled_code_set, pin_data_file
 from transforms.coding.lexical import INDEX_FILE, LexicalIndex
-from transforms.core.hashing import sha256_file
 
 
 def main() -> int:
     path = DATA_DIR / INDEX_FILE
     LexicalIndex.from_code_set(bundled_code_set()).save(path)
-    provenance_path = DATA_DIR / "provenance.json"
-    provenance = json.loads(provenance_path.read_text(encoding="utf-8"))
-    provenance["files"][INDEX_FILE] = {
-        "sha256": sha256_file(path),
-        "content": "the BM25 index (stems, postings, weights) over icd10cm_terms.jsonl.gz, "
+    digest = pin_data_file(
+        path,
+        "the BM25 index (stems, postings, weights) over icd10cm_terms.jsonl.gz, "
         "built by build_lexical_index.py",
-    }
-    provenance_path.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {path}, sha256 {provenance['files'][INDEX_FILE]['sha256']}")
+    )
+    print(f"wrote {path}, sha256 {digest}")
     return 0
 
 
