@@ -70,7 +70,6 @@ class SuggestedCode:
 class _Proposals:
     """Every mention that proposed one code, and the one its evidence starts from."""
 
-    probability: float  # the best pair probability
     mention: Mention
     source_code: str  # the candidate before history and 7th-character rules
     # The evidence is a mention whose own words name the code, if any does, and
@@ -87,10 +86,11 @@ class _Proposals:
     def supporting(self) -> list[Mention]:
         """Other mentions that name the code nearly as well as the best one: the
         rest proposed it only as a long shot, and would be misleading evidence."""
+        floor = SUPPORTING_SHARE * max(self.probabilities)
         seen = {self.mention.entity_index}
         found = []
         for mention, p in self.proposed_by:
-            if p >= SUPPORTING_SHARE * self.probability and mention.entity_index not in seen:
+            if p >= floor and mention.entity_index not in seen:
                 seen.add(mention.entity_index)
                 found.append(mention)
         return found
@@ -176,8 +176,7 @@ class CodeSuggester:
                     continue
                 current = best.get(final)
                 if current is None:
-                    current = best[final] = _Proposals(probability, mention, code)
-                current.probability = max(current.probability, probability)
+                    current = best[final] = _Proposals(mention, code)
                 if (named, probability) > current.attribution:
                     current.attribution, current.mention = (named, probability), mention
                     current.source_code = code
