@@ -13,11 +13,16 @@ entities the run found.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
-from bench.bench_guards import COLUMNS, alternating_runs, bench_arguments, write_result
+from bench.bench_guards import (
+    COLUMNS,
+    alternating_runs,
+    bench_arguments,
+    note_texts,
+    write_result,
+)
 
 
 def suggester_seconds(data: Path, run_dir: Path) -> dict[str, float]:
@@ -29,11 +34,7 @@ def suggester_seconds(data: Path, run_dir: Path) -> dict[str, float]:
     from transforms.core.entities import Assertion, ClinicalEntity
     from transforms.entities.assertion import default_asserter
 
-    texts = {}
-    with data.open(encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            texts[str(record["note_id"])] = record["text"]
+    texts = note_texts(data)
     by_note: dict[str, list[ClinicalEntity]] = {}
     for row in pq.read_table(run_dir / "entities").to_pylist():
         flags = ("negated", "historical", "hypothetical", "family", "uncertain")

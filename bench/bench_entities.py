@@ -12,11 +12,16 @@ issue's floor is 0.70. A separate timing gives assertion's share of the job.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
-from bench.bench_guards import COLUMNS, alternating_runs, bench_arguments, write_result
+from bench.bench_guards import (
+    COLUMNS,
+    alternating_runs,
+    bench_arguments,
+    note_texts,
+    write_result,
+)
 
 
 def assertion_seconds(data: Path, run_dir: Path) -> dict[str, float]:
@@ -25,11 +30,7 @@ def assertion_seconds(data: Path, run_dir: Path) -> dict[str, float]:
 
     from transforms.entities.assertion import default_asserter
 
-    texts = {}
-    with data.open(encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            texts[str(record["note_id"])] = record["text"]
+    texts = note_texts(data)
     by_note: dict[str, list[tuple[int, int, str]]] = {}
     for row in pq.read_table(run_dir / "entities").to_pylist():
         by_note.setdefault(row["note_id"], []).append((row["start"], row["end"], row["label"]))

@@ -104,6 +104,16 @@ def alternating_runs(data: Path, configs: dict[str, str], rounds: int) -> Iterat
         yield AlternatingRuns(folder, seconds, pipeline)
 
 
+def note_texts(data: Path) -> dict[str, str]:
+    """Each bench note's text by note_id, as the run read them."""
+    texts = {}
+    with data.open(encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            texts[str(record["note_id"])] = record["text"]
+    return texts
+
+
 def write_result(path: Path, result: dict) -> None:
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
