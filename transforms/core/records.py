@@ -20,6 +20,9 @@ class RawRecord:
     fields: dict[str, Any] | None
     error: str | None = None  # a quarantine reason code
     detail: str | None = None  # generated text only: never input content
+    # The record's own ID where a reader could tell it, though the record is unusable
+    # (a FHIR DocumentReference whose attachment is missing), for the quarantine row.
+    note_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""Read CSV, JSONL and Parquet exports into ``RawRecord``s, one file at a time.
+"""Read exports into ``RawRecord``s, one file (or query slice) at a time: CSV,
+JSONL and Parquet with a column map, and the EHR formats that map their own
+fields (FHIR Bulk Data NDJSON, HL7 v2 messages, OMOP NOTE tables).
 
 Readers never raise on a bad record: each record comes out either with its
 fields or with a reason code, so every record ends in the output or in
@@ -16,7 +18,7 @@ import json
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,8 +26,11 @@ import pyarrow.parquet as pq
 
 from transforms.core.hashing import sha256_file
 from transforms.core.records import RawRecord
+from transforms.io import fhir, omop
+from transforms.io.formats import FORMAT_EXTENSIONS, FORMATS, SELF_MAPPED_FORMATS
+from transforms.io.hl7v2 import read_hl7v2
 
-FORMATS = ("csv", "jsonl", "parquet")
+__all__ = ["FORMATS", "SELF_MAPPED_FORMATS", "InputError", "ReadOptions", "read_records"]
 
 # CSV fields may be as large as a note; the csv module's default limit is 128 KiB.
 csv.field_size_limit(2**31 - 1)
@@ -42,12 +47,21 @@ class InputFile:
     sha256: str
 
 
-# What a directory holds of each format; anything else in it is skipped and listed.
-FORMAT_EXTENSIONS = {
-    "csv": (".csv", ".tsv"),
-    "jsonl": (".jsonl", ".ndjson", ".json"),
-    "parquet": (".parquet", ".pq"),
-}
+@dataclass(frozen=True)
+class ReadOptions:
+    """What a reader needs beyond the file's path."""
+
+    delimiter: str = ","
+    # FHIR: the resource type read as records, the export's Binary files (where
+    # attachments point by url) and its Encounter files (a Condition's source kind).
+    fhir_resource: str = "DocumentReference"
+    binary_files: tuple[str, ...] = ()
+    encounter_files: tuple[str, ...] = ()
+    # OMOP from a database: the query whose slices are the run's "files".
+    query: omop.QuerySource | None = None
+
+
+DEFAULT_READ_OPTIONS = ReadOptions()
 
 
 @dataclass(frozen=True)
@@ -56,17 +70,26 @@ class InputSelection:
 
     files: list[str]
     skipped: list[dict[str, str]]
+    # FHIR: the export's Binary and Encounter files (looked up, never read as records).
+    binary_files: list[str] = field(default_factory=list)
+    encounter_files: list[str] = field(default_factory=list)
 
 
 def select_inputs(
-    pattern: str, fmt: str | None = None, *, input_glob: str | None = None
+    pattern: str,
+    fmt: str | None = None,
+    *,
+    input_glob: str | None = None,
+    fhir_resource: str = "DocumentReference",
 ) -> InputSelection:
     """Files named by a path, a directory or a glob, sorted for determinism.
 
     A directory yields only its files of ``fmt`` (by extension), or those whose name
     matches ``input_glob``; hidden files and anything else are skipped, so a README
     beside the exports does not fail the run. A glob or a file path is taken as the
-    user wrote it."""
+    user wrote it. A FHIR export is read by resource type instead (``fhir_inputs``)."""
+    if fmt == "fhir-ndjson":
+        return fhir_inputs(pattern, input_glob=input_glob, resource_type=fhir_resource)
     if input_glob is not None and not os.path.isdir(pattern):
         raise InputError(f"--input-glob applies to a directory input; {pattern} is not one")
     skipped: list[dict[str, str]] = []
@@ -93,6 +116,49 @@ def select_inputs(
     return InputSelection(files, skipped)
 
 
+def fhir_inputs(
+    pattern: str, *, input_glob: str | None = None, resource_type: str = "DocumentReference"
+) -> InputSelection:
+    """A FHIR export's files of ``resource_type``, with the Binary and Encounter files
+    they refer to; files of every other resource type are listed as skipped."""
+    if os.path.isdir(pattern) or os.path.basename(pattern) == "manifest.json":
+        paths = [pattern]
+    else:
+        paths = _plain_selection(pattern, input_glob)
+    try:
+        export = fhir.scan_export(paths)
+    except fhir.FhirExportError as exc:
+        raise InputError(str(exc)) from None
+    wanted = export.files(resource_type)
+    if input_glob is not None and os.path.isdir(pattern):
+        keep = {p for p in wanted if fnmatch.fnmatch(os.path.basename(p), input_glob)}
+    else:
+        keep = set(wanted)
+    looked_up = ("Binary", "Encounter")
+    skipped = [
+        {"path": path, "reason": f"resource_type:{other}"}
+        for other, files in export.files_by_type.items()
+        for path in files
+        if other != resource_type and other not in looked_up
+    ] + [{"path": path, "reason": "input_glob"} for path in wanted if path not in keep]
+    if not keep:
+        raise InputError(f"input {pattern} holds no {resource_type} resources")
+    return InputSelection(
+        sorted(keep),
+        skipped,
+        binary_files=export.files("Binary"),
+        encounter_files=export.files("Encounter"),
+    )
+
+
+def _plain_selection(pattern: str, input_glob: str | None) -> list[str]:
+    if glob.has_magic(pattern):
+        return sorted(os.path.abspath(p) for p in glob.glob(pattern, recursive=True))
+    if not os.path.exists(pattern):
+        raise InputError(f"input file {pattern} does not exist")
+    return [pattern]
+
+
 def _skip_reason(name: str, path: str, fmt: str | None, input_glob: str | None) -> str | None:
     if not os.path.isfile(path):
         return "not_a_file"
@@ -110,9 +176,12 @@ def file_digest(path: str) -> InputFile:
 
 
 def input_columns(path: str, fmt: str, *, delimiter: str = ",") -> list[str] | None:
-    """The column names a CSV header or Parquet schema declares; None for JSONL."""
-    if fmt == "jsonl":
+    """The column names a CSV header or Parquet schema declares; None for formats
+    without a header (JSONL, FHIR, HL7 v2)."""
+    if fmt in ("jsonl", "fhir-ndjson", "hl7v2"):
         return None
+    if fmt == "omop-note":
+        fmt = "parquet" if path.lower().endswith((".parquet", ".pq")) else "csv"
     if fmt == "parquet":
         try:
             return list(pq.read_schema(path).names)
@@ -143,6 +212,10 @@ def check_inputs(
     (columns, hint) groups, checked against the same header read."""
     if fmt not in FORMATS:
         raise InputError(f"unknown input format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if fmt == "omop-note":
+        # An OMOP table names its columns itself: input.columns does not apply.
+        required = omop.REQUIRED_COLUMNS
+        hint = "an OMOP CDM v5.4 NOTE table has them"
     for path in paths:
         columns = input_columns(path, fmt, delimiter=delimiter)
         if columns is None:
@@ -155,13 +228,29 @@ def check_inputs(
                 )
 
 
-def read_records(path: str, fmt: str, *, delimiter: str = ",") -> Iterator[RawRecord]:
+def read_records(path: str, fmt: str, options: ReadOptions | None = None) -> Iterator[RawRecord]:
+    """The records of one input file, or of one query slice named like one."""
+    options = options or DEFAULT_READ_OPTIONS
     if fmt == "csv":
-        yield from read_csv(path, delimiter=delimiter)
+        yield from read_csv(path, delimiter=options.delimiter)
     elif fmt == "jsonl":
         yield from read_jsonl(path)
     elif fmt == "parquet":
         yield from read_parquet(path)
+    elif fmt == "fhir-ndjson" and options.fhir_resource == "Patient":
+        yield from fhir.read_patients(path)
+    elif fmt == "fhir-ndjson" and options.fhir_resource == "Condition":
+        yield from fhir.read_conditions(path, encounter_files=options.encounter_files)
+    elif fmt == "fhir-ndjson":
+        yield from fhir.read_document_references(path, binary_files=options.binary_files)
+    elif fmt == "hl7v2":
+        yield from read_hl7v2(path)
+    elif fmt == "omop-note" and options.query is not None:
+        yield from options.query.read(path)
+    elif fmt == "omop-note":
+        table = "parquet" if path.lower().endswith((".parquet", ".pq")) else "csv"
+        for record in read_records(path, table, options):
+            yield omop.mapped_record(record)
     else:
         raise InputError(f"unknown input format {fmt!r}")
 

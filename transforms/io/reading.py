@@ -9,7 +9,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.core.records import RawRecord
-from transforms.io.readers import read_records
+from transforms.io.readers import DEFAULT_READ_OPTIONS, ReadOptions, read_records
 
 
 class ReadAndParse(beam.PTransform):
@@ -29,20 +29,20 @@ class ReadAndParse(beam.PTransform):
         counter: str,
         parse_batch: Callable[[list[RawRecord]], Iterable[Any]],
         batch_size: int = 5000,
-        delimiter: str = ",",
+        options: ReadOptions = DEFAULT_READ_OPTIONS,
     ) -> None:
         super().__init__()
         self.files, self.fmt, self.counter = files, fmt, counter
-        self.parse_batch, self.batch_size, self.delimiter = parse_batch, batch_size, delimiter
+        self.parse_batch, self.batch_size, self.options = parse_batch, batch_size, options
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.pvalue.DoOutputsTuple:
         fmt, batch_size, parse_batch = self.fmt, self.batch_size, self.parse_batch
-        delimiter = self.delimiter
+        options = self.options
         counter = Metrics.counter("deidcode", self.counter)
 
         def read(path: str):
             batch: list[RawRecord] = []
-            for record in read_records(path, fmt, delimiter=delimiter):
+            for record in read_records(path, fmt, options):
                 counter.inc()
                 batch.append(record)
                 if len(batch) == batch_size:

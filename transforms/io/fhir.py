@@ -1,0 +1,502 @@
+"""FHIR R4 Bulk Data exports: notes from DocumentReference, members and diagnoses
+from Patient and Condition.
+
+An export is NDJSON, one resource a line and one resource type per file, as a
+directory (with or without the bulk ``manifest.json``) or as single files. Each
+DocumentReference line is one record; its text comes from the first usable
+``content[].attachment``: inline base64 ``data`` or a ``url`` naming a Binary
+resource of the same export. Nothing is ever fetched over the network.
+
+Every resource is validated against the ``fhir.resources`` R4B models. Error
+details name fields and FHIR error types only, never values: a validation
+message could otherwise quote a note.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any
+
+from pydantic import ValidationError
+
+from transforms.core.records import RawRecord
+from transforms.io.attachments import AttachmentError, attachment_text
+
+LOINC = "http://loinc.org"
+ICD10CM_SYSTEMS = (
+    "http://hl7.org/fhir/sid/icd-10-cm",
+    "urn:oid:2.16.840.1.113883.6.90",
+)
+# The resource types a note run reads; the rest of an export (Patient, Condition,
+# Observation, ...) is listed as skipped.
+NOTE_TYPES = ("DocumentReference",)
+# How far down an NDJSON file to look for its resource type when there is no manifest.
+_TYPE_PROBE_LINES = 20
+
+
+class FhirExportError(ValueError):
+    """The export cannot be used at all; the message names the file."""
+
+
+@dataclass(frozen=True)
+class FhirExport:
+    """The NDJSON files of one export, by resource type, each list sorted."""
+
+    files_by_type: dict[str, list[str]] = field(default_factory=dict)
+
+    def files(self, resource_type: str) -> list[str]:
+        return self.files_by_type.get(resource_type, [])
+
+
+def scan_export(paths: Sequence[str]) -> FhirExport:
+    """Group an export's files by resource type: from ``manifest.json`` where a
+    directory has one, else from the resources each file holds."""
+    by_type: dict[str, list[str]] = {}
+    for path in paths:
+        for resource_type, file_path in _typed_files(path):
+            by_type.setdefault(resource_type, []).append(file_path)
+    return FhirExport({t: sorted(set(files)) for t, files in sorted(by_type.items())})
+
+
+def _typed_files(path: str) -> Iterator[tuple[str, str]]:
+    if os.path.isdir(path):
+        manifest = os.path.join(path, "manifest.json")
+        if os.path.isfile(manifest):
+            yield from _manifest_files(manifest)
+            return
+        for name in sorted(os.listdir(path)):
+            if name.startswith(".") or not name.lower().endswith((".ndjson", ".jsonl")):
+                continue
+            file_path = os.path.join(path, name)
+            if os.path.isfile(file_path):
+                resource_type = probe_resource_type(file_path)
+                if resource_type is not None:
+                    yield resource_type, os.path.abspath(file_path)
+        return
+    if os.path.basename(path) == "manifest.json":
+        yield from _manifest_files(path)
+        return
+    resource_type = probe_resource_type(path)
+    if resource_type is not None:
+        yield resource_type, os.path.abspath(path)
+
+
+def _manifest_files(manifest: str) -> Iterator[tuple[str, str]]:
+    """A bulk manifest names each output by URL; the files lie beside it under the
+    URL's last path segment (how a downloaded export is laid out)."""
+    try:
+        with open(manifest, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FhirExportError(f"bulk manifest {manifest} is not readable JSON ({exc})") from None
+    outputs = document.get("output") if isinstance(document, dict) else None
+    if not isinstance(outputs, list):
+        raise FhirExportError(f"bulk manifest {manifest} has no 'output' list")
+    folder = os.path.dirname(os.path.abspath(manifest))
+    for number, entry in enumerate(outputs, start=1):
+        if not isinstance(entry, dict) or not entry.get("type") or not entry.get("url"):
+            raise FhirExportError(f"bulk manifest {manifest}: output {number} lacks type or url")
+        name = str(entry["url"]).rstrip("/").rsplit("/", 1)[-1]
+        file_path = os.path.join(folder, name)
+        if not os.path.isfile(file_path):
+            raise FhirExportError(
+                f"bulk manifest {manifest}: output {number} ({entry['type']}) names {name}, "
+                f"which is not in {folder}"
+            )
+        yield str(entry["type"]), file_path
+
+
+def probe_resource_type(path: str) -> str | None:
+    """The resourceType of the first parseable line; None for an empty file."""
+    try:
+        with open(path, "rb") as handle:
+            for number, line in enumerate(handle):
+                if number >= _TYPE_PROBE_LINES:
+                    break
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    continue
+                if isinstance(value, dict) and isinstance(value.get("resourceType"), str):
+                    return value["resourceType"]
+    except OSError as exc:
+        raise FhirExportError(f"input file {path} is not readable ({exc})") from None
+    return None
+
+
+def read_resources(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """(record number, resource or None, error detail) for each non-blank line."""
+    with open(path, "rb") as handle:
+        number = 0
+        for line_number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            number += 1
+            try:
+                value = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                yield number, None, f"line {line_number}: invalid UTF-8"
+                continue
+            except json.JSONDecodeError as exc:
+                yield number, None, f"line {line_number}: {exc.msg}"
+                continue
+            if not isinstance(value, dict):
+                yield number, None, f"line {line_number}: expected an object"
+                continue
+            yield number, value, None
+
+
+def validation_detail(resource_type: str, exc: ValidationError) -> str:
+    """The failing fields and error types of a FHIR validation, never the values."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False)[:3]:
+        where = ".".join(str(part) for part in error.get("loc", ())) or "(resource)"
+        problems.append(f"{where}: {error.get('type', 'invalid')}")
+    more = len(exc.errors()) - len(problems)
+    suffix = f" and {more} more" if more > 0 else ""
+    return f"{resource_type} fails the R4B model at " + "; ".join(problems) + suffix
+
+
+def _model(resource_type: str):
+    # Imported here: the R4B models take a second to load, and only FHIR runs need them.
+    from fhir.resources.R4B import get_fhir_model_class
+
+    return get_fhir_model_class(resource_type)
+
+
+def validate_resource(resource: dict[str, Any], expected: str) -> str | None:
+    """None if ``resource`` is a valid R4B ``expected``; else a value-free detail."""
+    found = resource.get("resourceType")
+    if found != expected:
+        return f"expected resourceType {expected}, found {found!r}"[:120]
+    try:
+        _model(expected).model_validate(resource)
+    except ValidationError as exc:
+        return validation_detail(expected, exc)
+    return None
+
+
+def reference_id(reference: Any, resource_type: str) -> str | None:
+    """``Patient/123`` → ``123``; a logical reference by identifier → ``system|value``."""
+    if not isinstance(reference, dict):
+        return None
+    text = reference.get("reference")
+    if isinstance(text, str) and text.strip():
+        text = text.strip().split("/_history/")[0]
+        prefix = resource_type + "/"
+        if prefix in text:
+            return text.rsplit(prefix, 1)[1] or None
+        return text if "/" not in text else None
+    identifier = reference.get("identifier")
+    if isinstance(identifier, dict) and identifier.get("value"):
+        system = identifier.get("system") or ""
+        return f"{system}|{identifier['value']}" if system else str(identifier["value"])
+    return None
+
+
+def coding_code(concept: Any, systems: Sequence[str]) -> str | None:
+    """The code of the first coding in one of ``systems``."""
+    if not isinstance(concept, dict):
+        return None
+    for coding in concept.get("coding") or []:
+        if isinstance(coding, dict) and coding.get("system") in systems and coding.get("code"):
+            return str(coding["code"])
+    return None
+
+
+def note_type(concept: Any) -> str | None:
+    """The LOINC document type code; else the concept's text or its first code."""
+    code = coding_code(concept, (LOINC,))
+    if code is not None:
+        return code
+    if not isinstance(concept, dict):
+        return None
+    if concept.get("text"):
+        return str(concept["text"])
+    codings = [c for c in concept.get("coding") or [] if isinstance(c, dict) and c.get("code")]
+    return str(codings[0]["code"]) if codings else None
+
+
+def note_date(document: dict[str, Any]) -> str | None:
+    """``date`` (when the reference was made), else the start of ``context.period``:
+    the calendar date as written, without converting time zones."""
+    value = document.get("date")
+    if not value:
+        period = (document.get("context") or {}).get("period") or {}
+        value = period.get("start") or period.get("end")
+    return str(value)[:10] if value else None
+
+
+def charset(content_type: str | None) -> tuple[str, str]:
+    """(media type, charset) of a contentType; UTF-8 where none is given."""
+    message = Message()
+    message["content-type"] = content_type or "text/plain"
+    return message.get_content_type(), message.get_content_charset() or "utf-8"
+
+
+@dataclass
+class BinaryIndex:
+    """Where each Binary resource of an export lies: (file, byte offset) by id.
+
+    Built on first use by one pass over the export's Binary files, so a run that
+    needs no Binary reads none."""
+
+    files: Sequence[str]
+    _offsets: dict[str, tuple[str, int]] | None = None
+
+    def _build(self) -> dict[str, tuple[str, int]]:
+        offsets: dict[str, tuple[str, int]] = {}
+        for path in self.files:
+            with open(path, "rb") as handle:
+                offset = 0
+                for raw in handle:
+                    try:
+                        value = json.loads(raw) if raw.strip() else None
+                    except (json.JSONDecodeError, UnicodeDecodeError):
+                        value = None
+                    if isinstance(value, dict) and value.get("resourceType") == "Binary":
+                        offsets.setdefault(str(value.get("id")), (path, offset))
+                    offset += len(raw)
+        return offsets
+
+    def get(self, binary_id: str) -> dict[str, Any] | None:
+        if self._offsets is None:
+            self._offsets = self._build()
+        where = self._offsets.get(binary_id)
+        if where is None:
+            return None
+        path, offset = where
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            return json.loads(handle.readline())
+
+
+# Attachments in order of preference when a document carries several renditions.
+_PREFERENCE = ("text/plain", "text/html", "application/xhtml+xml", "text/rtf", "application/rtf")
+
+
+def _attachments(document: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [
+        c["attachment"]
+        for c in document.get("content") or []
+        if isinstance(c, dict) and isinstance(c.get("attachment"), dict)
+    ]
+
+    def rank(attachment: dict[str, Any]) -> int:
+        media, _ = charset(attachment.get("contentType"))
+        return _PREFERENCE.index(media) if media in _PREFERENCE else len(_PREFERENCE)
+
+    return sorted(found, key=rank)
+
+
+def document_text(document: dict[str, Any], binaries: BinaryIndex) -> str:
+    """The note text of a DocumentReference; AttachmentError says why there is none."""
+    attachments = _attachments(document)
+    if not attachments:
+        raise AttachmentError("no_text_attachment", "DocumentReference has no content.attachment")
+    attachment = attachments[0]
+    content_type = attachment.get("contentType")
+    if attachment.get("data") is not None:
+        payload = attachment["data"]
+    elif attachment.get("url"):
+        payload, content_type = _binary_payload(str(attachment["url"]), content_type, binaries)
+    else:
+        raise AttachmentError("no_text_attachment", "the attachment has neither data nor url")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise AttachmentError("invalid_attachment", "attachment data is not base64") from None
+    media, encoding = charset(content_type)
+    return attachment_text(data, media, encoding)
+
+
+def _binary_payload(
+    url: str, content_type: str | None, binaries: BinaryIndex
+) -> tuple[str, str | None]:
+    if "://" in url and "/Binary/" not in url:
+        raise AttachmentError(
+            "unresolvable_attachment", "the attachment url is not a Binary of this export"
+        )
+    binary_id = url.rstrip("/").split("/_history/")[0].rsplit("/", 1)[-1]
+    if "Binary/" not in url:
+        raise AttachmentError("unresolvable_attachment", "the attachment url names no Binary")
+    binary = binaries.get(binary_id)
+    if binary is None:
+        raise AttachmentError(
+            "unresolvable_attachment", f"Binary {binary_id[:64]} is not in this export"
+        )
+    problem = validate_resource(binary, "Binary")
+    if problem is not None:
+        raise AttachmentError("invalid_fhir_resource", problem)
+    if binary.get("data") is None:
+        raise AttachmentError("no_text_attachment", f"Binary {binary_id[:64]} has no data")
+    return binary["data"], content_type or binary.get("contentType")
+
+
+def document_fields(document: dict[str, Any], binaries: BinaryIndex) -> dict[str, Any]:
+    """A DocumentReference as deidcode's record fields (see ``read_document_references``)."""
+    context = document.get("context") or {}
+    encounters = context.get("encounter") or []
+    return {
+        "note_id": document.get("id"),
+        "patient_id": reference_id(document.get("subject"), "Patient"),
+        "text": document_text(document, binaries),
+        "note_date": note_date(document),
+        "encounter_id": reference_id(encounters[0], "Encounter") if encounters else None,
+        "note_type": note_type(document.get("type")),
+        # Further structured fields a config may release under input.column_policies.
+        "status": document.get("status"),
+        "doc_status": document.get("docStatus"),
+        "category": note_type((document.get("category") or [None])[0]),
+    }
+
+
+def read_document_references(path: str, *, binary_files: Sequence[str] = ()) -> Iterator[RawRecord]:
+    """One record per DocumentReference line of ``path``, or the reason it has no note."""
+    binaries = BinaryIndex(binary_files)
+    for number, resource, error in read_resources(path):
+        if resource is None:
+            yield RawRecord(path, number, None, "malformed_json", error)
+            continue
+        note_id = resource.get("id") if isinstance(resource.get("id"), str) else None
+        problem = validate_resource(resource, "DocumentReference")
+        if problem is not None:
+            yield RawRecord(path, number, None, "invalid_fhir_resource", problem, note_id)
+            continue
+        try:
+            yield RawRecord(path, number, document_fields(resource, binaries))
+        except AttachmentError as exc:
+            yield RawRecord(path, number, None, exc.reason, exc.detail, note_id)
+
+
+# --- Members and diagnoses for CMS-HCC scoring (``deidcode hcc score``) -------------
+
+_GENDER = {"female": "F", "male": "M"}
+# Encounter.class codes (HL7 v3 ActEncounterCode) of in-person encounters.
+_IN_PERSON = {"AMB", "IMP", "EMER", "ACUTE", "NONAC", "OBSENC", "PRENC", "SS", "HH", "FLD"}
+_VIRTUAL = {"VR"}
+# A Condition that is not (or no longer) a diagnosis of the patient.
+_NOT_A_DIAGNOSIS = {"refuted", "entered-in-error"}
+
+
+def patient_fields(patient: dict[str, Any]) -> dict[str, Any]:
+    """A Patient as a member row: birth date and sex (the other member fields
+    take their defaults: community, non-dual, not institutional)."""
+    return {
+        "member_id": patient.get("id"),
+        "birth_date": patient.get("birthDate"),
+        "sex": _GENDER.get(str(patient.get("gender") or ""), ""),
+    }
+
+
+def encounter_source(encounter: dict[str, Any]) -> str:
+    """The scorer's source kind of an Encounter: by its class, with audio-only
+    visits told apart by a type that says so."""
+    kind = encounter.get("class") or {}
+    code = str(kind.get("code") or "").upper() if isinstance(kind, dict) else ""
+    types = json.dumps(encounter.get("type") or []).lower()
+    if "audio" in types or "telephone" in types:
+        return "audio_only"
+    if code in _VIRTUAL:
+        return "video"
+    if code in _IN_PERSON:
+        return "face_to_face"
+    return "unknown"
+
+
+@dataclass
+class EncounterIndex:
+    """Each Encounter's source kind and start date, by id, read on first use."""
+
+    files: Sequence[str]
+    _by_id: dict[str, tuple[str, str | None]] | None = None
+
+    def get(self, encounter_id: str) -> tuple[str, str | None] | None:
+        if self._by_id is None:
+            self._by_id = {}
+            for path in self.files:
+                for _, resource, _ in read_resources(path):
+                    if resource is None or resource.get("resourceType") != "Encounter":
+                        continue
+                    period = resource.get("period") or {}
+                    start = str(period["start"])[:10] if period.get("start") else None
+                    self._by_id.setdefault(
+                        str(resource.get("id")), (encounter_source(resource), start)
+                    )
+        return self._by_id.get(encounter_id)
+
+
+class ConditionError(ValueError):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def condition_fields(condition: dict[str, Any], encounters: EncounterIndex) -> dict[str, Any]:
+    """A Condition as a diagnosis row. The date of service is the encounter's start,
+    else the Condition's recordedDate or onset; the source is the encounter's kind,
+    and a Condition with no encounter counts as an unlinked chart review."""
+    status = coding_code(
+        condition.get("verificationStatus"),
+        ("http://terminology.hl7.org/CodeSystem/condition-ver-status",),
+    )
+    if status in _NOT_A_DIAGNOSIS:
+        raise ConditionError("not_a_diagnosis", f"verificationStatus is {status}")
+    code = coding_code(condition.get("code"), ICD10CM_SYSTEMS)
+    if code is None:
+        raise ConditionError("invalid_icd10", "the Condition has no ICD-10-CM coding")
+    encounter_id = reference_id(condition.get("encounter"), "Encounter")
+    source, started = ("chart_review", None)
+    if encounter_id is not None:
+        found = encounters.get(encounter_id)
+        source, started = found if found is not None else ("unknown", None)
+    onset = condition.get("onsetDateTime")
+    recorded = condition.get("recordedDate")
+    service = (
+        started
+        or (str(recorded)[:10] if recorded else None)
+        or (str(onset)[:10] if onset else None)
+    )
+    return {
+        "member_id": reference_id(condition.get("subject"), "Patient"),
+        "code": code,
+        "date_of_service": service,
+        "encounter_id": encounter_id,
+        "source": source,
+    }
+
+
+def read_patients(path: str) -> Iterator[RawRecord]:
+    for number, resource, error in read_resources(path):
+        if resource is None:
+            yield RawRecord(path, number, None, "unreadable_record", error)
+            continue
+        problem = validate_resource(resource, "Patient")
+        if problem is not None:
+            yield RawRecord(path, number, None, "unreadable_record", problem)
+            continue
+        yield RawRecord(path, number, patient_fields(resource))
+
+
+def read_conditions(path: str, *, encounter_files: Sequence[str] = ()) -> Iterator[RawRecord]:
+    encounters = EncounterIndex(encounter_files)
+    for number, resource, error in read_resources(path):
+        if resource is None:
+            yield RawRecord(path, number, None, "unreadable_record", error)
+            continue
+        problem = validate_resource(resource, "Condition")
+        if problem is not None:
+            yield RawRecord(path, number, None, "unreadable_record", problem)
+            continue
+        try:
+            yield RawRecord(path, number, condition_fields(resource, encounters))
+        except ConditionError as exc:
+            yield RawRecord(path, number, None, exc.reason, exc.detail)
