@@ -15,6 +15,8 @@ from schemas.tables import (
     AUDIT_SCHEMA,
     CODES_SCHEMA,
     ENTITIES_SCHEMA,
+    OMOP_NOTE_NLP_SCHEMA,
+    OMOP_NOTE_SCHEMA,
     PHI_SPANS_SCHEMA,
     QUARANTINE_SCHEMA,
     SURROGATE_LEDGER_SCHEMA,
@@ -24,13 +26,24 @@ from transforms.core.keyed import RunKeys, pseudonymize
 from transforms.core.records import AnnotatedNote, Note, Quarantined, RawRecord
 from transforms.deid.beam import DeidentifyNotes, DeidentifyPatients
 from transforms.deid.components import DeidComponents
+from transforms.deid.omop import OmopSettings
 from transforms.deid.rows import quarantine_audit_row
 from transforms.ingest.validate import resolve_duplicates, validate_record
+from transforms.io.readers import ReadOptions
 from transforms.io.reading import ReadAndParse
 from transforms.io.sinks import WriteParquetShards, WriteProtectedJsonl
 
 RECORDS_READ = "records_read"
 TABLES = ("notes", "phi_spans", "entities", "codes", "quarantine", "audit")
+# The OMOP CDM copy, written with output.omop.
+OMOP_TABLES = {"omop/note": OMOP_NOTE_SCHEMA, "omop/note_nlp": OMOP_NOTE_NLP_SCHEMA}
+
+
+def run_tables(config: DeidcodeConfig) -> tuple[str, ...]:
+    """The tables a run with ``config`` writes and publishes."""
+    return TABLES + (tuple(OMOP_TABLES) if config.output.omop.enabled else ())
+
+
 # Staged for the audit database, never published with the tables.
 LEDGER_DIR = "surrogate_ledger"
 
@@ -49,6 +62,9 @@ class PipelinePlan:
     # The surrogate ledger as the run found it (a Parquet file), where the policy
     # gives words surrogates; each patient's notes are then redacted together.
     ledger_file: str | None = None
+    read_options: ReadOptions = ReadOptions()
+    # The OMOP mapping's key and date, where output.omop is on.
+    omop: OmopSettings | None = None
 
 
 def _validate_batch(batch: list[RawRecord], config: InputConfig):
@@ -71,6 +87,7 @@ def _deidentify(pipeline: beam.Pipeline, annotated, plan: PipelinePlan):
         "keys": plan.keys,
         "run_id": plan.run_id,
         "detector_descriptions": plan.detector_descriptions,
+        "omop": plan.omop,
     }
     if plan.ledger_file is None:
         return annotated | "Deidentify" >> beam.ParDo(DeidentifyNotes(**settings)).with_outputs(
@@ -115,7 +132,7 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
         fmt=plan.fmt,
         counter=RECORDS_READ,
         parse_batch=functools.partial(_validate_batch, config=config.input),
-        delimiter=config.input.csv_delimiter,
+        options=plan.read_options,
         batch_size=1,  # a note can be large: validate each as soon as it is read
     )
     _ = (
@@ -207,6 +224,23 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
         num_shards=num_shards,
         compression_level=level,
     )
+    if plan.omop is not None:
+        _ = deid[DeidentifyNotes.OMOP_NOTE] | "WriteOmopNote" >> WriteParquetShards(
+            directory=os.path.join(out, "omop", "note"),
+            schema=OMOP_NOTE_SCHEMA,
+            shard_key=lambda row: str(row["note_id"]),
+            sort_key=lambda row: row["note_id"],
+            num_shards=num_shards,
+            compression_level=level,
+        )
+        _ = deid[DeidentifyNotes.OMOP_NOTE_NLP] | "WriteOmopNoteNlp" >> WriteParquetShards(
+            directory=os.path.join(out, "omop", "note_nlp"),
+            schema=OMOP_NOTE_NLP_SCHEMA,
+            shard_key=lambda row: str(row["note_id"]),
+            sort_key=lambda row: (row["note_id"], row["note_nlp_id"]),
+            num_shards=num_shards,
+            compression_level=level,
+        )
     if plan.quarantine_text_dir:
         _ = (
             quarantined

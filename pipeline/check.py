@@ -77,8 +77,7 @@ def sample_outcomes(prepared: PreparedRun, limit: int) -> Counter[str]:
     each would be quarantined for (duplicates and detector failures need a run)."""
     outcomes: Counter[str] = Counter()
     records = itertools.chain.from_iterable(
-        read_records(path, prepared.request.fmt, delimiter=prepared.config.input.csv_delimiter)
-        for path in prepared.files
+        read_records(path, prepared.request.fmt, prepared.inputs.options) for path in prepared.files
     )
     for raw in itertools.islice(records, limit):
         result = validate_record(raw, prepared.config.input)
@@ -91,11 +90,19 @@ def check_run(request: RunRequest, *, sample_records: int = 1000) -> CheckReport
     prepared = prepare_run(request)  # config, key, inputs, columns, models
     report = CheckReport()
     config = prepared.config
-    sizes = sum(os.path.getsize(path) for path in prepared.files)
     report.add("config", request.config_path or "embedded defaults")
     report.add("config sha256", config.sha256())
     report.add("key fingerprint", prepared.key_fingerprint)
-    report.add("input", f"{len(prepared.files)} {request.fmt} file(s), {sizes:,} bytes")
+    sizes = prepared.inputs.total_bytes()
+    if sizes is None:
+        query = prepared.inputs.options.query
+        report.add(
+            "input",
+            f"{request.fmt} query on {prepared.inputs.display_url}, "
+            f"read in {query.partitions if query else 1} partition(s)",
+        )
+    else:
+        report.add("input", f"{len(prepared.files)} {request.fmt} file(s), {sizes:,} bytes")
     for skipped in prepared.skipped_inputs:
         report.add("  skipped", f"{skipped['path']} ({skipped['reason']})")
     outcomes = sample_outcomes(prepared, sample_records)

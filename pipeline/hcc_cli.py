@@ -74,9 +74,11 @@ def add_hcc_parser(commands: argparse._SubParsersAction) -> None:
     )
     score.add_argument(
         "--format",
-        choices=["csv", "parquet", "jsonl"],
+        choices=["csv", "parquet", "jsonl", "fhir-ndjson"],
         default="csv",
-        help="format of the members and diagnoses files (default csv)",
+        help="format of the members and diagnoses files (default csv); fhir-ndjson reads "
+        "Patient (members) and Condition (ICD-10-CM diagnoses, with their Encounter's kind) "
+        "from a FHIR Bulk Data export: --members and --diagnoses may name the same directory",
     )
     score.add_argument(
         "--include-ineligible",

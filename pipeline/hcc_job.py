@@ -38,7 +38,7 @@ from transforms.hcc.beam import (
 )
 from transforms.hcc.inputs import DIAGNOSIS_COLUMNS, MEMBER_COLUMNS
 from transforms.hcc.tables import DATA_DIR, load_payment_year
-from transforms.io.readers import check_inputs, file_digest, select_inputs
+from transforms.io.readers import ReadOptions, check_inputs, file_digest, select_inputs
 from transforms.io.reading import ReadAndParse
 from transforms.io.sinks import WriteParquetShards
 
@@ -86,7 +86,13 @@ class HccSummary:
 
 
 def build_hcc_pipeline(
-    pipeline: beam.Pipeline, request: HccRequest, members: list[str], diagnoses: list[str], out: str
+    pipeline: beam.Pipeline,
+    request: HccRequest,
+    members: list[str],
+    diagnoses: list[str],
+    out: str,
+    *,
+    encounter_files: tuple[str, ...] = (),
 ) -> None:
     year = request.payment_year
     parsed_members = pipeline | "Members" >> ReadAndParse(
@@ -94,6 +100,7 @@ def build_hcc_pipeline(
         fmt=request.fmt,
         counter=MEMBERS_READ,
         parse_batch=functools.partial(parse_member_batch, payment_year=year),
+        options=ReadOptions(fhir_resource="Patient"),
     )
     parsed_diagnoses = pipeline | "Diagnoses" >> ReadAndParse(
         files=diagnoses,
@@ -102,6 +109,7 @@ def build_hcc_pipeline(
         parse_batch=functools.partial(
             parse_diagnosis_batch, payment_year=year, files=tuple(diagnoses)
         ),
+        options=ReadOptions(fhir_resource="Condition", encounter_files=encounter_files),
     )
     joined = {
         "members": parsed_members.ok
@@ -186,8 +194,10 @@ def _stage_from_run(from_run: FromRun, staging: Path) -> StagedDiagnoses:
 
 def _run_hcc(request: HccRequest, *, staged: StagedDiagnoses | None = None) -> HccSummary:
     year = load_payment_year(request.payment_year)  # an unsupported year stops here
-    members = select_inputs(request.members, request.fmt)
-    diagnoses = select_inputs(request.diagnoses, request.diagnosis_format)
+    members = select_inputs(request.members, request.fmt, fhir_resource="Patient")
+    diagnoses = select_inputs(
+        request.diagnoses, request.diagnosis_format, fhir_resource="Condition"
+    )
     member_files, diagnosis_files = members.files, diagnoses.files
     hint = "see the README's CMS-HCC section for the columns"
     check_inputs(member_files, request.fmt, MEMBER_COLUMNS, hint=hint)
@@ -196,7 +206,12 @@ def _run_hcc(request: HccRequest, *, staged: StagedDiagnoses | None = None) -> H
         result = run.run_pipeline(
             request.beam_args,
             lambda pipeline: build_hcc_pipeline(
-                pipeline, request, member_files, diagnosis_files, run.staging
+                pipeline,
+                request,
+                member_files,
+                diagnosis_files,
+                run.staging,
+                encounter_files=tuple(diagnoses.encounter_files),
             ),
         )
         run.fill_empty_tables(HCC_TABLES, num_shards=request.num_shards, compression_level=3)

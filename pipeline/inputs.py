@@ -94,6 +94,11 @@ def resolve_inputs(
         )
     if query is not None:
         return _query_inputs(location, fmt, query, partitions)
+    if "://" in location and not os.path.exists(location):
+        raise InputError(
+            f"--input {location.split('://')[0]}://... looks like a database URL; read a NOTE "
+            "table from it with --format omop-note --query 'SELECT ...'"
+        )
     selection = select_inputs(location, fmt, input_glob=input_glob)
     policy_columns = [c for c, p in config.input.column_policies.items() if not p.optional]
     check_inputs(

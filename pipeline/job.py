@@ -22,8 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline import __version__
-from pipeline.assembly import LEDGER_DIR, RECORDS_READ, TABLES, PipelinePlan, build_pipeline
+from pipeline.assembly import (
+    LEDGER_DIR,
+    OMOP_TABLES,
+    RECORDS_READ,
+    PipelinePlan,
+    build_pipeline,
+    run_tables,
+)
 from pipeline.audit_writer import AuditDatabase, safe_url
+from pipeline.inputs import ResolvedInputs, resolve_inputs
 from pipeline.keys import load_key
 from pipeline.lifecycle import (
     RunThresholdError,
@@ -33,6 +41,7 @@ from pipeline.lifecycle import (
     staged_run,
 )
 from pipeline.manifest import count_by, count_rows, table_files
+from pipeline.omop_checks import verify_omop
 from pipeline.progress import ProgressSettings, show_progress
 from pipeline.signals import failure_reason
 from pipeline.stale_runs import DEFAULT_LEASE, StaleRuns, sweep_stale_runs
@@ -45,10 +54,11 @@ from schemas.tables import (
     QUARANTINE_SCHEMA,
     notes_schema,
 )
-from transforms.core.keyed import RunKeys, key_fingerprint, keyed_file_digest
+from transforms.core.keyed import RunKeys, key_fingerprint
 from transforms.deid.components import DeidComponents
+from transforms.deid.omop import OmopSettings
 from transforms.detection.ner.describe import describe_model
-from transforms.io.readers import check_inputs, select_inputs
+from transforms.io.formats import DEFAULT_QUERY_PARTITIONS
 
 LOGGER = logging.getLogger("deidcode")
 
@@ -64,6 +74,9 @@ class RunRequest:
     overwrite: bool = False
     beam_args: list[str] = field(default_factory=list)
     input_glob: str | None = None  # which files of a directory input to read
+    # An OMOP NOTE query: --input is then a database URL, read in this many slices.
+    query: str | None = None
+    partitions: int = DEFAULT_QUERY_PARTITIONS
     # A run that reads fewer records, or quarantines a larger share, publishes its
     # tables without _SUCCESS and fails (RunThresholdError).
     min_records: int = 1
@@ -121,6 +134,7 @@ class PreparedRun:
     components: DeidComponents
     keys: RunKeys
     key_fingerprint: str
+    inputs: ResolvedInputs
     # Each model detector's files, versions and chosen runtime, for the manifest.
     models: list[dict[str, Any]]
 
@@ -165,29 +179,23 @@ def prepare_run(request: RunRequest) -> PreparedRun:
         env_var=config.keys.env_var,
         min_chars=config.keys.min_key_chars,
     )
-    selection = select_inputs(request.input, request.fmt, input_glob=request.input_glob)
-    files = selection.files
-    for skipped in selection.skipped:
-        LOGGER.warning("input %s skipped (%s)", skipped["path"], skipped["reason"])
-    policy_columns = [c for c, p in config.input.column_policies.items() if not p.optional]
-    check_inputs(
-        files,
+    inputs = resolve_inputs(
+        request.input,
         request.fmt,
-        list(config.input.columns.required().values()),
-        delimiter=config.input.csv_delimiter,
-        also=[
-            (
-                policy_columns,
-                "input.column_policies names it; mark it optional: true if some exports lack it",
-            )
-        ],
+        config,
+        input_glob=request.input_glob,
+        query=request.query,
+        partitions=request.partitions,
     )
+    for skipped in inputs.skipped:
+        LOGGER.warning("input %s skipped (%s)", skipped["path"], skipped["reason"])
     components = DeidComponents.from_config(config)
     return PreparedRun(
         request=request,
         config=config,
-        files=files,
-        skipped_inputs=selection.skipped,
+        files=inputs.files,
+        skipped_inputs=inputs.skipped,
+        inputs=inputs,
         components=components,
         keys=RunKeys.derive(key),
         key_fingerprint=key_fingerprint(key),
@@ -271,6 +279,16 @@ def _execute(
         quarantine_text_dir=quarantine_text_dir,
         detector_descriptions=tuple(descriptions),
         ledger_file=ledger_file,
+        read_options=prepared.inputs.options,
+        omop=(
+            OmopSettings(
+                id_key=prepared.keys.omop_id,
+                nlp_date=config.output.omop.nlp_date or run.started.date(),
+                id_bits=config.output.omop.id_bits,
+            )
+            if config.output.omop.enabled and prepared.keys.omop_id
+            else None
+        ),
     )
     with show_progress(run.run_id, prepared.request.progress, prepared.request.beam_args):
         result = run.run_pipeline(
@@ -285,6 +303,7 @@ def _execute(
             "codes": CODES_SCHEMA,
             "quarantine": QUARANTINE_SCHEMA,
             "audit": AUDIT_SCHEMA,
+            **(OMOP_TABLES if plan.omop else {}),
         },
         num_shards=config.output.num_shards,
         compression_level=config.output.compression_level,
@@ -300,6 +319,7 @@ def _execute(
             f"+ quarantined ({quarantined}), or audit rows ({audit_rows}) differ"
         )
 
+    omop_counts = verify_omop(run.staging, run.run_id) if plan.omop else None
     clock.lap("verify")
     unfit = threshold_failure(prepared.request, records_read, quarantined)
     audit_db.finish_run(
@@ -330,15 +350,7 @@ def _execute(
         "span_filters": [f.describe() for f in prepared.components.filters],
         "models": prepared.models,
         "input_format": prepared.request.fmt,
-        # Keyed: an unkeyed digest would let anyone holding an export confirm it was read.
-        "inputs": [
-            {
-                "path": path,
-                "size_bytes": os.path.getsize(path),
-                "hmac_sha256": keyed_file_digest(prepared.keys, path),
-            }
-            for path in prepared.files
-        ],
+        "inputs": prepared.inputs.describe(prepared.keys),
         "skipped_inputs": prepared.skipped_inputs,
         "counts": {
             "records_read": records_read,
@@ -348,6 +360,7 @@ def _execute(
             "entities": entities,
             "codes": sum(codes.values()),
             "codes_by_status": codes,
+            **(omop_counts or {}),
         },
         "entity_step": entity_step.describe() if entity_step else None,
         "coding_step": coding_step.describe() if coding_step else None,
@@ -367,7 +380,7 @@ def _execute(
         "stage_seconds": dict(clock.seconds),
     }
     audit_db.dispose()
-    run.publish(manifest, TABLES, success=unfit is None)
+    run.publish(manifest, run_tables(config), success=unfit is None)
     clock.lap("publish")
     if unfit is not None:
         raise unfit

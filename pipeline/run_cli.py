@@ -7,6 +7,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from pipeline.cli_common import CliError, add_beam_flag_option
+from transforms.io.formats import DEFAULT_QUERY_PARTITIONS, FORMATS
 
 if TYPE_CHECKING:
     from pipeline.job import RunRequest
@@ -62,8 +63,24 @@ def add_job_arguments(command: argparse.ArgumentParser, *, output_required: bool
     run.add_argument(
         "--format",
         required=True,
-        choices=["csv", "jsonl", "parquet"],
-        help="the export's file format",
+        choices=list(FORMATS),
+        help="the export's format: csv, jsonl, parquet (columns mapped by input.columns); "
+        "fhir-ndjson (a FHIR Bulk Data export), hl7v2 (MDM/ORU messages, batches or MLLP "
+        "dumps) or omop-note (an OMOP NOTE table as CSV or Parquet, or with --query)",
+    )
+    run.add_argument(
+        "--query",
+        metavar="SQL",
+        help="with --format omop-note, read the NOTE rows this SELECT returns from the "
+        "database whose SQLAlchemy URL is --input",
+    )
+    run.add_argument(
+        "--partitions",
+        type=int,
+        default=DEFAULT_QUERY_PARTITIONS,
+        metavar="N",
+        help=f"with --query, read in N note_id ranges, one per worker (default "
+        f"{DEFAULT_QUERY_PARTITIONS})",
     )
     run.add_argument(
         "--output",
@@ -149,6 +166,8 @@ def job_request(args: argparse.Namespace, **behaviour: Any) -> RunRequest:
     return RunRequest(
         input=args.input,
         input_glob=args.input_glob,
+        query=args.query,
+        partitions=args.partitions,
         fmt=args.format,
         output=args.output,
         config_path=args.config,

@@ -11,6 +11,7 @@ removes the staging directory, the audit row is marked failed with reason
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -49,14 +50,31 @@ def received() -> Terminated | None:
     return Terminated(_received[0]) if _received else None
 
 
+def _quiet_unraisable(previous_hook):
+    """A signal that lands inside a ``__del__`` (the regex module's, while presidio
+    compiles its patterns) raises where Python cannot propagate it, and Python would
+    print "Exception ignored" with a traceback. The signal is recorded all the same
+    and ``stop_if_signalled`` acts on it, so that report is dropped."""
+
+    def hook(unraisable) -> None:
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, Terminated):
+            return
+        previous_hook(unraisable)
+
+    return hook
+
+
 @contextmanager
 def terminate_on_signals() -> Iterator[None]:
     """Within the block, SIGTERM and SIGINT raise ``Terminated``; handlers are restored after."""
     _received.clear()
     previous = {signum: signal.signal(signum, _raise) for signum in HANDLED}
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_unraisable(previous_hook)
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 

@@ -6,6 +6,7 @@ that every key here appears there.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -210,6 +211,22 @@ class RedactionConfig(_Strict):
     subtypes: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
+class OmopOutputConfig(_Strict):
+    """The OMOP CDM v5.4 copy of a run: ``omop/note/`` and ``omop/note_nlp/``."""
+
+    enabled: bool = False
+    # NOTE_NLP.nlp_date. OMOP asks for the processing date, but a run's outputs
+    # are byte-identical for the same input, config and key only with a fixed
+    # date: set it (e.g. the nightly job's export date) for reruns that must
+    # match. Null: the date the run started, in UTC.
+    nlp_date: dt.date | None = None
+    # Width of the keyed integer ids. 63 bits: effectively collision-free, for
+    # CDMs whose id columns are bigint. 31 bits: fits the official v5.4 DDL's
+    # integer columns, but two of n patients share an id with probability about
+    # n^2 / 2^32 (1 in 200 at 5,000 patients), and the run then fails.
+    id_bits: Literal[31, 63] = 63
+
+
 class OutputConfig(_Strict):
     num_shards: int = Field(default=4, ge=1, le=4096)
     compression_level: int = Field(default=3, ge=1, le=22)
@@ -220,6 +237,22 @@ class OutputConfig(_Strict):
     # A protected directory for the full text of quarantined records. Unset,
     # quarantine holds IDs and reason codes only.
     quarantine_text_dir: str | None = None
+    # The OMOP copy of the run; ``omop: true`` is short for ``omop: {enabled: true}``.
+    omop: OmopOutputConfig = OmopOutputConfig()
+
+    @field_validator("omop", mode="before")
+    @classmethod
+    def _omop_shorthand(cls, value: Any) -> Any:
+        return {"enabled": value} if isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _omop_needs_dates(self) -> OutputConfig:
+        if self.omop.enabled and self.note_date == "drop":
+            raise ValueError(
+                "output.omop needs note dates (OMOP NOTE.note_date is required): "
+                "use note_date: date_shift or year, not drop"
+            )
+        return self
 
 
 class KeysConfig(_Strict):

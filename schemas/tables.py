@@ -146,6 +146,15 @@ QUARANTINE_REASONS: dict[str, str] = {
     "entities_failed": "the clinical entity step (model or assertion) failed on this note",
     "coding_failed": "the ICD-10-CM coding step failed on this note",
     "invalid_column_value": "a column's value cannot be released under its input.column_policies",
+    "invalid_fhir_resource": "the FHIR resource fails validation against the R4B model",
+    "no_text_attachment": "the DocumentReference has no attachment with data or a url",
+    "unresolvable_attachment": "the attachment url names no Binary resource of the export",
+    "invalid_attachment": "the attachment is not base64, or not text in its stated charset",
+    "unsupported_content_type": "the attachment is not text/plain, text/html or RTF",
+    "invalid_hl7": "the HL7 v2 message cannot be parsed or decoded",
+    "unsupported_message_type": "the HL7 v2 message is not MDM^T02-T10 or ORU^R01",
+    "invalid_omop_row": "an OMOP NOTE id column (note_id, person_id, visit_occurrence_id) "
+    "is not an integer",
 }
 
 
@@ -165,5 +174,49 @@ SURROGATE_LEDGER_SCHEMA = pa.schema(
         pa.field("word_digest", pa.string(), nullable=False),  # keyed digest of the word
         pa.field("surrogate", pa.string(), nullable=False),  # a pool name
         pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+
+# The OMOP CDM v5.4 copy of a run (output.omop), column for column as the CDM
+# defines NOTE and NOTE_NLP. Integer ids are keyed (transforms.core.keyed.keyed_int);
+# note_text is notes.text_deid.
+OMOP_NOTE_SCHEMA = pa.schema(
+    [
+        pa.field("note_id", pa.int64(), nullable=False),
+        pa.field("person_id", pa.int64(), nullable=False),
+        # Required by the CDM; null only for a note the export gave no date.
+        pa.field("note_date", pa.date32()),
+        pa.field("note_datetime", pa.timestamp("us")),
+        pa.field("note_type_concept_id", pa.int32(), nullable=False),
+        pa.field("note_class_concept_id", pa.int32(), nullable=False),
+        pa.field("note_title", pa.string()),
+        pa.field("note_text", pa.string(), nullable=False),
+        pa.field("encoding_concept_id", pa.int32(), nullable=False),
+        pa.field("language_concept_id", pa.int32(), nullable=False),
+        pa.field("provider_id", pa.int64()),
+        pa.field("visit_occurrence_id", pa.int64()),
+        pa.field("visit_detail_id", pa.int64()),
+        pa.field("note_source_value", pa.string()),
+        pa.field("note_event_id", pa.int64()),
+        pa.field("note_event_field_concept_id", pa.int32()),
+    ]
+)
+
+OMOP_NOTE_NLP_SCHEMA = pa.schema(
+    [
+        pa.field("note_nlp_id", pa.int64(), nullable=False),
+        pa.field("note_id", pa.int64(), nullable=False),
+        pa.field("section_concept_id", pa.int32()),
+        pa.field("snippet", pa.string()),  # the words around the term, from text_deid
+        pa.field("offset", pa.string()),  # the term's character offset in note_text
+        pa.field("lexical_variant", pa.string(), nullable=False),
+        pa.field("note_nlp_concept_id", pa.int32()),
+        pa.field("note_nlp_source_concept_id", pa.int32()),
+        pa.field("nlp_system", pa.string()),
+        pa.field("nlp_date", pa.date32(), nullable=False),
+        pa.field("nlp_datetime", pa.timestamp("us")),
+        pa.field("term_exists", pa.string()),  # Y, or N when negated or hypothetical
+        pa.field("term_temporal", pa.string()),  # past (historical) or present
+        pa.field("term_modifiers", pa.string()),  # the assertion flags, key=value
     ]
 )

@@ -28,6 +28,8 @@ class RunKeys:
     hash: bytes | None = None
     surrogate: bytes | None = None
     encounter_id: bytes | None = None
+    # Integer ids of the OMOP copy (person_id, visit_occurrence_id, note_id).
+    omop_id: bytes | None = None
 
     @classmethod
     def derive(cls, master_key: bytes) -> RunKeys:
@@ -38,6 +40,7 @@ class RunKeys:
             surrogate=derive_key(master_key, "surrogate"),
             digest=derive_key(master_key, "digest"),
             encounter_id=derive_key(master_key, "encounter_id"),
+            omop_id=derive_key(master_key, "omop_id"),
         )
 
 
@@ -66,6 +69,14 @@ def key_fingerprint(master_key: bytes) -> str:
 def pseudonymize(subkey: bytes, value: str, *, length: int = 32) -> str:
     """Keyed HMAC-SHA256 pseudonym of ``value``, as ``length`` hex characters."""
     return hmac.new(subkey, value.encode("utf-8"), hashlib.sha256).hexdigest()[:length]
+
+
+def keyed_int(subkey: bytes, kind: str, value: str, *, bits: int = 63) -> int:
+    """A positive integer id of ``value`` below ``2**bits``, keyed and separated by
+    ``kind`` (OMOP's integer person_id and visit_occurrence_id). Collisions are
+    possible; the run checks its written ids for them."""
+    digest = hmac.new(subkey, f"{kind}/{value}".encode(), hashlib.sha256).digest()
+    return (int.from_bytes(digest[:8], "big") >> (64 - bits)) or 1
 
 
 def patient_key(subkey: bytes, patient_id: str) -> bytes:

@@ -11,6 +11,7 @@ from transforms.core.keyed import RunKeys
 from transforms.core.records import AnnotatedNote, Note
 from transforms.deid.components import DeidComponents
 from transforms.deid.note import DeidOutcome, deidentify_note
+from transforms.deid.omop import OmopSettings, note_nlp_rows, omop_note_row
 from transforms.deid.patient import deidentify_patient
 
 
@@ -22,7 +23,9 @@ class DeidentifyNotes(beam.DoFn):
     CODES = "codes"
     AUDIT = "audit"
     QUARANTINE = "quarantine"
-    TAGS: tuple[str, ...] = (SPANS, ENTITIES, CODES, AUDIT, QUARANTINE)
+    OMOP_NOTE = "omop_note"
+    OMOP_NOTE_NLP = "omop_note_nlp"
+    TAGS: tuple[str, ...] = (SPANS, ENTITIES, CODES, AUDIT, QUARANTINE, OMOP_NOTE, OMOP_NOTE_NLP)
 
     def __init__(
         self,
@@ -31,8 +34,10 @@ class DeidentifyNotes(beam.DoFn):
         keys: RunKeys,
         run_id: str,
         detector_descriptions: list[dict[str, str]] | None = None,
+        omop: OmopSettings | None = None,
     ) -> None:
         self._components = components
+        self._omop = omop
         self._descriptions = (
             json.dumps(detector_descriptions, sort_keys=True) if detector_descriptions else None
         )
@@ -70,6 +75,12 @@ class DeidentifyNotes(beam.DoFn):
             yield beam.pvalue.TaggedOutput(self.ENTITIES, row)
         for row in outcome.code_rows:
             yield beam.pvalue.TaggedOutput(self.CODES, row)
+        if self._omop is not None:
+            yield beam.pvalue.TaggedOutput(
+                self.OMOP_NOTE, omop_note_row(outcome.note_row, self._omop)
+            )
+            for row in note_nlp_rows(outcome.note_row, outcome.entity_rows, self._omop):
+                yield beam.pvalue.TaggedOutput(self.OMOP_NOTE_NLP, row)
         yield beam.pvalue.TaggedOutput(self.AUDIT, outcome.audit_row)
 
 

@@ -3,7 +3,7 @@
 Pure functions of what the run releases anyway (the notes row, the entity rows):
 no original text, no original identifier. OMOP wants integer ids, so note ids
 and the patient and visit pseudonyms become keyed 63-bit integers
-(``keyed_int64``); the run checks the written ids for collisions.
+(``keyed_int``); the run checks the written ids for collisions.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from transforms.core.keyed import keyed_int64
+from transforms.core.keyed import keyed_int
 
 # OMOP standard concepts written where deidcode knows the value.
 UTF8_ENCODING_CONCEPT = 32678
@@ -27,12 +27,24 @@ class OmopSettings:
 
     id_key: bytes
     nlp_date: dt.date
+    id_bits: int = 63
+
+    def id(self, kind: str, value: str) -> int:
+        return keyed_int(self.id_key, kind, value, bits=self.id_bits)
 
 
-def omop_note_id(note_id: str, id_key: bytes) -> int:
+# The v5.4 DDL's varchar widths: longer values are cut to fit.
+_WIDTHS = {"note_title": 250, "note_source_value": 50, "snippet": 250, "lexical_variant": 250}
+
+
+def _fit(column: str, value: str | None) -> str | None:
+    return None if value is None else value[: _WIDTHS[column]]
+
+
+def omop_note_id(note_id: str, settings: OmopSettings) -> int:
     """A keyed integer, even where the export's note_id is one already: that is the
     hospital's record number, which a release must not carry (``pipeline.release``)."""
-    return keyed_int64(id_key, "note", note_id)
+    return settings.id("note", note_id)
 
 
 def _concept(value: Any) -> int:
@@ -50,8 +62,8 @@ def omop_note_row(note_row: dict[str, Any], settings: OmopSettings) -> dict[str,
     the same name (an OMOP input's ``note_type_concept_id: keep``), else 0."""
     encounter = note_row.get("encounter_id")
     return {
-        "note_id": omop_note_id(note_row["note_id"], settings.id_key),
-        "person_id": keyed_int64(settings.id_key, "person", note_row["patient_id"]),
+        "note_id": omop_note_id(note_row["note_id"], settings),
+        "person_id": settings.id("person", note_row["patient_id"]),
         "note_date": note_row.get("note_date"),
         "note_datetime": None,  # a time of day would outlive Safe Harbor's date rules
         "note_type_concept_id": _concept(note_row.get("note_type_concept_id")),
@@ -59,17 +71,17 @@ def omop_note_row(note_row: dict[str, Any], settings: OmopSettings) -> dict[str,
         "note_class_concept_id": _concept(
             note_row.get("note_class_concept_id", note_row.get("note_type"))
         ),
-        "note_title": note_row.get("note_title"),
+        "note_title": _fit("note_title", note_row.get("note_title")),
         "note_text": note_row["text_deid"],
         "encoding_concept_id": UTF8_ENCODING_CONCEPT,
         "language_concept_id": _concept(note_row.get("language_concept_id")),
         "provider_id": None,
-        "visit_occurrence_id": (
-            keyed_int64(settings.id_key, "visit", encounter) if encounter else None
-        ),
+        "visit_occurrence_id": settings.id("visit", encounter) if encounter else None,
         "visit_detail_id": None,
         # An OMOP input's own source value where the config releases it.
-        "note_source_value": note_row.get("note_source_value", note_row.get("note_type")),
+        "note_source_value": _fit(
+            "note_source_value", note_row.get("note_source_value", note_row.get("note_type"))
+        ),
         "note_event_id": None,
         "note_event_field_concept_id": None,
     }
@@ -88,7 +100,7 @@ def note_nlp_rows(
     """NOTE_NLP, one row per entity with a surface in text_deid. An entity wholly
     inside a redacted span has none (its words are PHI) and gets no row."""
     text = note_row["text_deid"]
-    note_id = omop_note_id(note_row["note_id"], settings.id_key)
+    note_id = omop_note_id(note_row["note_id"], settings)
     rows = []
     for entity in entity_rows:
         start, end = entity.get("start_deid"), entity.get("end_deid")
@@ -96,13 +108,14 @@ def note_nlp_rows(
             continue
         rows.append(
             {
-                # entity_id is a sha256 hex: 60 of its bits make a stable integer id.
-                "note_nlp_id": int(entity["entity_id"][:15], 16),
+                "note_nlp_id": settings.id("note_nlp", entity["entity_id"]),
                 "note_id": note_id,
                 "section_concept_id": None,
-                "snippet": text[max(0, start - SNIPPET_CONTEXT) : end + SNIPPET_CONTEXT],
+                "snippet": _fit(
+                    "snippet", text[max(0, start - SNIPPET_CONTEXT) : end + SNIPPET_CONTEXT]
+                ),
                 "offset": str(start),
-                "lexical_variant": entity["text_deid"],
+                "lexical_variant": _fit("lexical_variant", entity["text_deid"]),
                 "note_nlp_concept_id": NO_MATCHING_CONCEPT,
                 "note_nlp_source_concept_id": NO_MATCHING_CONCEPT,
                 "nlp_system": f"deidcode/{entity['model']}",

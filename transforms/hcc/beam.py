@@ -18,7 +18,7 @@ from apache_beam.metrics import Metrics
 
 from transforms.core.records import RawRecord
 from transforms.hcc.engine import Member, MemberScore, score_member
-from transforms.hcc.inputs import RecordError, parse_diagnosis, parse_member
+from transforms.hcc.inputs import HCC_QUARANTINE_REASONS, RecordError, parse_diagnosis, parse_member
 from transforms.hcc.tables import load_payment_year
 
 _EPOCH = dt.date(1970, 1, 1)
@@ -59,6 +59,12 @@ def quarantine_row(
 def _member_id(raw: RawRecord) -> str | None:
     value = (raw.fields or {}).get("member_id")
     return str(value).strip() or None if value is not None else None
+
+
+def _unread_reason(raw: RawRecord) -> str:
+    """A reader's own reason where it is one of scoring's (a FHIR Condition without an
+    ICD-10-CM coding is ``invalid_icd10``), else ``unreadable_record``."""
+    return raw.error if raw.error in HCC_QUARANTINE_REASONS else "unreadable_record"
 
 
 def _unreadable(raw: RawRecord) -> str:
@@ -102,7 +108,7 @@ def parse_diagnosis_batch(
     by_member: dict[str, list[DiagnosisTuple]] = {}
     for raw in batch:
         if raw.fields is None:
-            row = quarantine_row("diagnosis", raw, None, "unreadable_record", _unreadable(raw))
+            row = quarantine_row("diagnosis", raw, None, _unread_reason(raw), _unreadable(raw))
             yield beam.pvalue.TaggedOutput("quarantine", row)
             continue
         try:

@@ -44,6 +44,7 @@ HCC_QUARANTINE_REASONS: dict[str, str] = {
     "unknown_member": "the diagnosis names a member_id not in the member file",
     "member_quarantined": "the diagnosis belongs to a member whose record was quarantined",
     "unreadable_record": "the record could not be parsed",
+    "not_a_diagnosis": "a FHIR Condition whose verificationStatus is refuted or entered-in-error",
 }
 
 _TRUE = {"1", "true", "t", "yes", "y"}

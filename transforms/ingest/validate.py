@@ -55,7 +55,11 @@ def parse_note_date(value: Any, formats: Sequence[str]) -> dt.date | None:
 def validate_record(raw: RawRecord, config: InputConfig) -> Note | Quarantined:
     if raw.fields is None:
         return Quarantined(
-            raw.source_file, raw.record_number, None, raw.error or "unreadable_record", raw.detail
+            raw.source_file,
+            raw.record_number,
+            raw.note_id,
+            raw.error or "unreadable_record",
+            raw.detail,
         )
     fields = raw.fields
     columns = config.columns

@@ -158,7 +158,11 @@ def validation_detail(resource_type: str, exc: ValidationError) -> str:
     """The failing fields and error types of a FHIR validation, never the values."""
     problems = []
     for error in exc.errors(include_input=False, include_url=False)[:3]:
-        where = ".".join(str(part) for part in error.get("loc", ())) or "(resource)"
+        parts = [str(part) for part in error.get("loc", ())]
+        if error.get("type") == "extra_forbidden" and parts:
+            # The last part is the unknown element's name, which is input data.
+            parts[-1] = "(an element R4B does not define)"
+        where = ".".join(parts) or "(resource)"
         problems.append(f"{where}: {error.get('type', 'invalid')}")
     more = len(exc.errors()) - len(problems)
     suffix = f" and {more} more" if more > 0 else ""
@@ -372,131 +376,12 @@ def read_document_references(path: str, *, binary_files: Sequence[str] = ()) -> 
             yield RawRecord(path, number, None, "invalid_fhir_resource", problem, note_id)
             continue
         try:
-            yield RawRecord(path, number, document_fields(resource, binaries))
+            fields = document_fields(resource, binaries)
         except AttachmentError as exc:
             yield RawRecord(path, number, None, exc.reason, exc.detail, note_id)
-
-
-# --- Members and diagnoses for CMS-HCC scoring (``deidcode hcc score``) -------------
-
-_GENDER = {"female": "F", "male": "M"}
-# Encounter.class codes (HL7 v3 ActEncounterCode) of in-person encounters.
-_IN_PERSON = {"AMB", "IMP", "EMER", "ACUTE", "NONAC", "OBSENC", "PRENC", "SS", "HH", "FLD"}
-_VIRTUAL = {"VR"}
-# A Condition that is not (or no longer) a diagnosis of the patient.
-_NOT_A_DIAGNOSIS = {"refuted", "entered-in-error"}
-
-
-def patient_fields(patient: dict[str, Any]) -> dict[str, Any]:
-    """A Patient as a member row: birth date and sex (the other member fields
-    take their defaults: community, non-dual, not institutional)."""
-    return {
-        "member_id": patient.get("id"),
-        "birth_date": patient.get("birthDate"),
-        "sex": _GENDER.get(str(patient.get("gender") or ""), ""),
-    }
-
-
-def encounter_source(encounter: dict[str, Any]) -> str:
-    """The scorer's source kind of an Encounter: by its class, with audio-only
-    visits told apart by a type that says so."""
-    kind = encounter.get("class") or {}
-    code = str(kind.get("code") or "").upper() if isinstance(kind, dict) else ""
-    types = json.dumps(encounter.get("type") or []).lower()
-    if "audio" in types or "telephone" in types:
-        return "audio_only"
-    if code in _VIRTUAL:
-        return "video"
-    if code in _IN_PERSON:
-        return "face_to_face"
-    return "unknown"
-
-
-@dataclass
-class EncounterIndex:
-    """Each Encounter's source kind and start date, by id, read on first use."""
-
-    files: Sequence[str]
-    _by_id: dict[str, tuple[str, str | None]] | None = None
-
-    def get(self, encounter_id: str) -> tuple[str, str | None] | None:
-        if self._by_id is None:
-            self._by_id = {}
-            for path in self.files:
-                for _, resource, _ in read_resources(path):
-                    if resource is None or resource.get("resourceType") != "Encounter":
-                        continue
-                    period = resource.get("period") or {}
-                    start = str(period["start"])[:10] if period.get("start") else None
-                    self._by_id.setdefault(
-                        str(resource.get("id")), (encounter_source(resource), start)
-                    )
-        return self._by_id.get(encounter_id)
-
-
-class ConditionError(ValueError):
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason, self.detail = reason, detail
-
-
-def condition_fields(condition: dict[str, Any], encounters: EncounterIndex) -> dict[str, Any]:
-    """A Condition as a diagnosis row. The date of service is the encounter's start,
-    else the Condition's recordedDate or onset; the source is the encounter's kind,
-    and a Condition with no encounter counts as an unlinked chart review."""
-    status = coding_code(
-        condition.get("verificationStatus"),
-        ("http://terminology.hl7.org/CodeSystem/condition-ver-status",),
-    )
-    if status in _NOT_A_DIAGNOSIS:
-        raise ConditionError("not_a_diagnosis", f"verificationStatus is {status}")
-    code = coding_code(condition.get("code"), ICD10CM_SYSTEMS)
-    if code is None:
-        raise ConditionError("invalid_icd10", "the Condition has no ICD-10-CM coding")
-    encounter_id = reference_id(condition.get("encounter"), "Encounter")
-    source, started = ("chart_review", None)
-    if encounter_id is not None:
-        found = encounters.get(encounter_id)
-        source, started = found if found is not None else ("unknown", None)
-    onset = condition.get("onsetDateTime")
-    recorded = condition.get("recordedDate")
-    service = (
-        started
-        or (str(recorded)[:10] if recorded else None)
-        or (str(onset)[:10] if onset else None)
-    )
-    return {
-        "member_id": reference_id(condition.get("subject"), "Patient"),
-        "code": code,
-        "date_of_service": service,
-        "encounter_id": encounter_id,
-        "source": source,
-    }
-
-
-def read_patients(path: str) -> Iterator[RawRecord]:
-    for number, resource, error in read_resources(path):
-        if resource is None:
-            yield RawRecord(path, number, None, "unreadable_record", error)
             continue
-        problem = validate_resource(resource, "Patient")
-        if problem is not None:
-            yield RawRecord(path, number, None, "unreadable_record", problem)
+        except Exception as exc:  # noqa: BLE001 - a decoder on untrusted bytes: fail closed
+            detail = f"attachment unreadable ({type(exc).__name__})"
+            yield RawRecord(path, number, None, "invalid_attachment", detail, note_id)
             continue
-        yield RawRecord(path, number, patient_fields(resource))
-
-
-def read_conditions(path: str, *, encounter_files: Sequence[str] = ()) -> Iterator[RawRecord]:
-    encounters = EncounterIndex(encounter_files)
-    for number, resource, error in read_resources(path):
-        if resource is None:
-            yield RawRecord(path, number, None, "unreadable_record", error)
-            continue
-        problem = validate_resource(resource, "Condition")
-        if problem is not None:
-            yield RawRecord(path, number, None, "unreadable_record", problem)
-            continue
-        try:
-            yield RawRecord(path, number, condition_fields(resource, encounters))
-        except ConditionError as exc:
-            yield RawRecord(path, number, None, exc.reason, exc.detail)
+        yield RawRecord(path, number, fields)

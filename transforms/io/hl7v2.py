@@ -47,6 +47,7 @@ CHARSETS = {
 # Formatting commands become line ends; highlighting (\H\ ... \N\) is dropped,
 # where the hl7 package would write underscores into the note.
 _FORMATTING = {"H": "", "N": ""}
+_MESSAGE_CODE = re.compile(r"[A-Z]{3}\^[A-Z][0-9]{2}")
 _MLLP_FRAME = re.compile(rb"\x0b(.*?)\x1c\r?", re.DOTALL)
 _SEGMENT_END = re.compile(rb"\r\n|\r|\n")
 _ENVELOPE = (b"FHS", b"BHS", b"BTS", b"FTS")
@@ -104,7 +105,7 @@ def parse_message(segments: list[bytes]) -> hl7.Message:
         raise MessageError("invalid_hl7", "the message does not start with an MSH segment")
     try:
         return hl7.parse(text)
-    except (hl7.ParseException, IndexError, ValueError) as exc:
+    except (hl7.ParseException, IndexError, ValueError, AssertionError) as exc:
         raise MessageError("invalid_hl7", f"HL7 parse error ({type(exc).__name__})") from None
 
 
@@ -191,9 +192,10 @@ def message_fields(message: hl7.Message) -> dict[str, Any]:
     """A note message as deidcode's record fields."""
     kind, event = message_type(message)
     if event not in NOTE_MESSAGE_TYPES.get(kind, ()):
+        # The type is named only when it has the standard's shape: MSH-9 is input.
+        named = f"{kind}^{event} " if _MESSAGE_CODE.fullmatch(f"{kind}^{event}") else ""
         raise MessageError(
-            "unsupported_message_type",
-            f"message type {kind[:8]}^{event[:8]} is not MDM^T02-T10 or ORU^R01",
+            "unsupported_message_type", f"message type {named}is not MDM^T02-T10 or ORU^R01"
         )
     msh, pid, pv1 = (_segment(message, name) for name in ("MSH", "PID", "PV1"))
     txa, obr = _segment(message, "TXA"), _segment(message, "OBR")
@@ -218,6 +220,11 @@ def read_hl7v2(path: str) -> Iterator[RawRecord]:
         data = handle.read()
     for number, segments in enumerate(split_messages(data), start=1):
         try:
-            yield RawRecord(path, number, message_fields(parse_message(segments)))
+            fields = message_fields(parse_message(segments))
         except MessageError as exc:
             yield RawRecord(path, number, None, exc.reason, exc.detail)
+            continue
+        except Exception as exc:  # noqa: BLE001 - a parser on untrusted bytes: fail closed
+            yield RawRecord(path, number, None, "invalid_hl7", f"unreadable ({type(exc).__name__})")
+            continue
+        yield RawRecord(path, number, fields)

@@ -42,11 +42,44 @@ def omop_note_fields(row: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+# The CDM's integer id columns of NOTE that deidcode reads.
+INTEGER_COLUMNS = ("note_id", "person_id", "visit_occurrence_id")
+
+
+def _is_integer(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    if isinstance(value, float):
+        return value.is_integer()
+    text = str(value).strip()
+    return text.lstrip("-").isdigit() and text.isascii()
+
+
+def note_record(source: str, number: int, row: dict[str, Any]) -> RawRecord:
+    """A NOTE row as a record; a row whose id columns are not integers (the CDM
+    types them so) is refused, naming the column, never its value."""
+    for column in INTEGER_COLUMNS:
+        value = row.get(column)
+        if value is not None and value != "" and not _is_integer(value):
+            note_id = row.get("note_id")
+            return RawRecord(
+                source,
+                number,
+                None,
+                "invalid_omop_row",
+                f"{column} is not an integer",
+                None if note_id in (None, "") else str(note_id)[:64],
+            )
+    return RawRecord(source, number, omop_note_fields(row))
+
+
 def mapped_record(record: RawRecord) -> RawRecord:
     """A CSV or Parquet record of a NOTE table with its fields mapped."""
     if record.fields is None:
         return record
-    return RawRecord(record.source_file, record.record_number, omop_note_fields(record.fields))
+    return note_record(record.source_file, record.record_number, record.fields)
 
 
 # Ties on note_id (duplicates, which validation quarantines) are ordered by the
@@ -169,4 +202,4 @@ def _row_record(name: str, number: int, row: dict[str, Any]) -> RawRecord:
                     f"column {column!r}",
                     None if note_id is None else str(note_id),
                 )
-    return RawRecord(name, number, omop_note_fields(row))
+    return note_record(name, number, row)

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from transforms.core.hashing import sha256_file
 from transforms.core.records import RawRecord
-from transforms.io import fhir, omop
+from transforms.io import fhir, fhir_hcc, omop
 from transforms.io.formats import FORMAT_EXTENSIONS, FORMATS, SELF_MAPPED_FORMATS
 from transforms.io.hl7v2 import read_hl7v2
 
@@ -238,9 +238,9 @@ def read_records(path: str, fmt: str, options: ReadOptions | None = None) -> Ite
     elif fmt == "parquet":
         yield from read_parquet(path)
     elif fmt == "fhir-ndjson" and options.fhir_resource == "Patient":
-        yield from fhir.read_patients(path)
+        yield from fhir_hcc.read_patients(path)
     elif fmt == "fhir-ndjson" and options.fhir_resource == "Condition":
-        yield from fhir.read_conditions(path, encounter_files=options.encounter_files)
+        yield from fhir_hcc.read_conditions(path, encounter_files=options.encounter_files)
     elif fmt == "fhir-ndjson":
         yield from fhir.read_document_references(path, binary_files=options.binary_files)
     elif fmt == "hl7v2":

@@ -9,14 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT
-from transforms.io.fhir import (
-    BinaryIndex,
-    EncounterIndex,
-    read_conditions,
-    read_document_references,
-    read_patients,
-    scan_export,
-)
+from transforms.io.fhir import BinaryIndex, read_document_references, scan_export
+from transforms.io.fhir_hcc import EncounterIndex, read_conditions, read_patients
 from transforms.io.readers import InputError, select_inputs
 
 SAMPLE_EXPORT = REPO_ROOT / "examples" / "ehr" / "fhir"

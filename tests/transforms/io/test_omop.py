@@ -47,6 +47,20 @@ def test_a_note_table_in_csv_reads_with_the_mapping():
     assert first["text"].startswith("DISCHARGE SUMMARY")
 
 
+def test_a_row_whose_ids_are_not_integers_is_refused_alone(tmp_path):
+    table = tmp_path / "note.csv"
+    table.write_text(
+        "note_id,person_id,note_text\n1,2,fine\nN-17,2,Jane Roe seen\n3,P9,x\n4,2,fine\n"
+    )
+    records = list(read_records(str(table), "omop-note"))
+    assert [(r.error, r.detail) for r in records] == [
+        (None, None),
+        ("invalid_omop_row", "note_id is not an integer"),
+        ("invalid_omop_row", "person_id is not an integer"),
+        (None, None),
+    ]
+
+
 def test_a_table_without_the_note_columns_is_refused_before_the_run(tmp_path):
     table = tmp_path / "note.csv"
     table.write_text("note_id,person_id,text\n1,2,x\n")
@@ -108,7 +122,7 @@ def test_a_query_is_read_in_partitions_with_every_row_exactly_once(tmp_path, par
     assert all(r.source_file.startswith("db#query=") for r in records)
 
 
-def test_a_query_without_integer_ids_is_read_whole(tmp_path):
+def test_a_query_without_integer_ids_is_read_whole_and_refused_row_by_row(tmp_path):
     url = f"sqlite:///{tmp_path / 'cdm.sqlite'}"
     engine = sa.create_engine(url)
     with engine.begin() as connection:
@@ -117,7 +131,11 @@ def test_a_query_without_integer_ids_is_read_whole(tmp_path):
     engine.dispose()
     source = QuerySource(url, "SELECT * FROM n").plan(4)
     assert source.partitions == 1
-    assert [r.fields["note_id"] for r in read_all(source)] == ["a", "b"]
+    # Read once, whole; the CDM types note_id as an integer, so each row is refused.
+    assert [(r.note_id, r.error) for r in read_all(source)] == [
+        ("a", "invalid_omop_row"),
+        ("b", "invalid_omop_row"),
+    ]
 
 
 def test_text_bytes_that_are_not_utf8_quarantine_that_row_alone(tmp_path):
