@@ -37,15 +37,13 @@ RECORDS_READ = "records_read"
 TABLES = ("notes", "phi_spans", "entities", "codes", "quarantine", "audit")
 # The OMOP CDM copy, written with output.omop.
 OMOP_TABLES = {"omop/note": OMOP_NOTE_SCHEMA, "omop/note_nlp": OMOP_NOTE_NLP_SCHEMA}
+# Staged for the audit database, never published with the tables.
+LEDGER_DIR = "surrogate_ledger"
 
 
 def run_tables(config: DeidcodeConfig) -> tuple[str, ...]:
     """The tables a run with ``config`` writes and publishes."""
     return TABLES + (tuple(OMOP_TABLES) if config.output.omop.enabled else ())
-
-
-# Staged for the audit database, never published with the tables.
-LEDGER_DIR = "surrogate_ledger"
 
 
 @dataclass(frozen=True)

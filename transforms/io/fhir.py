@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from transforms.core.records import RawRecord
 from transforms.io.attachments import AttachmentError, attachment_text
+from transforms.io.jsonl import read_jsonl
 
 LOINC = "http://loinc.org"
 ICD10CM_SYSTEMS = (
@@ -130,28 +131,6 @@ def probe_resource_type(path: str) -> str | None:
     except OSError as exc:
         raise FhirExportError(f"input file {path} is not readable ({exc})") from None
     return None
-
-
-def read_resources(path: str) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """(record number, resource or None, error detail) for each non-blank line."""
-    with open(path, "rb") as handle:
-        number = 0
-        for line_number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            number += 1
-            try:
-                value = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                yield number, None, f"line {line_number}: invalid UTF-8"
-                continue
-            except json.JSONDecodeError as exc:
-                yield number, None, f"line {line_number}: {exc.msg}"
-                continue
-            if not isinstance(value, dict):
-                yield number, None, f"line {line_number}: expected an object"
-                continue
-            yield number, value, None
 
 
 def validation_detail(resource_type: str, exc: ValidationError) -> str:
@@ -363,20 +342,35 @@ def document_fields(document: dict[str, Any], binaries: BinaryIndex) -> dict[str
     }
 
 
+def valid_resources(path: str, resource_type: str) -> Iterator[RawRecord]:
+    """Each line of an NDJSON file as a record: the resource as its fields where it is
+    a valid R4B ``resource_type``, else the reason (``invalid_fhir_resource`` with a
+    value-free detail, or the JSON reader's own)."""
+    for line in read_jsonl(path):
+        resource = line.fields
+        if resource is None:
+            yield line
+            continue
+        problem = validate_resource(resource, resource_type)
+        if problem is not None:
+            note_id = resource.get("id") if isinstance(resource.get("id"), str) else None
+            yield RawRecord(
+                path, line.record_number, None, "invalid_fhir_resource", problem, note_id
+            )
+            continue
+        yield line
+
+
 def read_document_references(path: str, *, binary_files: Sequence[str] = ()) -> Iterator[RawRecord]:
     """One record per DocumentReference line of ``path``, or the reason it has no note."""
     binaries = BinaryIndex(binary_files)
-    for number, resource, error in read_resources(path):
-        if resource is None:
-            yield RawRecord(path, number, None, "malformed_json", error)
+    for record in valid_resources(path, "DocumentReference"):
+        if record.fields is None:
+            yield record
             continue
-        note_id = resource.get("id") if isinstance(resource.get("id"), str) else None
-        problem = validate_resource(resource, "DocumentReference")
-        if problem is not None:
-            yield RawRecord(path, number, None, "invalid_fhir_resource", problem, note_id)
-            continue
+        number, note_id = record.record_number, record.fields.get("id")
         try:
-            fields = document_fields(resource, binaries)
+            fields = document_fields(record.fields, binaries)
         except AttachmentError as exc:
             yield RawRecord(path, number, None, exc.reason, exc.detail, note_id)
             continue

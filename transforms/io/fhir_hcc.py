@@ -12,10 +12,10 @@ from transforms.core.records import RawRecord
 from transforms.io.fhir import (
     ICD10CM_SYSTEMS,
     coding_code,
-    read_resources,
     reference_id,
-    validate_resource,
+    valid_resources,
 )
+from transforms.io.jsonl import read_jsonl
 
 _GENDER = {"female": "F", "male": "M"}
 # Encounter.class codes (HL7 v3 ActEncounterCode) of in-person encounters.
@@ -61,7 +61,8 @@ class EncounterIndex:
         if self._by_id is None:
             self._by_id = {}
             for path in self.files:
-                for _, resource, _ in read_resources(path):
+                for line in read_jsonl(path):
+                    resource = line.fields
                     if resource is None or resource.get("resourceType") != "Encounter":
                         continue
                     period = resource.get("period") or {}
@@ -113,28 +114,22 @@ def condition_fields(condition: dict[str, Any], encounters: EncounterIndex) -> d
 
 
 def read_patients(path: str) -> Iterator[RawRecord]:
-    for number, resource, error in read_resources(path):
-        if resource is None:
-            yield RawRecord(path, number, None, "unreadable_record", error)
+    for record in valid_resources(path, "Patient"):
+        if record.fields is None:
+            yield record
             continue
-        problem = validate_resource(resource, "Patient")
-        if problem is not None:
-            yield RawRecord(path, number, None, "unreadable_record", problem)
-            continue
-        yield RawRecord(path, number, patient_fields(resource))
+        yield RawRecord(path, record.record_number, patient_fields(record.fields))
 
 
 def read_conditions(path: str, *, encounter_files: Sequence[str] = ()) -> Iterator[RawRecord]:
     encounters = EncounterIndex(encounter_files)
-    for number, resource, error in read_resources(path):
-        if resource is None:
-            yield RawRecord(path, number, None, "unreadable_record", error)
-            continue
-        problem = validate_resource(resource, "Condition")
-        if problem is not None:
-            yield RawRecord(path, number, None, "unreadable_record", problem)
+    for record in valid_resources(path, "Condition"):
+        if record.fields is None:
+            yield record
             continue
         try:
-            yield RawRecord(path, number, condition_fields(resource, encounters))
+            fields = condition_fields(record.fields, encounters)
         except ConditionError as exc:
-            yield RawRecord(path, number, None, exc.reason, exc.detail)
+            yield RawRecord(path, record.record_number, None, exc.reason, exc.detail)
+            continue
+        yield RawRecord(path, record.record_number, fields)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import fnmatch
 import glob
-import json
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -29,8 +28,16 @@ from transforms.core.records import RawRecord
 from transforms.io import fhir, fhir_hcc, omop
 from transforms.io.formats import FORMAT_EXTENSIONS, FORMATS, SELF_MAPPED_FORMATS
 from transforms.io.hl7v2 import read_hl7v2
+from transforms.io.jsonl import read_jsonl
 
-__all__ = ["FORMATS", "SELF_MAPPED_FORMATS", "InputError", "ReadOptions", "read_records"]
+__all__ = [
+    "FORMATS",
+    "SELF_MAPPED_FORMATS",
+    "InputError",
+    "ReadOptions",
+    "read_jsonl",
+    "read_records",
+]
 
 # CSV fields may be as large as a note; the csv module's default limit is 128 KiB.
 csv.field_size_limit(2**31 - 1)
@@ -305,37 +312,6 @@ def read_csv(path: str, *, delimiter: str = ",") -> Iterator[RawRecord]:
                 )
                 continue
             yield RawRecord(path, number, dict(zip(header, row, strict=True)))
-
-
-def read_jsonl(path: str) -> Iterator[RawRecord]:
-    with open(path, "rb") as handle:
-        number = 0
-        for line_number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            number += 1
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                yield RawRecord(path, number, None, "invalid_utf8", f"line {line_number}")
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield RawRecord(
-                    path, number, None, "malformed_json", f"line {line_number}: {exc.msg}"
-                )
-                continue
-            if not isinstance(value, dict):
-                yield RawRecord(
-                    path,
-                    number,
-                    None,
-                    "malformed_json",
-                    f"line {line_number}: expected an object, found {type(value).__name__}",
-                )
-                continue
-            yield RawRecord(path, number, value)
 
 
 def read_parquet(path: str) -> Iterator[RawRecord]:

@@ -220,7 +220,7 @@ def test_patients_give_members_birth_date_and_sex(tmp_path):
     )
     first, second = read_patients(str(path))
     assert first.fields == {"member_id": "m1", "birth_date": "1950-02-03", "sex": "F"}
-    assert second.error == "unreadable_record"
+    assert second.error == "invalid_fhir_resource"  # hcc score quarantines it as unreadable
 
 
 def condition(**overrides) -> dict:
