@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 
 import apache_beam as beam
@@ -29,6 +28,7 @@ from transforms.deid.components import DeidComponents
 from transforms.deid.omop import OmopSettings
 from transforms.deid.rows import quarantine_audit_row
 from transforms.ingest.validate import resolve_duplicates, validate_record
+from transforms.io import files
 from transforms.io.readers import ReadOptions
 from transforms.io.reading import ReadAndParse
 from transforms.io.sinks import WriteParquetShards, WriteProtectedJsonl
@@ -109,7 +109,7 @@ def _deidentify(pipeline: beam.Pipeline, annotated, plan: PipelinePlan):
         )
     )
     _ = deid[DeidentifyPatients.LEDGER] | "WriteLedger" >> WriteParquetShards(
-        directory=os.path.join(plan.staging_dir, LEDGER_DIR),
+        directory=files.join(plan.staging_dir, LEDGER_DIR),
         schema=SURROGATE_LEDGER_SCHEMA,
         shard_key=lambda row: row["patient_id"],
         sort_key=lambda row: (row["patient_id"], row["word_digest"]),
@@ -170,7 +170,7 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
     record_key = lambda row: f"{row['source_file']}#{row['record_number']}"  # noqa: E731
     record_order = lambda row: (row["source_file"], row["record_number"])  # noqa: E731
     _ = deid.notes | "WriteNotes" >> WriteParquetShards(
-        directory=os.path.join(out, "notes"),
+        directory=files.join(out, "notes"),
         schema=notes_schema(config.input.released_columns()),
         shard_key=lambda row: row["note_id"],
         sort_key=lambda row: row["note_id"],
@@ -178,7 +178,7 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
         compression_level=level,
     )
     _ = deid[DeidentifyNotes.SPANS] | "WriteSpans" >> WriteParquetShards(
-        directory=os.path.join(out, "phi_spans"),
+        directory=files.join(out, "phi_spans"),
         schema=PHI_SPANS_SCHEMA,
         shard_key=lambda row: row["note_id"],
         sort_key=lambda row: (row["note_id"], row["start"], row["end"]),
@@ -186,7 +186,7 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
         compression_level=level,
     )
     _ = deid[DeidentifyNotes.ENTITIES] | "WriteEntities" >> WriteParquetShards(
-        directory=os.path.join(out, "entities"),
+        directory=files.join(out, "entities"),
         schema=ENTITIES_SCHEMA,
         shard_key=lambda row: row["note_id"],
         sort_key=lambda row: (row["note_id"], row["start"], row["end"], row["label"]),
@@ -194,7 +194,7 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
         compression_level=level,
     )
     _ = deid[DeidentifyNotes.CODES] | "WriteCodes" >> WriteParquetShards(
-        directory=os.path.join(out, "codes"),
+        directory=files.join(out, "codes"),
         schema=CODES_SCHEMA,
         shard_key=lambda row: row["note_id"],
         sort_key=lambda row: (row["note_id"], row["rank"]),
@@ -206,7 +206,7 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
         | "QuarantineRows" >> beam.Map(lambda item: item.row())
         | "WriteQuarantine"
         >> WriteParquetShards(
-            directory=os.path.join(out, "quarantine"),
+            directory=files.join(out, "quarantine"),
             schema=QUARANTINE_SCHEMA,
             shard_key=record_key,
             sort_key=record_order,
@@ -215,7 +215,7 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
         )
     )
     _ = audit | "WriteAudit" >> WriteParquetShards(
-        directory=os.path.join(out, "audit"),
+        directory=files.join(out, "audit"),
         schema=AUDIT_SCHEMA,
         shard_key=record_key,
         sort_key=record_order,
@@ -224,7 +224,7 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
     )
     if plan.omop is not None:
         _ = deid[DeidentifyNotes.OMOP_NOTE] | "WriteOmopNote" >> WriteParquetShards(
-            directory=os.path.join(out, "omop", "note"),
+            directory=files.join(out, "omop", "note"),
             schema=OMOP_NOTE_SCHEMA,
             shard_key=lambda row: str(row["note_id"]),
             sort_key=lambda row: row["note_id"],
@@ -232,7 +232,7 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
             compression_level=level,
         )
         _ = deid[DeidentifyNotes.OMOP_NOTE_NLP] | "WriteOmopNoteNlp" >> WriteParquetShards(
-            directory=os.path.join(out, "omop", "note_nlp"),
+            directory=files.join(out, "omop", "note_nlp"),
             schema=OMOP_NOTE_NLP_SCHEMA,
             shard_key=lambda row: str(row["note_id"]),
             sort_key=lambda row: (row["note_id"], row["note_nlp_id"]),

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from pipeline.failures import DescribedFailure
 from schemas.audit_db import current_revision, note_audit, runs, surrogate_ledger, upgrade_schema
 from schemas.tables import SURROGATE_LEDGER_SCHEMA
+from transforms.io import files
 
 BATCH_ROWS = 5_000
 
@@ -121,7 +122,7 @@ class AuditDatabase:
         table = pa.Table.from_pylist(
             [dict(zip(columns, row, strict=True)) for row in rows], schema=SURROGATE_LEDGER_SCHEMA
         )
-        pq.write_table(table, path)
+        files.write_file(path, lambda handle: pq.write_table(table, handle))
         return len(rows)
 
     def finish_run(
@@ -191,5 +192,6 @@ def _now() -> dt.datetime:
 
 def _batches(paths: list[str]) -> Iterator[list[dict[str, Any]]]:
     for path in paths:
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS):
-            yield batch.to_pylist()
+        with files.open_read(path) as handle:
+            for batch in pq.ParquetFile(handle).iter_batches(batch_size=BATCH_ROWS):
+                yield batch.to_pylist()

@@ -38,6 +38,7 @@ from transforms.hcc.beam import (
 )
 from transforms.hcc.inputs import DIAGNOSIS_COLUMNS, MEMBER_COLUMNS
 from transforms.hcc.tables import DATA_DIR, load_payment_year
+from transforms.io import files
 from transforms.io.readers import ReadOptions, check_inputs, file_digest, select_inputs
 from transforms.io.reading import ReadAndParse
 from transforms.io.sinks import WriteParquetShards
@@ -161,7 +162,7 @@ def build_hcc_pipeline(
     }
     for table, (rows, shard_key, sort_key) in outputs.items():
         _ = rows | f"Write[{table}]" >> WriteParquetShards(
-            directory=os.path.join(out, table),
+            directory=files.join(out, table),
             schema=HCC_TABLES[table],
             shard_key=shard_key,
             sort_key=sort_key,

@@ -8,13 +8,12 @@ holding an export.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.config import ColumnMapping, DeidcodeConfig
-from transforms.core.keyed import RunKeys, keyed_file_digest
-from transforms.io import omop
+from transforms.core.keyed import RunKeys, keyed_stream_digest
+from transforms.io import files, omop
 from transforms.io.formats import DEFAULT_QUERY_PARTITIONS
 from transforms.io.readers import (
     SELF_MAPPED_FORMATS,
@@ -42,7 +41,7 @@ class ResolvedInputs:
     def total_bytes(self) -> int | None:
         if self.is_query:
             return None
-        return sum(os.path.getsize(path) for path in self.files)
+        return sum(files.size(path) for path in self.files)
 
     def describe(self, keys: RunKeys) -> list[dict[str, Any]]:
         """The manifest's ``inputs``: files with keyed digests, or the query's identity."""
@@ -57,25 +56,23 @@ class ResolvedInputs:
                     "partition_edges": list(query.edges),
                 }
             ]
-        described = [
-            {
-                "path": path,
-                "size_bytes": os.path.getsize(path),
-                # Keyed: an unkeyed digest would let anyone holding an export confirm it was read.
-                "hmac_sha256": keyed_file_digest(keys, path),
-            }
-            for path in self.files
-        ]
+        described = [_described_file(path, keys) for path in self.files]
         described += [
-            {
-                "path": path,
-                "size_bytes": os.path.getsize(path),
-                "hmac_sha256": keyed_file_digest(keys, path),
-                "role": "fhir_binary",
-            }
-            for path in self.options.binary_files
+            {**_described_file(path, keys), "role": f"fhir_{role}"}
+            for role, paths in (
+                ("binary", self.options.binary_files),
+                ("encounter", self.options.encounter_files),
+            )
+            for path in paths
         ]
         return described
+
+
+def _described_file(path: str, keys: RunKeys) -> dict[str, Any]:
+    with files.open_read(path) as handle:
+        # Keyed: an unkeyed digest would let anyone holding an export confirm it was read.
+        digest = keyed_stream_digest(keys, handle)
+    return {"path": path, "size_bytes": files.size(path), "hmac_sha256": digest}
 
 
 def resolve_inputs(
@@ -94,7 +91,7 @@ def resolve_inputs(
         )
     if query is not None:
         return _query_inputs(location, fmt, query, partitions)
-    if "://" in location and not os.path.exists(location):
+    if "://" in location and not files.has_filesystem(location):
         raise InputError(
             f"--input {location.split('://')[0]}://... looks like a database URL; read a NOTE "
             "table from it with --format omop-note --query 'SELECT ...'"

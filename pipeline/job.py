@@ -16,10 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from apache_beam.io.filesystems import FileSystems
 
 from pipeline import __version__
 from pipeline.assembly import (
@@ -34,6 +35,7 @@ from pipeline.audit_writer import AuditDatabase, safe_url
 from pipeline.inputs import ResolvedInputs, resolve_inputs
 from pipeline.keys import load_key
 from pipeline.lifecycle import (
+    OutputDirError,
     RunThresholdError,
     RunVerificationError,
     StagedRun,
@@ -42,6 +44,7 @@ from pipeline.lifecycle import (
 )
 from pipeline.manifest import count_by, count_rows, table_files
 from pipeline.omop_checks import verify_omop
+from pipeline.options import beam_options
 from pipeline.progress import ProgressSettings, show_progress
 from pipeline.signals import failure_reason
 from pipeline.stale_runs import DEFAULT_LEASE, StaleRuns, sweep_stale_runs
@@ -58,6 +61,7 @@ from transforms.core.keyed import RunKeys, key_fingerprint
 from transforms.deid.components import DeidComponents
 from transforms.deid.omop import OmopSettings
 from transforms.detection.ner.describe import describe_model
+from transforms.io import files
 from transforms.io.formats import DEFAULT_QUERY_PARTITIONS
 
 LOGGER = logging.getLogger("deidcode")
@@ -174,6 +178,15 @@ def prepare_run(request: RunRequest) -> PreparedRun:
     GPU or an altered model stops the run with a message instead of quarantining
     every note. Model files are checked against their manifests' sha256 here."""
     config = load_config(request.config_path)
+    # Beam's filesystems read their settings (an S3 endpoint, credentials) from the
+    # pipeline options; inputs are listed and checked here, before the pipeline exists.
+    FileSystems.set_options(beam_options(request.beam_args))
+    remote_output = request.output is not None and files.is_remote(request.output)
+    if remote_output and configured_audit_url(request, config) is None:
+        raise OutputDirError(
+            f"output {request.output} is in object storage, where the embedded SQLite audit "
+            "database cannot live: give --audit-db (or audit.db_url), e.g. a PostgreSQL URL"
+        )
     key = load_key(
         key_file=request.key_file,
         env_var=config.keys.env_var,
@@ -265,7 +278,7 @@ def _execute(
     descriptions = [d.describe() for d in prepared.components.detectors]
     ledger_file = None
     if prepared.components.reserves_words:
-        ledger_file = os.path.join(run.staging, "surrogate_ledger_in.parquet")
+        ledger_file = files.join(run.staging, "surrogate_ledger_in.parquet")
         entries = audit_db.export_surrogate_ledger(ledger_file)
         LOGGER.info("run %s: surrogate ledger holds %d entries", run.run_id, entries)
     plan = PipelinePlan(
@@ -325,17 +338,17 @@ def _execute(
     audit_db.finish_run(
         run.run_id,
         table_files(run.table_dir("audit")),
-        ledger_files=table_files(os.path.join(run.staging, LEDGER_DIR)),
+        ledger_files=table_files(files.join(run.staging, LEDGER_DIR)),
         error=unfit.reason if unfit else None,
         records_read=records_read,
         notes_written=notes_written,
         records_quarantined=quarantined,
     )
-    ledger_entries = count_rows(os.path.join(run.staging, LEDGER_DIR))
+    ledger_entries = count_rows(files.join(run.staging, LEDGER_DIR))
     # The ledger lives in the audit database; its staged copies are not run outputs.
-    shutil.rmtree(os.path.join(run.staging, LEDGER_DIR), ignore_errors=True)
+    files.delete_tree(files.join(run.staging, LEDGER_DIR))
     if ledger_file is not None:
-        os.remove(ledger_file)
+        files.delete_file(ledger_file)
     clock.lap("audit")
     quarantine_by_reason = count_by(run.table_dir("quarantine"), "reason")
     entity_step = prepared.components.entities

@@ -26,6 +26,7 @@ from pipeline.failures import describe_os_error, existing_ancestor
 from pipeline.manifest import describe_outputs, library_versions, write_manifest
 from pipeline.options import beam_options, quiet_local_workers
 from pipeline.signals import stop_if_signalled
+from transforms.io import files
 from transforms.io.sinks import fill_empty_shards
 
 
@@ -47,6 +48,10 @@ class RunThresholdError(RuntimeError):
 
 
 def check_output_dir(path: str, overwrite: bool) -> None:
+    if files.is_remote(path):
+        if files.list_files(path) and not overwrite:
+            raise OutputDirError(f"output {path} is not empty; pass --overwrite to replace it")
+        return
     if os.path.exists(path) and not os.path.isdir(path):
         raise OutputDirError(f"output {path} exists and is not a directory")
     ancestor = existing_ancestor(os.path.dirname(os.path.abspath(path)))
@@ -76,7 +81,7 @@ class StagedRun:
     staging: str
 
     def table_dir(self, table: str) -> str:
-        return os.path.join(self.staging, table)
+        return files.join(self.staging, table)
 
     def run_pipeline(
         self, beam_args: Sequence[str], build: Callable[[beam.Pipeline], None]
@@ -118,8 +123,16 @@ class StagedRun:
             "versions": library_versions(),
             "outputs": describe_outputs(self.staging, tuple(tables)),
         }
-        write_manifest(os.path.join(self.staging, "manifest.json"), complete)
-        if os.path.isdir(self.output):
+        write_manifest(files.join(self.staging, "manifest.json"), complete)
+        if files.is_remote(self.output):
+            # No rename of a prefix in object stores: the old run's objects go first
+            # (its _SUCCESS before anything, so it never reads as whole while it
+            # goes), then each staged object is moved. _SUCCESS, written last, is
+            # what marks the new run usable.
+            files.delete_file(files.join(self.output, "_SUCCESS"))
+            files.delete_tree(self.output)
+            files.move_tree(self.staging, self.output)
+        elif os.path.isdir(self.output):
             retired = f"{self.staging}.replaced"
             os.rename(self.output, retired)
             os.rename(self.staging, self.output)
@@ -127,8 +140,10 @@ class StagedRun:
         else:
             os.rename(self.staging, self.output)
         if success:
-            with open(os.path.join(self.output, "_SUCCESS"), "w", encoding="utf-8"):
-                pass
+            # The run id, not an empty file: object stores refuse an empty multipart
+            # upload (Beam's S3 writer), and the id ties the marker to its manifest.
+            marker = files.join(self.output, "_SUCCESS")
+            files.write_bytes(marker, f"{self.run_id}\n".encode())
 
 
 @contextmanager
@@ -137,15 +152,16 @@ def staged_run(
 ) -> Iterator[StagedRun]:
     """Check ``output``, create a staging directory beside it, and remove that
     directory if the block raises (the published output is left as it was)."""
-    output = os.path.abspath(output)
+    output = files.absolute(output).rstrip("/")
     check_output_dir(output, overwrite)
     started = started or dt.datetime.now(dt.UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    parent = os.path.dirname(output)
-    staging = os.path.join(parent, f".{os.path.basename(output)}.staging-{run_id}")
+    parent = files.dirname(output)
+    staging = files.join(parent, f".{files.basename(output)}.staging-{run_id}")
     try:
-        os.makedirs(parent, exist_ok=True)
-        os.makedirs(staging, mode=0o750)
+        if not files.is_remote(output):
+            os.makedirs(parent, exist_ok=True)
+            os.makedirs(staging, mode=0o750)
     except OSError as exc:
         raise OutputDirError(
             f"cannot create the staging directory for output {output}: {describe_os_error(exc)}"
@@ -153,5 +169,5 @@ def staged_run(
     try:
         yield StagedRun(run_id, started, output, staging)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        files.delete_tree(staging)
         raise

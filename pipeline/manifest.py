@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
-from transforms.core.hashing import sha256_file
+from transforms.core.hashing import sha256_stream
+from transforms.io import files
 
 LIBRARIES = ("deidcode", "apache-beam", "pyarrow", "presidio-analyzer", "onnxruntime", "sqlalchemy")
 
@@ -26,42 +25,48 @@ def library_versions() -> dict[str, str]:
 
 
 def table_files(directory: str) -> list[str]:
-    if not os.path.isdir(directory):
-        return []
-    return sorted(
-        os.path.join(directory, name) for name in os.listdir(directory) if name.endswith(".parquet")
-    )
+    """A table's Parquet files, local or in a bucket, sorted."""
+    return [
+        path
+        for path in files.list_files(directory, ".parquet")
+        if files.dirname(path).rstrip("/") == directory.rstrip("/")
+    ]
+
+
+def _rows_in(path: str) -> int:
+    with files.open_read(path) as handle:
+        return pq.ParquetFile(handle).metadata.num_rows
 
 
 def count_rows(directory: str) -> int:
-    return sum(pq.ParquetFile(path).metadata.num_rows for path in table_files(directory))
+    """Rows in the written files: the run's counts never rest on runner metrics."""
+    return sum(_rows_in(path) for path in table_files(directory))
 
 
 def count_by(directory: str, column: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for path in table_files(directory):
-        for value in pq.read_table(path, columns=[column]).column(column).to_pylist():
+        with files.open_read(path) as handle:
+            values = pq.read_table(handle, columns=[column]).column(column).to_pylist()
+        for value in values:
             counts[value] = counts.get(value, 0) + 1
     return dict(sorted(counts.items()))
 
 
 def describe_outputs(root: str, tables: tuple[str, ...]) -> dict[str, Any]:
+    """Each table's files with rows and sha256, as paths relative to the run."""
+    prefix = root.rstrip("/") + "/"
     described = {}
     for table in tables:
-        files = []
-        for path in table_files(os.path.join(root, table)):
-            files.append(
-                {
-                    "path": os.path.relpath(path, root),
-                    "rows": pq.ParquetFile(path).metadata.num_rows,
-                    "sha256": sha256_file(Path(path)),
-                }
-            )
-        described[table] = files
+        entries = []
+        for path in table_files(files.join(root, table)):
+            with files.open_read(path) as handle:
+                digest = sha256_stream(handle)
+            entries.append({"path": path[len(prefix) :], "rows": _rows_in(path), "sha256": digest})
+        described[table] = entries
     return described
 
 
 def write_manifest(path: str, manifest: dict[str, Any]) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, indent=2, sort_keys=True)
-        handle.write("\n")
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    files.write_bytes(path, text.encode("utf-8"))

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline.audit_writer import AuditDatabase
+from transforms.io import files
 
 LOGGER = logging.getLogger("deidcode")
 
@@ -64,17 +64,16 @@ def find_stale_staging(
 
     A younger one may belong to a run still going (another scheduler attempt), so
     it is left alone; so is anything whose name is not a staging name."""
-    output = os.path.abspath(output)
-    parent, base = os.path.split(output)
+    output = files.absolute(output).rstrip("/")
+    parent, base = files.dirname(output), files.basename(output)
     prefix = f".{base}.staging-"
     try:
-        names = os.listdir(parent)
+        entries = files.directory_entries(parent)
     except FileNotFoundError:
         return []
     stale = []
-    for name in sorted(names):
-        path = os.path.join(parent, name)
-        if not name.startswith(prefix) or path in exclude or not os.path.isdir(path):
+    for name, path, is_file in entries:
+        if not name.startswith(prefix) or path in exclude or is_file:
             continue
         started = staging_started_at(name)
         if started is not None and now - started > lease:
@@ -87,7 +86,10 @@ def remove_staging(paths: Sequence[str]) -> tuple[list[str], list[str]]:
     removed, errors = [], []
     for path in paths:
         try:
-            shutil.rmtree(path)
+            if files.is_remote(path):
+                files.delete_tree(path)
+            else:
+                shutil.rmtree(path)
         except OSError as exc:
             errors.append(f"{path}: {exc.strerror or type(exc).__name__}")
         else:

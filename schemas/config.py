@@ -237,6 +237,17 @@ class OutputConfig(_Strict):
     # A protected directory for the full text of quarantined records. Unset,
     # quarantine holds IDs and reason codes only.
     quarantine_text_dir: str | None = None
+
+    @field_validator("quarantine_text_dir")
+    @classmethod
+    def _protected_dir_is_local(cls, value: str | None) -> str | None:
+        if value is not None and "://" in value:
+            raise ValueError(
+                "quarantine_text_dir holds note text and must be a local, owner-only "
+                "directory, not an object-store URL"
+            )
+        return value
+
     # The OMOP copy of the run; ``omop: true`` is short for ``omop: {enabled: true}``.
     omop: OmopOutputConfig = OmopOutputConfig()
 

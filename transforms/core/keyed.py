@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import BinaryIO
 
 
 def derive_key(master_key: bytes, purpose: str) -> bytes:
@@ -44,12 +45,12 @@ class RunKeys:
         )
 
 
-def keyed_file_digest(keys: RunKeys, path: str) -> str:
-    """HMAC-SHA256 of a file's bytes under the digest sub-key, read in blocks."""
+def keyed_stream_digest(keys: RunKeys, handle: BinaryIO) -> str:
+    """HMAC-SHA256 of a binary stream's bytes under the digest sub-key, read in blocks
+    (the stream may be a local file or an object in a bucket)."""
     digest = hmac.new(keys.digest, digestmod=hashlib.sha256)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
@@ -26,6 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from transforms.core.records import RawRecord
+from transforms.io import files
 from transforms.io.attachments import AttachmentError, attachment_text
 from transforms.io.jsonl import read_jsonl
 
@@ -66,46 +66,45 @@ def scan_export(paths: Sequence[str]) -> FhirExport:
 
 
 def _typed_files(path: str) -> Iterator[tuple[str, str]]:
-    if os.path.isdir(path):
-        manifest = os.path.join(path, "manifest.json")
-        if os.path.isfile(manifest):
+    if not files.has_magic(path) and files.is_dir(path):
+        manifest = files.join(path, "manifest.json")
+        if files.exists(manifest):
             yield from _manifest_files(manifest)
             return
-        for name in sorted(os.listdir(path)):
-            if name.startswith(".") or not name.lower().endswith((".ndjson", ".jsonl")):
+        for name, file_path, is_file in files.directory_entries(path):
+            if name.startswith(".") or not is_file:
                 continue
-            file_path = os.path.join(path, name)
-            if os.path.isfile(file_path):
-                resource_type = probe_resource_type(file_path)
-                if resource_type is not None:
-                    yield resource_type, os.path.abspath(file_path)
+            if not name.lower().endswith((".ndjson", ".jsonl")):
+                continue
+            resource_type = probe_resource_type(file_path)
+            if resource_type is not None:
+                yield resource_type, file_path
         return
-    if os.path.basename(path) == "manifest.json":
+    if files.basename(path) == "manifest.json":
         yield from _manifest_files(path)
         return
     resource_type = probe_resource_type(path)
     if resource_type is not None:
-        yield resource_type, os.path.abspath(path)
+        yield resource_type, files.absolute(path)
 
 
 def _manifest_files(manifest: str) -> Iterator[tuple[str, str]]:
     """A bulk manifest names each output by URL; the files lie beside it under the
     URL's last path segment (how a downloaded export is laid out)."""
     try:
-        with open(manifest, encoding="utf-8") as handle:
-            document = json.load(handle)
+        document = json.loads(files.read_bytes(manifest).decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FhirExportError(f"bulk manifest {manifest} is not readable JSON ({exc})") from None
     outputs = document.get("output") if isinstance(document, dict) else None
     if not isinstance(outputs, list):
         raise FhirExportError(f"bulk manifest {manifest} has no 'output' list")
-    folder = os.path.dirname(os.path.abspath(manifest))
+    folder = files.dirname(files.absolute(manifest))
     for number, entry in enumerate(outputs, start=1):
         if not isinstance(entry, dict) or not entry.get("type") or not entry.get("url"):
             raise FhirExportError(f"bulk manifest {manifest}: output {number} lacks type or url")
         name = str(entry["url"]).rstrip("/").rsplit("/", 1)[-1]
-        file_path = os.path.join(folder, name)
-        if not os.path.isfile(file_path):
+        file_path = files.join(folder, name)
+        if not files.exists(file_path):
             raise FhirExportError(
                 f"bulk manifest {manifest}: output {number} ({entry['type']}) names {name}, "
                 f"which is not in {folder}"
@@ -116,7 +115,7 @@ def _manifest_files(manifest: str) -> Iterator[tuple[str, str]]:
 def probe_resource_type(path: str) -> str | None:
     """The resourceType of the first parseable line; None for an empty file."""
     try:
-        with open(path, "rb") as handle:
+        with files.open_read(path) as handle:
             for number, line in enumerate(handle):
                 if number >= _TYPE_PROBE_LINES:
                     break
@@ -238,7 +237,7 @@ class BinaryIndex:
     def _build(self) -> dict[str, tuple[str, int]]:
         offsets: dict[str, tuple[str, int]] = {}
         for path in self.files:
-            with open(path, "rb") as handle:
+            with files.open_read(path) as handle:
                 offset = 0
                 for raw in handle:
                     try:
@@ -257,7 +256,7 @@ class BinaryIndex:
         if where is None:
             return None
         path, offset = where
-        with open(path, "rb") as handle:
+        with files.open_read(path) as handle:
             handle.seek(offset)
             return json.loads(handle.readline())
 

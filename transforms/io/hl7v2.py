@@ -22,6 +22,7 @@ import hl7.containers
 import hl7.util
 
 from transforms.core.records import RawRecord
+from transforms.io import files
 
 # hl7 logs unparseable escape sequences with the whole field value, which is
 # note text: its loggers stay silent so no PHI reaches a log.
@@ -216,8 +217,7 @@ def message_fields(message: hl7.Message) -> dict[str, Any]:
 
 def read_hl7v2(path: str) -> Iterator[RawRecord]:
     """One record per message of ``path``, or the reason it has no note."""
-    with open(path, "rb") as handle:
-        data = handle.read()
+    data = files.read_bytes(path)
     for number, segments in enumerate(split_messages(data), start=1):
         try:
             fields = message_fields(parse_message(segments))

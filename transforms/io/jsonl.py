@@ -10,10 +10,11 @@ import json
 from collections.abc import Iterator
 
 from transforms.core.records import RawRecord
+from transforms.io import files
 
 
 def read_jsonl(path: str) -> Iterator[RawRecord]:
-    with open(path, "rb") as handle:
+    with files.open_read(path) as handle:
         number = 0
         for line_number, raw in enumerate(handle, start=1):
             if not raw.strip():

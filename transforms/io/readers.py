@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import csv
 import fnmatch
-import glob
-import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.core.hashing import sha256_file
+from transforms.core.hashing import sha256_stream
 from transforms.core.records import RawRecord
-from transforms.io import fhir, fhir_hcc, omop
+from transforms.io import fhir, fhir_hcc, files, omop
 from transforms.io.formats import FORMAT_EXTENSIONS, FORMATS, SELF_MAPPED_FORMATS
 from transforms.io.hl7v2 import read_hl7v2
 from transforms.io.jsonl import read_jsonl
@@ -97,30 +94,30 @@ def select_inputs(
     user wrote it. A FHIR export is read by resource type instead (``fhir_inputs``)."""
     if fmt == "fhir-ndjson":
         return fhir_inputs(pattern, input_glob=input_glob, resource_type=fhir_resource)
-    if input_glob is not None and not os.path.isdir(pattern):
+    is_directory = not files.has_magic(pattern) and files.is_dir(pattern)
+    if input_glob is not None and not is_directory:
         raise InputError(f"--input-glob applies to a directory input; {pattern} is not one")
     skipped: list[dict[str, str]] = []
-    if os.path.isdir(pattern):
+    if is_directory:
         paths = []
-        for name in sorted(os.listdir(pattern)):
-            path = os.path.abspath(os.path.join(pattern, name))
-            reason = _skip_reason(name, path, fmt, input_glob)
+        for name, path, is_file in files.directory_entries(pattern):
+            reason = _skip_reason(name, is_file, fmt, input_glob)
             if reason is None:
                 paths.append(path)
             else:
                 skipped.append({"path": path, "reason": reason})
-    elif glob.has_magic(pattern):
-        paths = glob.glob(pattern, recursive=True)
-    elif os.path.exists(pattern):
-        paths = [pattern]
+    elif files.has_magic(pattern):
+        paths = files.glob_files(pattern)
+    elif files.exists(pattern):
+        paths = [files.absolute(pattern)]
     else:
         raise InputError(f"input file {pattern} does not exist")
-    files = sorted(os.path.abspath(p) for p in paths if os.path.isfile(p))
-    if not files:
+    selected = sorted(paths)
+    if not selected:
         what = f"{fmt} file" if fmt else "file"
         detail = f" ({len(skipped)} other file(s) skipped; see --input-glob)" if skipped else ""
         raise InputError(f"input {pattern} matches no {what}{detail}")
-    return InputSelection(files, skipped)
+    return InputSelection(selected, skipped)
 
 
 def fhir_inputs(
@@ -128,7 +125,8 @@ def fhir_inputs(
 ) -> InputSelection:
     """A FHIR export's files of ``resource_type``, with the Binary and Encounter files
     they refer to; files of every other resource type are listed as skipped."""
-    if os.path.isdir(pattern) or os.path.basename(pattern) == "manifest.json":
+    directory = not files.has_magic(pattern) and files.is_dir(pattern)
+    if directory or files.basename(pattern) == "manifest.json":
         paths = [pattern]
     else:
         paths = _plain_selection(pattern, input_glob)
@@ -137,15 +135,15 @@ def fhir_inputs(
     except fhir.FhirExportError as exc:
         raise InputError(str(exc)) from None
     wanted = export.files(resource_type)
-    if input_glob is not None and os.path.isdir(pattern):
-        keep = {p for p in wanted if fnmatch.fnmatch(os.path.basename(p), input_glob)}
+    if input_glob is not None and directory:
+        keep = {p for p in wanted if fnmatch.fnmatch(files.basename(p), input_glob)}
     else:
         keep = set(wanted)
     looked_up = ("Binary", "Encounter")
     skipped = [
         {"path": path, "reason": f"resource_type:{other}"}
-        for other, files in export.files_by_type.items()
-        for path in files
+        for other, typed in export.files_by_type.items()
+        for path in typed
         if other != resource_type and other not in looked_up
     ] + [{"path": path, "reason": "input_glob"} for path in wanted if path not in keep]
     if not keep:
@@ -159,15 +157,15 @@ def fhir_inputs(
 
 
 def _plain_selection(pattern: str, input_glob: str | None) -> list[str]:
-    if glob.has_magic(pattern):
-        return sorted(os.path.abspath(p) for p in glob.glob(pattern, recursive=True))
-    if not os.path.exists(pattern):
+    if files.has_magic(pattern):
+        return files.glob_files(pattern)
+    if not files.exists(pattern):
         raise InputError(f"input file {pattern} does not exist")
-    return [pattern]
+    return [files.absolute(pattern)]
 
 
-def _skip_reason(name: str, path: str, fmt: str | None, input_glob: str | None) -> str | None:
-    if not os.path.isfile(path):
+def _skip_reason(name: str, is_file: bool, fmt: str | None, input_glob: str | None) -> str | None:
+    if not is_file:
         return "not_a_file"
     if name.startswith("."):
         return "hidden"
@@ -179,7 +177,9 @@ def _skip_reason(name: str, path: str, fmt: str | None, input_glob: str | None) 
 
 
 def file_digest(path: str) -> InputFile:
-    return InputFile(path=path, size_bytes=os.path.getsize(path), sha256=sha256_file(Path(path)))
+    with files.open_read(path) as handle:
+        digest = sha256_stream(handle)
+    return InputFile(path=path, size_bytes=files.size(path), sha256=digest)
 
 
 def input_columns(path: str, fmt: str, *, delimiter: str = ",") -> list[str] | None:
@@ -191,10 +191,11 @@ def input_columns(path: str, fmt: str, *, delimiter: str = ",") -> list[str] | N
         fmt = "parquet" if path.lower().endswith((".parquet", ".pq")) else "csv"
     if fmt == "parquet":
         try:
-            return list(pq.read_schema(path).names)
+            with files.open_read(path) as handle:
+                return list(pq.read_schema(handle).names)
         except (pa.ArrowException, OSError) as exc:
             raise InputError(f"input file {path} is not a readable Parquet file ({exc})") from None
-    with open(path, "rb") as handle:
+    with files.open_read(path) as handle:
         first = handle.readline()
     try:
         header_line = first.decode("utf-8-sig")
@@ -271,7 +272,9 @@ def _has_surrogates(value: str) -> bool:
 
 
 def read_csv(path: str, *, delimiter: str = ",") -> Iterator[RawRecord]:
-    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+    with files.text_reader(
+        path, encoding="utf-8-sig", errors="surrogateescape", newline=""
+    ) as handle:
         reader = csv.reader(handle, delimiter=delimiter, strict=True)
         header = [h.strip() for h in next(reader)]
         number = 0
@@ -315,7 +318,11 @@ def read_csv(path: str, *, delimiter: str = ",") -> Iterator[RawRecord]:
 
 
 def read_parquet(path: str) -> Iterator[RawRecord]:
-    parquet = pq.ParquetFile(path)
+    with files.open_read(path) as handle:
+        yield from _read_parquet_stream(path, pq.ParquetFile(handle))
+
+
+def _read_parquet_stream(path: str, parquet: pq.ParquetFile) -> Iterator[RawRecord]:
     number = 0
     for group in range(parquet.num_row_groups):
         rows_in_group = parquet.metadata.row_group(group).num_rows

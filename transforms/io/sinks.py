@@ -17,6 +17,8 @@ import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from transforms.io import files
+
 
 def shard_index(key: str, num_shards: int) -> int:
     digest = hashlib.sha256(key.encode("utf-8")).digest()
@@ -24,7 +26,7 @@ def shard_index(key: str, num_shards: int) -> int:
 
 
 def shard_path(directory: str, shard: int, num_shards: int, suffix: str = "parquet") -> str:
-    return os.path.join(directory, f"part-{shard:05d}-of-{num_shards:05d}.{suffix}")
+    return files.join(directory, f"part-{shard:05d}-of-{num_shards:05d}.{suffix}")
 
 
 def write_parquet_file(
@@ -41,9 +43,17 @@ def write_parquet_file(
         table = pa.Table.from_arrays(arrays, schema=schema)
     else:
         table = pa.Table.from_pylist(rows, schema=schema)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    pq.write_table(
-        table, path, compression="zstd", compression_level=compression_level, write_statistics=True
+    # Under a temporary name, renamed once whole: a retried bundle rewrites the same
+    # bytes, and no reader (or published run) sees half a shard.
+    files.write_file(
+        path,
+        lambda handle: pq.write_table(
+            table,
+            handle,
+            compression="zstd",
+            compression_level=compression_level,
+            write_statistics=True,
+        ),
     )
     return table.num_rows
 
@@ -54,7 +64,7 @@ def fill_empty_shards(
     """Write an empty file for each shard that received no rows, so readers see all shards."""
     for shard in range(num_shards):
         path = shard_path(directory, shard, num_shards)
-        if not os.path.exists(path):
+        if not files.exists(path):
             write_parquet_file(path, [], schema, compression_level=compression_level)
 
 
@@ -131,8 +141,9 @@ def _write_protected_jsonl(
 ) -> str:
     shard, rows = keyed
     ordered = sorted(rows, key=lambda r: (r["source_file"], r["record_number"]))
+    # Local by design (the job refuses a remote quarantine_text_dir): the rows hold note text.
     os.makedirs(directory, mode=0o700, exist_ok=True)
-    path = shard_path(directory, shard, num_shards, suffix="jsonl")
+    path = os.path.join(directory, f"part-{shard:05d}-of-{num_shards:05d}.jsonl")
     # Created 0600 from the start: the file holds note text.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

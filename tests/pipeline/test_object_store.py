@@ -1,0 +1,182 @@
+"""`deidcode run` with its inputs and every output in an S3-compatible object store:
+moto's server on 127.0.0.1, reached through Beam's S3 filesystem."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import SAMPLE_CSV
+from tests.pipeline.helpers import run_cli
+
+BUCKET = "deidcode-test"
+pytest.importorskip("moto")
+boto3 = pytest.importorskip("boto3")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def s3(s3_endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    client = boto3.client("s3", endpoint_url=s3_endpoint)
+    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+        client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+def beam_flags(endpoint: str) -> list[str]:
+    return [f"--s3_endpoint_url={endpoint}", "--s3_region_name=us-east-1"]
+
+
+def read_object(client, key: str) -> bytes:
+    return client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+
+
+def keys_under(client, prefix: str) -> list[str]:
+    listed = client.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
+    return sorted(item["Key"] for item in listed)
+
+
+@pytest.fixture
+def patterns_config(tmp_path) -> Path:
+    config = tmp_path / "patterns.yaml"
+    config.write_text(
+        "detection:\n  detectors: [{name: presidio_patterns}]\n"
+        "entities: {enabled: false}\ncoding: {enabled: false}\n"
+    )
+    return config
+
+
+def test_a_run_reads_from_and_writes_to_s3_and_reruns_byte_identical(
+    tmp_path, run_key, s3, s3_endpoint, patterns_config, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # a run must not create a local folder named "s3:"
+    s3.put_object(Bucket=BUCKET, Key="exports/night1/notes.csv", Body=SAMPLE_CSV.read_bytes())
+    s3.put_object(Bucket=BUCKET, Key="exports/night1/README.txt", Body=b"not an export")
+    manifests = []
+    for name in ("first", "second"):
+        code = run_cli(
+            "--input",
+            f"s3://{BUCKET}/exports/night1/",
+            "--format",
+            "csv",
+            "--output",
+            f"s3://{BUCKET}/runs/{name}",
+            "--config",
+            str(patterns_config),
+            "--audit-db",
+            f"sqlite:///{tmp_path / 'audit.sqlite'}",
+            *beam_flags(s3_endpoint),
+        )
+        assert code == 0
+        published = keys_under(s3, f"runs/{name}/")
+        assert f"runs/{name}/_SUCCESS" in published
+        assert not any(".tmp-" in key or "staging" in key for key in keys_under(s3, "runs/"))
+        manifest = json.loads(read_object(s3, f"runs/{name}/manifest.json"))
+        counts = manifest["counts"]
+        assert counts["records_read"] == 50
+        assert counts["records_read"] == counts["notes_written"] + counts["records_quarantined"]
+        assert [s["reason"] for s in manifest["skipped_inputs"]] == ["extension"]
+        # Every file the manifest lists is there, with the rows it says.
+        for table, entries in manifest["outputs"].items():
+            for entry in entries:
+                body = read_object(s3, f"runs/{name}/{entry['path']}")
+                local = tmp_path / f"{name}-{table}.parquet"
+                local.write_bytes(body)
+                assert pq.ParquetFile(local).metadata.num_rows == entry["rows"]
+        manifests.append(manifest)
+    assert not (tmp_path / "s3:").exists()
+    # Same files, same sha256; the audit rows carry the run id and timings by design.
+    first, second = ({t: f for t, f in m["outputs"].items() if t != "audit"} for m in manifests)
+    assert first == second and set(first) >= {"notes", "phi_spans", "quarantine"}
+
+
+def test_rerunning_over_a_finished_s3_run_needs_overwrite(
+    tmp_path, run_key, s3, s3_endpoint, patterns_config, capsys
+):
+    s3.put_object(Bucket=BUCKET, Key="exports/night2/notes.csv", Body=SAMPLE_CSV.read_bytes())
+    args = [
+        "--input",
+        f"s3://{BUCKET}/exports/night2/notes.csv",
+        "--format",
+        "csv",
+        "--output",
+        f"s3://{BUCKET}/runs/night2",
+        "--config",
+        str(patterns_config),
+        "--audit-db",
+        f"sqlite:///{tmp_path / 'audit.sqlite'}",
+        *beam_flags(s3_endpoint),
+    ]
+    assert run_cli(*args) == 0
+    assert run_cli(*args) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert run_cli(*args, "--overwrite") == 0
+    assert "runs/night2/_SUCCESS" in keys_under(s3, "runs/night2/")
+
+
+def test_an_s3_output_needs_an_audit_database_url(
+    tmp_path, run_key, s3, s3_endpoint, patterns_config, capsys
+):
+    code = run_cli(
+        "--input",
+        str(SAMPLE_CSV),
+        "--format",
+        "csv",
+        "--output",
+        f"s3://{BUCKET}/runs/no-audit",
+        "--config",
+        str(patterns_config),
+        *beam_flags(s3_endpoint),
+    )
+    assert code == 2
+    assert "--audit-db" in capsys.readouterr().err
+    assert keys_under(s3, "runs/no-audit") == []
+
+
+def test_the_protected_quarantine_directory_refuses_a_url(tmp_path, run_key, capsys):
+    config = tmp_path / "bad.yaml"
+    config.write_text("output:\n  quarantine_text_dir: s3://bucket/quarantine\n")
+    code = run_cli(
+        "--input", str(SAMPLE_CSV), "--format", "csv", "--output", str(tmp_path / "out"),
+        "--config", str(config),
+    )  # fmt: skip
+    assert code == 2
+    assert "quarantine_text_dir" in capsys.readouterr().err
