@@ -39,6 +39,8 @@ TABLES = ("notes", "phi_spans", "entities", "codes", "quarantine", "audit")
 OMOP_TABLES = {"omop/note": OMOP_NOTE_SCHEMA, "omop/note_nlp": OMOP_NOTE_NLP_SCHEMA}
 # Staged for the audit database, never published with the tables.
 LEDGER_DIR = "surrogate_ledger"
+# Staged for the balance check (records read per file), never published.
+READ_COUNTS_DIR = "read_counts"
 
 
 def run_tables(config: DeidcodeConfig) -> tuple[str, ...]:
@@ -131,6 +133,7 @@ def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
         counter=RECORDS_READ,
         parse_batch=functools.partial(_validate_batch, config=config.input),
         options=plan.read_options,
+        counts_dir=files.join(out, READ_COUNTS_DIR),
         batch_size=1,  # a note can be large: validate each as soon as it is read
     )
     _ = (

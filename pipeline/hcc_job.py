@@ -26,12 +26,11 @@ from pipeline.hcc_from_run import (
     stage_diagnoses,
 )
 from pipeline.lifecycle import RunVerificationError, StagedRun, committed_counter, staged_run
-from pipeline.manifest import count_by, count_rows
+from pipeline.manifest import count_by, count_rows, read_counts
 from schemas.hcc_tables import HCC_TABLES
 from transforms.hcc.beam import (
     DIAGNOSES_READ,
     MEMBERS_READ,
-    MEMBERS_SCORED,
     ScoreMembers,
     parse_diagnosis_batch,
     parse_member_batch,
@@ -44,6 +43,9 @@ from transforms.io.reading import ReadAndParse
 from transforms.io.sinks import WriteParquetShards
 
 LOGGER = logging.getLogger("deidcode")
+# The read step's per-file counts, staged for the balance check, never published.
+MEMBER_COUNTS_DIR = "read_counts_members"
+DIAGNOSIS_COUNTS_DIR = "read_counts_diagnoses"
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ def build_hcc_pipeline(
         counter=MEMBERS_READ,
         parse_batch=functools.partial(parse_member_batch, payment_year=year),
         options=ReadOptions(fhir_resource="Patient"),
+        counts_dir=files.join(out, MEMBER_COUNTS_DIR),
     )
     parsed_diagnoses = pipeline | "Diagnoses" >> ReadAndParse(
         files=diagnoses,
@@ -111,6 +114,7 @@ def build_hcc_pipeline(
             parse_diagnosis_batch, payment_year=year, files=tuple(diagnoses)
         ),
         options=ReadOptions(fhir_resource="Condition", encounter_files=encounter_files),
+        counts_dir=files.join(out, DIAGNOSIS_COUNTS_DIR),
     )
     joined = {
         "members": parsed_members.ok
@@ -281,11 +285,21 @@ def _verified_counts(
     run: StagedRun,
     diagnoses_by_reason: dict[str, int],
 ) -> dict:
-    members_read = committed_counter(result, MEMBERS_READ)
-    diagnoses_read = committed_counter(result, DIAGNOSES_READ)
+    # From the files the run wrote, never from runner metrics (a runner may drop them);
+    # a counter that is there must agree.
+    members_read = sum(read_counts(run.table_dir(MEMBER_COUNTS_DIR)).values())
+    diagnoses_read = sum(read_counts(run.table_dir(DIAGNOSIS_COUNTS_DIR)).values())
+    for name, written in ((MEMBERS_READ, members_read), (DIAGNOSES_READ, diagnoses_read)):
+        counted = committed_counter(result, name)
+        if counted and counted != written:
+            raise RunVerificationError(
+                f"hcc run {run.run_id}: {name} counter {counted} != {written} in the read counts"
+            )
+    for directory in (MEMBER_COUNTS_DIR, DIAGNOSIS_COUNTS_DIR):
+        files.delete_tree(run.table_dir(directory))
     scored_rows = count_rows(run.table_dir("risk_scores"))
     quarantine = count_by(run.table_dir("quarantine"), "record_type")
-    members_scored = committed_counter(result, MEMBERS_SCORED)
+    members_scored = len(count_by(run.table_dir("risk_scores"), "member_id"))
     diagnoses_kept = sum(diagnoses_by_reason.values())
     # A kept diagnosis is eligible exactly when its reason is "eligible".
     eligible = diagnoses_by_reason.get("eligible", 0)

@@ -43,8 +43,9 @@ class ResolvedInputs:
             return None
         return sum(files.size(path) for path in self.files)
 
-    def describe(self, keys: RunKeys) -> list[dict[str, Any]]:
-        """The manifest's ``inputs``: files with keyed digests, or the query's identity."""
+    def describe(self, keys: RunKeys, records: dict[str, int]) -> list[dict[str, Any]]:
+        """The manifest's ``inputs``: files with keyed digests and the records read from
+        each, or the query's identity and the records it gave."""
         query = self.options.query
         if query is not None:
             return [
@@ -54,9 +55,12 @@ class ResolvedInputs:
                     "query_sha256": query.query_sha256,
                     "partitions": query.partitions,
                     "partition_edges": list(query.edges),
+                    "records": sum(records.values()),
                 }
             ]
-        described = [_described_file(path, keys) for path in self.files]
+        described = [
+            {**_described_file(path, keys), "records": records.get(path, 0)} for path in self.files
+        ]
         described += [
             {**_described_file(path, keys), "role": f"fhir_{role}"}
             for role, paths in (

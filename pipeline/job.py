@@ -26,6 +26,7 @@ from pipeline import __version__
 from pipeline.assembly import (
     LEDGER_DIR,
     OMOP_TABLES,
+    READ_COUNTS_DIR,
     RECORDS_READ,
     PipelinePlan,
     build_pipeline,
@@ -42,7 +43,7 @@ from pipeline.lifecycle import (
     committed_counter,
     staged_run,
 )
-from pipeline.manifest import count_by, count_rows, table_files
+from pipeline.manifest import count_by, count_rows, read_counts, table_files
 from pipeline.omop_checks import verify_omop
 from pipeline.options import beam_options
 from pipeline.progress import ProgressSettings, show_progress
@@ -322,7 +323,14 @@ def _execute(
         compression_level=config.output.compression_level,
     )
 
-    records_read = committed_counter(result, RECORDS_READ)
+    per_input = read_counts(run.table_dir(READ_COUNTS_DIR))
+    records_read = sum(per_input.values())
+    counted = committed_counter(result, RECORDS_READ)
+    if counted and counted != records_read:  # a runner may drop metrics, never add rows
+        raise RunVerificationError(
+            f"run {run.run_id}: the read step wrote counts for {records_read} records, but its "
+            f"counter says {counted}"
+        )
     notes_written = count_rows(run.table_dir("notes"))
     quarantined = count_rows(run.table_dir("quarantine"))
     audit_rows = count_rows(run.table_dir("audit"))
@@ -345,6 +353,7 @@ def _execute(
         records_quarantined=quarantined,
     )
     ledger_entries = count_rows(files.join(run.staging, LEDGER_DIR))
+    files.delete_tree(run.table_dir(READ_COUNTS_DIR))
     # The ledger lives in the audit database; its staged copies are not run outputs.
     files.delete_tree(files.join(run.staging, LEDGER_DIR))
     if ledger_file is not None:
@@ -363,7 +372,7 @@ def _execute(
         "span_filters": [f.describe() for f in prepared.components.filters],
         "models": prepared.models,
         "input_format": prepared.request.fmt,
-        "inputs": prepared.inputs.describe(prepared.keys),
+        "inputs": prepared.inputs.describe(prepared.keys, per_input),
         "skipped_inputs": prepared.skipped_inputs,
         "counts": {
             "records_read": records_read,

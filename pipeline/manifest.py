@@ -53,6 +53,16 @@ def count_by(directory: str, column: str) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def read_counts(directory: str) -> dict[str, int]:
+    """Records read per input file, from the read step's own table (``ReadAndParse``)."""
+    counts: dict[str, int] = {}
+    for path in table_files(directory):
+        with files.open_read(path) as handle:
+            for row in pq.read_table(handle).to_pylist():
+                counts[row["source_file"]] = counts.get(row["source_file"], 0) + row["records"]
+    return counts
+
+
 def describe_outputs(root: str, tables: tuple[str, ...]) -> dict[str, Any]:
     """Each table's files with rows and sha256, as paths relative to the run."""
     prefix = root.rstrip("/") + "/"

@@ -177,6 +177,17 @@ SURROGATE_LEDGER_SCHEMA = pa.schema(
     ]
 )
 
+# How many records the reader found in each input file (or query range), written
+# by the read step itself, so the run's balance check rests on files it wrote and
+# never on runner metrics, which some runners drop. Staged only: the manifest's
+# inputs list carries the counts.
+READ_COUNTS_SCHEMA = pa.schema(
+    [
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("records", pa.int64(), nullable=False),
+    ]
+)
+
 # The OMOP CDM v5.4 copy of a run (output.omop), column for column as the CDM
 # defines NOTE and NOTE_NLP. Integer ids are keyed (transforms.core.keyed.keyed_int);
 # note_text is notes.text_deid.

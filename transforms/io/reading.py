@@ -8,8 +8,12 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from schemas.tables import READ_COUNTS_SCHEMA
 from transforms.core.records import RawRecord
 from transforms.io.readers import DEFAULT_READ_OPTIONS, ReadOptions, read_records
+from transforms.io.sinks import WriteParquetShards
+
+READ_COUNTS = "read_counts"
 
 
 class ReadAndParse(beam.PTransform):
@@ -17,8 +21,10 @@ class ReadAndParse(beam.PTransform):
     elements, and quarantine rows tagged ``quarantine``.
 
     Reading and parsing happen in one step so that raw records never cross a
-    stage boundary (they would be pickled one by one); every record read is
-    counted under ``counter`` for the manifest's balance check.
+    stage boundary (they would be pickled one by one). Every record read is
+    counted under ``counter`` (for progress), and each file's count is written to
+    ``counts_dir`` (one row per file, ``READ_COUNTS_SCHEMA``): the balance check
+    reads that, because a runner may drop metrics.
     """
 
     def __init__(
@@ -30,10 +36,12 @@ class ReadAndParse(beam.PTransform):
         parse_batch: Callable[[list[RawRecord]], Iterable[Any]],
         batch_size: int = 5000,
         options: ReadOptions = DEFAULT_READ_OPTIONS,
+        counts_dir: str | None = None,
     ) -> None:
         super().__init__()
         self.files, self.fmt, self.counter = files, fmt, counter
         self.parse_batch, self.batch_size, self.options = parse_batch, batch_size, options
+        self.counts_dir = counts_dir
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.pvalue.DoOutputsTuple:
         fmt, batch_size, parse_batch = self.fmt, self.batch_size, self.parse_batch
@@ -42,18 +50,30 @@ class ReadAndParse(beam.PTransform):
 
         def read(path: str):
             batch: list[RawRecord] = []
+            records = 0
             for record in read_records(path, fmt, options):
                 counter.inc()
+                records += 1
                 batch.append(record)
                 if len(batch) == batch_size:
                     yield from parse_batch(batch)
                     batch = []
             if batch:
                 yield from parse_batch(batch)
+            yield beam.pvalue.TaggedOutput(READ_COUNTS, {"source_file": path, "records": records})
 
-        return (
+        parsed = (
             pbegin
             | "Files" >> beam.Create(self.files)
             | "SpreadFiles" >> beam.Reshuffle()
-            | "ReadParse" >> beam.FlatMap(read).with_outputs("quarantine", main="ok")
+            | "ReadParse" >> beam.FlatMap(read).with_outputs("quarantine", READ_COUNTS, main="ok")
         )
+        if self.counts_dir is not None:
+            _ = parsed[READ_COUNTS] | "WriteReadCounts" >> WriteParquetShards(
+                directory=self.counts_dir,
+                schema=READ_COUNTS_SCHEMA,
+                shard_key=lambda row: row["source_file"],
+                sort_key=lambda row: row["source_file"],
+                num_shards=1,
+            )
+        return parsed
