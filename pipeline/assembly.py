@@ -63,6 +63,8 @@ class PipelinePlan:
     # gives words surrogates; each patient's notes are then redacted together.
     ledger_file: str | None = None
     read_options: ReadOptions = ReadOptions()
+    # output.num_shards, with "auto" resolved from the input's size.
+    num_shards: int = 4
     # The OMOP mapping's key and date, where output.omop is on.
     omop: OmopSettings | None = None
 
@@ -115,7 +117,7 @@ def _deidentify(pipeline: beam.Pipeline, annotated, plan: PipelinePlan):
         schema=SURROGATE_LEDGER_SCHEMA,
         shard_key=lambda row: row["patient_id"],
         sort_key=lambda row: (row["patient_id"], row["word_digest"]),
-        num_shards=plan.config.output.num_shards,
+        num_shards=plan.num_shards,
         compression_level=plan.config.output.compression_level,
     )
     return deid
@@ -124,7 +126,7 @@ def _deidentify(pipeline: beam.Pipeline, annotated, plan: PipelinePlan):
 def build_pipeline(pipeline: beam.Pipeline, plan: PipelinePlan) -> None:
     config = plan.config
     out = plan.staging_dir
-    num_shards = config.output.num_shards
+    num_shards = plan.num_shards
     level = config.output.compression_level
 
     validated = pipeline | "ReadExport" >> ReadAndParse(

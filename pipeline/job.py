@@ -64,6 +64,7 @@ from transforms.deid.omop import OmopSettings
 from transforms.detection.ner.describe import describe_model
 from transforms.io import files
 from transforms.io.formats import DEFAULT_QUERY_PARTITIONS
+from transforms.io.sinks import auto_shard_count
 
 LOGGER = logging.getLogger("deidcode")
 
@@ -140,6 +141,8 @@ class PreparedRun:
     keys: RunKeys
     key_fingerprint: str
     inputs: ResolvedInputs
+    # output.num_shards, with "auto" resolved from the input's size.
+    num_shards: int
     # Each model detector's files, versions and chosen runtime, for the manifest.
     models: list[dict[str, Any]]
 
@@ -172,6 +175,14 @@ def default_audit_url(output: str) -> str:
     """The embedded audit database: a SQLite file beside the output directory, never
     inside staging, so a failed or killed run's row survives the cleanup."""
     return "sqlite:///" + f"{output}.audit.sqlite"
+
+
+def resolved_shards(config: DeidcodeConfig, inputs: ResolvedInputs) -> int:
+    """output.num_shards as a number: "auto" follows the input's size."""
+    if config.output.num_shards != "auto":
+        return config.output.num_shards
+    query = inputs.options.query
+    return auto_shard_count(inputs.total_bytes(), fallback=query.partitions if query else 4)
 
 
 def prepare_run(request: RunRequest) -> PreparedRun:
@@ -210,6 +221,7 @@ def prepare_run(request: RunRequest) -> PreparedRun:
         files=inputs.files,
         skipped_inputs=inputs.skipped,
         inputs=inputs,
+        num_shards=resolved_shards(config, inputs),
         components=components,
         keys=RunKeys.derive(key),
         key_fingerprint=key_fingerprint(key),
@@ -294,6 +306,7 @@ def _execute(
         detector_descriptions=tuple(descriptions),
         ledger_file=ledger_file,
         read_options=prepared.inputs.options,
+        num_shards=prepared.num_shards,
         omop=(
             OmopSettings(
                 id_key=prepared.keys.omop_id,
@@ -319,7 +332,7 @@ def _execute(
             "audit": AUDIT_SCHEMA,
             **(OMOP_TABLES if plan.omop else {}),
         },
-        num_shards=config.output.num_shards,
+        num_shards=plan.num_shards,
         compression_level=config.output.compression_level,
     )
 
@@ -372,6 +385,7 @@ def _execute(
         "span_filters": [f.describe() for f in prepared.components.filters],
         "models": prepared.models,
         "input_format": prepared.request.fmt,
+        "num_shards": prepared.num_shards,
         "inputs": prepared.inputs.describe(prepared.keys, per_input),
         "skipped_inputs": prepared.skipped_inputs,
         "counts": {

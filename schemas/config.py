@@ -228,7 +228,17 @@ class OmopOutputConfig(_Strict):
 
 
 class OutputConfig(_Strict):
-    num_shards: int = Field(default=4, ge=1, le=4096)
+    # Parquet files per table, or "auto": one per 32 MiB of input
+    # (transforms.io.sinks.auto_shard_count), which bounds the rows a worker sorts.
+    num_shards: int | Literal["auto"] = 4
+
+    @field_validator("num_shards")
+    @classmethod
+    def _shards_in_range(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and not 1 <= value <= 4096:
+            raise ValueError("num_shards is a number from 1 to 4096, or auto")
+        return value
+
     compression_level: int = Field(default=3, ge=1, le=22)
     # How the structured note_date column is released:
     # date_shift (per-patient keyed offset), year (January 1 of its year),

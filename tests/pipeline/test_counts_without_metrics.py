@@ -42,3 +42,15 @@ def test_hcc_scoring_without_metrics_still_counts_every_record(tmp_path, no_metr
     counts = manifest(out)["counts"]
     assert counts["members_read"] == counts["members_scored"] + counts["members_quarantined"]
     assert counts["members_read"] == 39 and counts["diagnoses_read"] == 217
+
+
+def test_num_shards_auto_writes_one_shard_for_a_small_export(tmp_path, run_key):
+    config = tmp_path / "auto.yaml"
+    config.write_text(
+        "detection:\n  detectors: [{name: presidio_patterns}]\n"
+        "entities: {enabled: false}\ncoding: {enabled: false}\noutput: {num_shards: auto}\n"
+    )
+    out = tmp_path / "run"
+    assert run_export(SAMPLE_CSV, out, fmt="csv", config=config) == 0
+    assert manifest(out)["num_shards"] == 1
+    assert [p.name for p in (out / "notes").iterdir()] == ["part-00000-of-00001.parquet"]

@@ -19,6 +19,21 @@ import pyarrow.parquet as pq
 
 from transforms.io import files
 
+# With output.num_shards: auto, one shard per this much input: a shard's rows are
+# grouped and sorted on one worker, so this bounds that worker's memory (the
+# rows of 32 MiB of notes, a few times that in Python objects).
+AUTO_SHARD_BYTES = 32 * 2**20
+MAX_SHARDS = 4096
+
+
+def auto_shard_count(input_bytes: int | None, *, fallback: int) -> int:
+    """Shards for ``input_bytes`` of input; ``fallback`` where the size is unknown
+    (a database query: its partition count). The same input gives the same count,
+    so outputs stay byte-identical."""
+    if input_bytes is None:
+        return max(1, min(fallback, MAX_SHARDS))
+    return max(1, min(-(-input_bytes // AUTO_SHARD_BYTES), MAX_SHARDS))
+
 
 def shard_index(key: str, num_shards: int) -> int:
     digest = hashlib.sha256(key.encode("utf-8")).digest()

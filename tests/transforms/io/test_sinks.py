@@ -50,3 +50,13 @@ def test_shards_are_sorted_complete_and_byte_identical(tmp_path):
         assert keys == sorted(keys)
     assert pq.read_table(tmp_path / "a").num_rows == 50
     assert pq.read_table(tmp_path / "a").schema.field("k").nullable is False
+
+
+def test_auto_shards_follow_the_input_size():
+    from transforms.io.sinks import AUTO_SHARD_BYTES, MAX_SHARDS, auto_shard_count
+
+    assert auto_shard_count(0, fallback=4) == 1
+    assert auto_shard_count(AUTO_SHARD_BYTES, fallback=4) == 1
+    assert auto_shard_count(AUTO_SHARD_BYTES + 1, fallback=4) == 2
+    assert auto_shard_count(10**15, fallback=4) == MAX_SHARDS
+    assert auto_shard_count(None, fallback=16) == 16  # a query: its partitions
