@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -87,3 +88,10 @@ def audit_runs(audit_db: Path) -> list[tuple[Any, ...]]:
     return query(
         f"sqlite:///{audit_db}", "SELECT run_id, status, error FROM deid_runs ORDER BY started_at"
     )
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on, on the loopback interface."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

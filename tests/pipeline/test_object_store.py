@@ -15,17 +15,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import SAMPLE_CSV
-from tests.pipeline.helpers import run_cli
+from tests.pipeline.helpers import free_port, run_cli
 
 BUCKET = "deidcode-test"
 pytest.importorskip("moto")
 boto3 = pytest.importorskip("boto3")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

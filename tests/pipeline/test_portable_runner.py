@@ -14,13 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SAMPLE_CSV
-from tests.pipeline.helpers import manifest, run_export
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.pipeline.helpers import free_port, manifest, run_export
 
 
 def wait_for(port: int, process: subprocess.Popen) -> None:
