@@ -9,7 +9,6 @@ reverse, and no note_id or note_nlp_id twice.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 
 import pyarrow as pa
@@ -17,18 +16,22 @@ import pyarrow.parquet as pq
 
 from pipeline.lifecycle import RunVerificationError
 from pipeline.manifest import table_files
+from transforms.io import files
 
 
 def _read(directory: str, columns: list[str]) -> pa.Table:
-    tables = [pq.read_table(path, columns=columns) for path in table_files(directory)]
+    tables = []
+    for path in table_files(directory):
+        with files.open_read(path) as handle:  # the staging may be in a bucket
+            tables.append(pq.read_table(handle, columns=columns))
     return pa.concat_tables(tables) if tables else pa.table({c: [] for c in columns})
 
 
 def verify_omop(staging: str, run_id: str) -> dict[str, int]:
     """The OMOP tables' row counts; RunVerificationError if an id collides."""
-    notes = _read(os.path.join(staging, "notes"), ["note_id", "patient_id"])
-    omop_note = _read(os.path.join(staging, "omop", "note"), ["note_id", "person_id"])
-    note_nlp = _read(os.path.join(staging, "omop", "note_nlp"), ["note_nlp_id"])
+    notes = _read(files.join(staging, "notes"), ["note_id", "patient_id"])
+    omop_note = _read(files.join(staging, "omop", "note"), ["note_id", "person_id"])
+    note_nlp = _read(files.join(staging, "omop", "note_nlp"), ["note_nlp_id"])
     if omop_note.num_rows != notes.num_rows:
         raise RunVerificationError(
             f"run {run_id}: omop/note has {omop_note.num_rows} rows for {notes.num_rows} notes"

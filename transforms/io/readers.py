@@ -106,12 +106,8 @@ def select_inputs(
                 paths.append(path)
             else:
                 skipped.append({"path": path, "reason": reason})
-    elif files.has_magic(pattern):
-        paths = files.glob_files(pattern)
-    elif files.exists(pattern):
-        paths = [files.absolute(pattern)]
     else:
-        raise InputError(f"input file {pattern} does not exist")
+        paths = _plain_selection(pattern)
     selected = sorted(paths)
     if not selected:
         what = f"{fmt} file" if fmt else "file"
@@ -129,7 +125,7 @@ def fhir_inputs(
     if directory or files.basename(pattern) == "manifest.json":
         paths = [pattern]
     else:
-        paths = _plain_selection(pattern, input_glob)
+        paths = _plain_selection(pattern)
     try:
         export = fhir.scan_export(paths)
     except fhir.FhirExportError as exc:
@@ -156,7 +152,8 @@ def fhir_inputs(
     )
 
 
-def _plain_selection(pattern: str, input_glob: str | None) -> list[str]:
+def _plain_selection(pattern: str) -> list[str]:
+    """The files a glob matches, or the one file a path names."""
     if files.has_magic(pattern):
         return files.glob_files(pattern)
     if not files.exists(pattern):
