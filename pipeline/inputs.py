@@ -119,7 +119,9 @@ def resolve_inputs(
         selection.files,
         selection.skipped,
         ReadOptions(
-            delimiter=config.input.csv_delimiter, binary_files=tuple(selection.binary_files)
+            delimiter=config.input.csv_delimiter,
+            binary_files=tuple(selection.binary_files),
+            split_bytes=max(1, int(config.input.split_mb * 2**20)),
         ),
     )
 

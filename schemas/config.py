@@ -87,6 +87,9 @@ class InputConfig(_Strict):
     column_policies: dict[str, ColumnPolicy] = Field(default_factory=dict)
     max_text_chars: int = Field(default=1_000_000, ge=1)
     csv_delimiter: str = Field(default=",", min_length=1, max_length=1)
+    # A CSV, JSONL or Parquet file larger than this many MiB is read by several
+    # workers at once, in splits cut at record boundaries.
+    split_mb: float = Field(default=64, gt=0)
     note_date_formats: list[str] = Field(
         default_factory=lambda: ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y"]
     )

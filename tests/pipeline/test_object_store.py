@@ -78,14 +78,17 @@ def patterns_config(tmp_path) -> Path:
     return config
 
 
-def test_a_run_reads_from_and_writes_to_s3_and_reruns_byte_identical(
+def test_a_run_reads_from_and_writes_to_s3_and_a_split_rerun_is_byte_identical(
     tmp_path, run_key, s3, s3_endpoint, patterns_config, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)  # a run must not create a local folder named "s3:"
     s3.put_object(Bucket=BUCKET, Key="exports/night1/notes.csv", Body=SAMPLE_CSV.read_bytes())
     s3.put_object(Bucket=BUCKET, Key="exports/night1/README.txt", Body=b"not an export")
+    # The second run reads the export in 2 KB splits (seeking in the S3 object).
+    split_config = tmp_path / "split.yaml"
+    split_config.write_text(patterns_config.read_text() + "input: {split_mb: 0.002}\n")
     manifests = []
-    for name in ("first", "second"):
+    for name, config in (("first", patterns_config), ("second", split_config)):
         code = run_cli(
             "--input",
             f"s3://{BUCKET}/exports/night1/",
@@ -94,7 +97,7 @@ def test_a_run_reads_from_and_writes_to_s3_and_reruns_byte_identical(
             "--output",
             f"s3://{BUCKET}/runs/{name}",
             "--config",
-            str(patterns_config),
+            str(config),
             "--audit-db",
             f"sqlite:///{tmp_path / 'audit.sqlite'}",
             *beam_flags(s3_endpoint),

@@ -11,12 +11,17 @@ from collections.abc import Iterator
 
 from transforms.core.records import RawRecord
 from transforms.io import files
+from transforms.io.splits import LineCursor, ReadSplit, whole_file
 
 
-def read_jsonl(path: str) -> Iterator[RawRecord]:
+def read_jsonl(path: str, split: ReadSplit | None = None) -> Iterator[RawRecord]:
+    """The records of a file, or of one split of it (``transforms.io.splits``)."""
+    split = split or whole_file(path)
     with files.open_read(path) as handle:
-        number = 0
-        for line_number, raw in enumerate(handle, start=1):
+        cursor = LineCursor(handle, split, universal=False)
+        number = split.records_before
+        for raw in cursor.raw_lines():
+            line_number = cursor.lines
             if not raw.strip():
                 continue
             number += 1

@@ -26,12 +26,23 @@ from transforms.io import fhir, fhir_hcc, files, omop
 from transforms.io.formats import FORMAT_EXTENSIONS, FORMATS, SELF_MAPPED_FORMATS
 from transforms.io.hl7v2 import read_hl7v2
 from transforms.io.jsonl import read_jsonl
+from transforms.io.splits import (
+    DEFAULT_SPLIT_BYTES,
+    LineCursor,
+    ReadSplit,
+    cut_at_boundaries,
+    plan_jsonl_splits,
+    plan_parquet_splits,
+    whole_file,
+)
 
 __all__ = [
     "FORMATS",
     "SELF_MAPPED_FORMATS",
     "InputError",
     "ReadOptions",
+    "ReadSplit",
+    "plan_splits",
     "read_jsonl",
     "read_records",
 ]
@@ -63,6 +74,8 @@ class ReadOptions:
     encounter_files: tuple[str, ...] = ()
     # OMOP from a database: the query whose slices are the run's "files".
     query: omop.QuerySource | None = None
+    # A CSV, JSONL or Parquet file larger than this is read as several splits.
+    split_bytes: int = DEFAULT_SPLIT_BYTES
 
 
 DEFAULT_READ_OPTIONS = ReadOptions()
@@ -185,7 +198,7 @@ def input_columns(path: str, fmt: str, *, delimiter: str = ",") -> list[str] | N
     if fmt in ("jsonl", "fhir-ndjson", "hl7v2"):
         return None
     if fmt == "omop-note":
-        fmt = "parquet" if path.lower().endswith((".parquet", ".pq")) else "csv"
+        fmt = _omop_table_format(path)
     if fmt == "parquet":
         try:
             with files.open_read(path) as handle:
@@ -233,15 +246,44 @@ def check_inputs(
                 )
 
 
-def read_records(path: str, fmt: str, options: ReadOptions | None = None) -> Iterator[RawRecord]:
-    """The records of one input file, or of one query slice named like one."""
+SPLITTABLE_FORMATS = ("csv", "jsonl", "parquet")
+
+
+def plan_splits(path: str, fmt: str, options: ReadOptions | None = None) -> list[ReadSplit]:
+    """The parts of one input that workers may read apart: several for a CSV,
+    JSONL or Parquet file (an OMOP NOTE file among them) larger than
+    ``options.split_bytes``, otherwise the whole file. FHIR, HL7 v2 and query
+    slices are read whole: exports and queries come in many of those already."""
+    options = options or DEFAULT_READ_OPTIONS
+    if options.query is not None:
+        return [whole_file(path)]
+    if fmt == "omop-note":
+        fmt = _omop_table_format(path)
+    if fmt not in SPLITTABLE_FORMATS or files.size(path) <= options.split_bytes:
+        return [whole_file(path)]
+    if fmt == "csv":
+        return plan_csv_splits(path, delimiter=options.delimiter, split_bytes=options.split_bytes)
+    if fmt == "jsonl":
+        return plan_jsonl_splits(path, options.split_bytes)
+    return plan_parquet_splits(path, options.split_bytes)
+
+
+def read_records(
+    path: str,
+    fmt: str,
+    options: ReadOptions | None = None,
+    *,
+    split: ReadSplit | None = None,
+) -> Iterator[RawRecord]:
+    """The records of one input file (or of one ``split`` of it, from
+    ``plan_splits``), or of one query slice named like a file."""
     options = options or DEFAULT_READ_OPTIONS
     if fmt == "csv":
-        yield from read_csv(path, delimiter=options.delimiter)
+        yield from read_csv(path, delimiter=options.delimiter, split=split)
     elif fmt == "jsonl":
-        yield from read_jsonl(path)
+        yield from read_jsonl(path, split)
     elif fmt == "parquet":
-        yield from read_parquet(path)
+        yield from read_parquet(path, split)
     elif fmt == "fhir-ndjson" and options.fhir_resource == "Patient":
         yield from fhir_hcc.read_patients(path)
     elif fmt == "fhir-ndjson" and options.fhir_resource == "Condition":
@@ -253,11 +295,14 @@ def read_records(path: str, fmt: str, options: ReadOptions | None = None) -> Ite
     elif fmt == "omop-note" and options.query is not None:
         yield from options.query.read(path)
     elif fmt == "omop-note":
-        table = "parquet" if path.lower().endswith((".parquet", ".pq")) else "csv"
-        for record in read_records(path, table, options):
+        for record in read_records(path, _omop_table_format(path), options, split=split):
             yield omop.mapped_record(record)
     else:
         raise InputError(f"unknown input format {fmt!r}")
+
+
+def _omop_table_format(path: str) -> str:
+    return "parquet" if path.lower().endswith((".parquet", ".pq")) else "csv"
 
 
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
@@ -268,38 +313,31 @@ def _has_surrogates(value: str) -> bool:
     return _ESCAPED_BYTE.search(value) is not None
 
 
-def read_csv(path: str, *, delimiter: str = ",") -> Iterator[RawRecord]:
-    with files.text_reader(
-        path, encoding="utf-8-sig", errors="surrogateescape", newline=""
-    ) as handle:
-        reader = csv.reader(handle, delimiter=delimiter, strict=True)
-        header = [h.strip() for h in next(reader)]
-        number = 0
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                number += 1
-                yield RawRecord(
-                    path,
-                    number,
-                    None,
-                    "malformed_csv_row",
-                    f"CSV parse error near line {reader.line_num}: {str(exc).split(':')[0]}",
-                )
-                continue
-            if not row:  # a blank line is no record
-                continue
+def read_csv(
+    path: str, *, delimiter: str = ",", split: ReadSplit | None = None
+) -> Iterator[RawRecord]:
+    split = split or whole_file(path)
+    with files.open_read(path) as handle:
+        cursor = LineCursor(handle, split, universal=True)
+        reader = csv.reader(cursor.text_lines(), delimiter=delimiter, strict=True)
+        # A split after the first starts below the header, so it is handed the header.
+        top = split.header is None
+        header = [h.strip() for h in next(reader)] if top else list(split.header or ())
+        number = split.records_before
+        for row in _csv_rows(reader):
             number += 1
+            line = reader.line_num + split.lines_before
+            if isinstance(row, csv.Error):
+                reason = f"CSV parse error near line {line}: {str(row).split(':')[0]}"
+                yield RawRecord(path, number, None, "malformed_csv_row", reason)
+                continue
             if len(row) != len(header):
                 yield RawRecord(
                     path,
                     number,
                     None,
                     "malformed_csv_row",
-                    f"line {reader.line_num}: expected {len(header)} fields, found {len(row)}",
+                    f"line {line}: expected {len(header)} fields, found {len(row)}",
                 )
                 continue
             # One search over the whole row; name the columns only when it finds something.
@@ -314,14 +352,44 @@ def read_csv(path: str, *, delimiter: str = ",") -> Iterator[RawRecord]:
             yield RawRecord(path, number, dict(zip(header, row, strict=True)))
 
 
-def read_parquet(path: str) -> Iterator[RawRecord]:
+def _csv_rows(reader: Iterator[list[str]]) -> Iterator[list[str] | csv.Error]:
+    """Each record the csv module reads, or the error it raised for one; a blank
+    line is no record. After each, the reader stands at the record's end."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield exc
+            continue
+        if row:
+            yield row
+
+
+def plan_csv_splits(path: str, *, delimiter: str, split_bytes: int) -> list[ReadSplit]:
+    """Splits of a CSV file at record ends, found by the csv module itself."""
     with files.open_read(path) as handle:
-        yield from _read_parquet_stream(path, pq.ParquetFile(handle))
+        cursor = LineCursor(handle, whole_file(path), universal=True)
+        reader = csv.reader(cursor.text_lines(), delimiter=delimiter, strict=True)
+        header = tuple(h.strip() for h in next(reader, []))
+        return cut_at_boundaries(
+            path, cursor, (1 for _ in _csv_rows(reader)), split_bytes, header=header
+        )
 
 
-def _read_parquet_stream(path: str, parquet: pq.ParquetFile) -> Iterator[RawRecord]:
-    number = 0
-    for group in range(parquet.num_row_groups):
+def read_parquet(path: str, split: ReadSplit | None = None) -> Iterator[RawRecord]:
+    split = split or whole_file(path)
+    with files.open_read(path) as handle:
+        yield from _read_parquet_stream(path, pq.ParquetFile(handle), split)
+
+
+def _read_parquet_stream(
+    path: str, parquet: pq.ParquetFile, split: ReadSplit
+) -> Iterator[RawRecord]:
+    number = split.records_before
+    stop = parquet.num_row_groups if split.stop is None else split.stop
+    for group in range(split.start, stop):
         rows_in_group = parquet.metadata.row_group(group).num_rows
         try:
             rows = parquet.read_row_group(group).to_pylist()

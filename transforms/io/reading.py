@@ -10,7 +10,13 @@ from apache_beam.metrics import Metrics
 
 from schemas.tables import READ_COUNTS_SCHEMA
 from transforms.core.records import RawRecord
-from transforms.io.readers import DEFAULT_READ_OPTIONS, ReadOptions, read_records
+from transforms.io.readers import (
+    DEFAULT_READ_OPTIONS,
+    ReadOptions,
+    ReadSplit,
+    plan_splits,
+    read_records,
+)
 from transforms.io.sinks import WriteParquetShards
 
 READ_COUNTS = "read_counts"
@@ -20,6 +26,8 @@ class ReadAndParse(beam.PTransform):
     """Files → what ``parse_batch`` makes of each batch of their records: parsed
     elements, and quarantine rows tagged ``quarantine``.
 
+    A large file is first cut into splits (``plan_splits``) that workers read
+    apart; a split's records carry the numbers a whole-file read gives them.
     Reading and parsing happen in one step so that raw records never cross a
     stage boundary (they would be pickled one by one). Every record read is
     counted under ``counter`` (for progress), and each file's count is written to
@@ -48,10 +56,11 @@ class ReadAndParse(beam.PTransform):
         options = self.options
         counter = Metrics.counter("deidcode", self.counter)
 
-        def read(path: str):
+        def read(split: ReadSplit):
+            path = split.path
             batch: list[RawRecord] = []
             records = 0
-            for record in read_records(path, fmt, options):
+            for record in read_records(path, fmt, options, split=split):
                 counter.inc()
                 records += 1
                 batch.append(record)
@@ -60,20 +69,28 @@ class ReadAndParse(beam.PTransform):
                     batch = []
             if batch:
                 yield from parse_batch(batch)
-            yield beam.pvalue.TaggedOutput(READ_COUNTS, {"source_file": path, "records": records})
+            yield beam.pvalue.TaggedOutput(READ_COUNTS, (path, records))
 
         parsed = (
             pbegin
             | "Files" >> beam.Create(self.files)
             | "SpreadFiles" >> beam.Reshuffle()
+            | "PlanSplits" >> beam.FlatMap(plan_splits, fmt, options)
+            | "SpreadSplits" >> beam.Reshuffle()
             | "ReadParse" >> beam.FlatMap(read).with_outputs("quarantine", READ_COUNTS, main="ok")
         )
         if self.counts_dir is not None:
-            _ = parsed[READ_COUNTS] | "WriteReadCounts" >> WriteParquetShards(
-                directory=self.counts_dir,
-                schema=READ_COUNTS_SCHEMA,
-                shard_key=lambda row: row["source_file"],
-                sort_key=lambda row: row["source_file"],
-                num_shards=1,
+            _ = (
+                parsed[READ_COUNTS]
+                | "SumSplits" >> beam.CombinePerKey(sum)
+                | "CountRows" >> beam.MapTuple(lambda path, n: {"source_file": path, "records": n})
+                | "WriteReadCounts"
+                >> WriteParquetShards(
+                    directory=self.counts_dir,
+                    schema=READ_COUNTS_SCHEMA,
+                    shard_key=lambda row: row["source_file"],
+                    sort_key=lambda row: row["source_file"],
+                    num_shards=1,
+                )
             )
         return parsed
