@@ -86,7 +86,10 @@ def add_hcc_parser(commands: argparse._SubParsersAction) -> None:
         help="also score diagnoses from ineligible encounters (for analysis, not for payment)",
     )
     score.add_argument(
-        "--num-shards", type=int, default=4, help="Parquet files per table (1 to 4096; default 4)"
+        "--num-shards",
+        default="auto",
+        help="Parquet files per table: 1 to 4096, or auto (default: one per 32 MiB of input, "
+        "which bounds the rows a worker sorts)",
     )
     score.add_argument(
         "--overwrite",
@@ -122,8 +125,10 @@ def run_hcc_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     if args.hcc_command == "crosswalk":
         return run_crosswalk_command(args)
     check_beam_flags(beam_args, allow_unknown=args.allow_unknown_beam_flags)
-    if not 1 <= args.num_shards <= 4096:
-        raise CliError("--num-shards must be between 1 and 4096")
+    if args.num_shards != "auto":
+        if not args.num_shards.isdigit() or not 1 <= int(args.num_shards) <= 4096:
+            raise CliError("--num-shards must be auto or a number from 1 to 4096")
+        args.num_shards = int(args.num_shards)
     run_only = [f"--{n.replace('_', '-')}" for n in ("crosswalk", "source_map", "default_source")]
     if not args.from_run and any(getattr(args, f[2:].replace("-", "_")) for f in run_only):
         raise CliError(f"{', '.join(run_only)} go with --from-run")

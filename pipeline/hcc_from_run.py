@@ -14,7 +14,8 @@ Each suggested code of a released note becomes one diagnosis row:
   source, never guessed.
 
 Candidates under the coder's threshold are not diagnoses. The rows are staged
-as a CSV the scoring job reads like any other diagnosis file; beside it,
+as a CSV (in the scoring run's own staging, so a bucket when its output is one)
+that the job reads like any other diagnosis file; beside it,
 ``note_diagnoses`` keeps, per row, the note, entity and rank behind it, so a
 RAF can be followed to its HCC, code, note and evidence span.
 """
@@ -22,6 +23,7 @@ RAF can be followed to its HCC, code, note and evidence span.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from collections.abc import Mapping
@@ -32,10 +34,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.eval_report import EvalError, check_finished
+from pipeline.manifest import read_table, table_files
 from transforms.coding.suggest import SUGGESTED
 from transforms.core.keyed import RunKeys, pseudonymize
 from transforms.hcc.inputs import DIAGNOSIS_COLUMNS
+from transforms.io import files
 
 NOTE_DIAGNOSES_SCHEMA = pa.schema(
     [
@@ -57,7 +60,9 @@ class FromRunError(ValueError):
 
 @dataclass(frozen=True)
 class StagedDiagnoses:
-    diagnoses_csv: Path
+    """The diagnosis rows of a run's suggested codes, and where each came from."""
+
+    rows: list[list[str]]  # DIAGNOSIS_COLUMNS, in record_number order
     trace: pa.Table
     source_run_id: str | None
     notes_without_codes: int
@@ -112,25 +117,24 @@ def read_crosswalk(path: Path) -> dict[str, str]:
     return _read_pairs(path, "crosswalk")
 
 
-def _table_rows(run_dir: Path, table: str, columns: list[str]) -> list[dict[str, Any]]:
-    if not (run_dir / table).is_dir():
+def _table_rows(run_dir: str, table: str, columns: list[str]) -> list[dict[str, Any]]:
+    rows = read_table(files.join(run_dir, table), columns)
+    if rows is None:
         raise FromRunError(f"run {run_dir} has no {table} table; it predates the coding step")
-    return pq.read_table(run_dir / table, columns=columns).to_pylist()
+    return rows.to_pylist()
 
 
 def stage_diagnoses(
-    run_dir: Path,
-    staging: Path,
+    run_dir: str,
     *,
     source_map: Mapping[str, str],
     default_source: str | None,
     crosswalk: Mapping[str, str] | None,
 ) -> StagedDiagnoses:
-    try:
-        check_finished(run_dir)
-    except EvalError as exc:
-        raise FromRunError(str(exc)) from None
-    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    """A finished run's suggested codes as diagnosis rows (local or in a bucket)."""
+    if not files.exists(files.join(run_dir, "_SUCCESS")):
+        raise FromRunError(f"{run_dir} has no _SUCCESS: the run did not finish")
+    manifest = json.loads(files.read_bytes(files.join(run_dir, "manifest.json")))
     note_dates = (manifest.get("redaction") or {}).get("note_date")
     if note_dates != "keep":
         raise FromRunError(
@@ -153,38 +157,43 @@ def stage_diagnoses(
         (row for row in codes if row["status"] == SUGGESTED),
         key=lambda row: (row["note_id"], row["rank"]),
     )
-    staging.mkdir(parents=True, exist_ok=True)
-    path = staging / "diagnoses_from_run.csv"
+    rows: list[list[str]] = []
     trace: list[dict[str, Any]] = []
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(DIAGNOSIS_COLUMNS)
-        for record_number, row in enumerate(suggested, start=1):
-            note = notes[row["note_id"]]
-            member = crosswalk.get(note["patient_id"], "") if crosswalk else note["patient_id"]
-            note_type = note["note_type"] or ""
-            source = source_map.get(note_type) or default_source or note_type
-            service = note["note_date"].isoformat() if note["note_date"] else ""
-            writer.writerow([member, row["code"], service, note["encounter_id"] or "", source])
-            trace.append(
-                {
-                    "record_number": record_number,
-                    "member_id": member,
-                    "code": row["code"],
-                    "note_id": row["note_id"],
-                    "entity_id": row["entity_id"],
-                    "code_rank": row["rank"],
-                    "score": row["score"],
-                    "coder_model": row["coder_model"],
-                }
-            )
+    for record_number, row in enumerate(suggested, start=1):
+        note = notes[row["note_id"]]
+        member = crosswalk.get(note["patient_id"], "") if crosswalk else note["patient_id"]
+        note_type = note["note_type"] or ""
+        source = source_map.get(note_type) or default_source or note_type
+        service = note["note_date"].isoformat() if note["note_date"] else ""
+        rows.append([member, row["code"], service, note["encounter_id"] or "", source])
+        trace.append(
+            {
+                "record_number": record_number,
+                "member_id": member,
+                "code": row["code"],
+                "note_id": row["note_id"],
+                "entity_id": row["entity_id"],
+                "code_rank": row["rank"],
+                "score": row["score"],
+                "coder_model": row["coder_model"],
+            }
+        )
     coded_notes = {row["note_id"] for row in suggested}
     return StagedDiagnoses(
-        diagnoses_csv=path,
+        rows=rows,
         trace=pa.Table.from_pylist(trace, schema=NOTE_DIAGNOSES_SCHEMA),
         source_run_id=manifest.get("run_id"),
         notes_without_codes=len(set(notes) - coded_notes),
     )
+
+
+def write_diagnoses_csv(path: str, staged: StagedDiagnoses) -> None:
+    """The staged rows as a diagnosis CSV the scoring job reads (record n = row n)."""
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(DIAGNOSIS_COLUMNS)
+    writer.writerows(staged.rows)
+    files.write_bytes(path, text.getvalue().encode("utf-8"))
 
 
 def write_crosswalk(pairs: str, out: str, master_key: bytes) -> int:
@@ -209,21 +218,20 @@ def add_note_evidence(run_staging: str, trace: pa.Table, *, include_ineligible: 
     notes: dict[tuple[str, str], set[str]] = {}
     entities: dict[tuple[str, str], set[str]] = {}
     by_record = {row["record_number"]: row for row in trace.to_pylist()}
-    diagnoses = pq.read_table(
-        os.path.join(run_staging, "diagnoses"),
+    diagnoses = read_table(
+        files.join(run_staging, "diagnoses"),
         columns=["record_number", "member_id", "code", "eligible"],
     )
-    for row in diagnoses.to_pylist():
+    for row in diagnoses.to_pylist() if diagnoses is not None else ():
         if row["eligible"] or include_ineligible:
             source, key = by_record[row["record_number"]], (row["member_id"], row["code"])
             notes.setdefault(key, set()).add(source["note_id"])
             if source["entity_id"] is not None:
                 entities.setdefault(key, set()).add(source["entity_id"])
-    hcc_dir = os.path.join(run_staging, "hcc")
     strings = pa.list_(pa.string())
-    for name in sorted(os.listdir(hcc_dir)):
-        path = os.path.join(hcc_dir, name)
-        table = pq.read_table(path)
+    for path in table_files(files.join(run_staging, "hcc")):
+        with files.open_read(path) as handle:
+            table = pq.read_table(handle)
         keys = [
             [(member, code) for code in codes]
             for member, codes in zip(
@@ -237,4 +245,4 @@ def add_note_evidence(run_staging: str, trace: pa.Table, *, include_ineligible: 
             table = table.append_column(
                 pa.field(column, strings, nullable=False), pa.array(values, type=strings)
             )
-        pq.write_table(table, path, compression="zstd")
+        files.write_file(path, lambda out, t=table: pq.write_table(t, out, compression="zstd"))

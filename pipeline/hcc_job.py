@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import apache_beam as beam
 import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
 
 from pipeline.hcc_from_run import (
     StagedDiagnoses,
@@ -24,9 +23,11 @@ from pipeline.hcc_from_run import (
     parse_source_map,
     read_crosswalk,
     stage_diagnoses,
+    write_diagnoses_csv,
 )
 from pipeline.lifecycle import RunVerificationError, StagedRun, committed_counter, staged_run
 from pipeline.manifest import count_by, count_rows, read_counts
+from pipeline.options import beam_options
 from schemas.hcc_tables import HCC_TABLES
 from transforms.hcc.beam import (
     DIAGNOSES_READ,
@@ -38,14 +39,22 @@ from transforms.hcc.beam import (
 from transforms.hcc.inputs import DIAGNOSIS_COLUMNS, MEMBER_COLUMNS
 from transforms.hcc.tables import DATA_DIR, load_payment_year
 from transforms.io import files
-from transforms.io.readers import ReadOptions, check_inputs, file_digest, select_inputs
+from transforms.io.readers import (
+    InputSelection,
+    ReadOptions,
+    check_inputs,
+    file_digest,
+    select_inputs,
+)
 from transforms.io.reading import ReadAndParse
-from transforms.io.sinks import WriteParquetShards
+from transforms.io.sinks import WriteParquetShards, auto_shard_count
 
 LOGGER = logging.getLogger("deidcode")
 # The read step's per-file counts, staged for the balance check, never published.
 MEMBER_COUNTS_DIR = "read_counts_members"
 DIAGNOSIS_COUNTS_DIR = "read_counts_diagnoses"
+# --from-run: the run's codes as a diagnosis file, staged for the job, never published.
+FROM_RUN_DIR = "from_run"
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,7 @@ class HccRequest:
     diagnoses_fmt: str | None = None  # None: the members' format
     fmt: str = "csv"
     include_ineligible: bool = False
-    num_shards: int = 4
+    num_shards: int | str = "auto"  # a number, or "auto" (by input size)
     overwrite: bool = False
     beam_args: list[str] = field(default_factory=list)
 
@@ -96,8 +105,12 @@ def build_hcc_pipeline(
     out: str,
     *,
     encounter_files: tuple[str, ...] = (),
+    source_names: dict[str, str] | None = None,
 ) -> None:
     year = request.payment_year
+    source_names = source_names or {}
+    # Rows name each diagnosis file as the user knows it (a scored run's codes table).
+    diagnosis_names = tuple(source_names.get(path, path) for path in diagnoses)
     parsed_members = pipeline | "Members" >> ReadAndParse(
         files=members,
         fmt=request.fmt,
@@ -111,10 +124,11 @@ def build_hcc_pipeline(
         fmt=request.diagnosis_format,
         counter=DIAGNOSES_READ,
         parse_batch=functools.partial(
-            parse_diagnosis_batch, payment_year=year, files=tuple(diagnoses)
+            parse_diagnosis_batch, payment_year=year, files=diagnosis_names
         ),
         options=ReadOptions(fhir_resource="Condition", encounter_files=encounter_files),
         counts_dir=files.join(out, DIAGNOSIS_COUNTS_DIR),
+        source_names=source_names,
     )
     joined = {
         "members": parsed_members.ok
@@ -127,7 +141,7 @@ def build_hcc_pipeline(
     scored = joined | "Score" >> beam.ParDo(
         ScoreMembers(
             payment_year=year,
-            diagnosis_files=tuple(diagnoses),
+            diagnosis_files=diagnosis_names,
             include_ineligible=request.include_ineligible,
         )
     ).with_outputs(ScoreMembers.HCC, ScoreMembers.DIAGNOSES, ScoreMembers.QUARANTINE, main="scores")
@@ -177,37 +191,33 @@ def build_hcc_pipeline(
 
 
 def run_hcc(request: HccRequest) -> HccSummary:
-    if request.from_run is None:
-        return _run_hcc(request)
-    with tempfile.TemporaryDirectory(prefix="deidcode-hcc-from-run-") as staging:
-        staged = _stage_from_run(request.from_run, Path(staging))
-        return _run_hcc(
-            replace(request, diagnoses=str(staged.diagnoses_csv), diagnoses_fmt="csv"),
-            staged=staged,
-        )
-
-
-def _stage_from_run(from_run: FromRun, staging: Path) -> StagedDiagnoses:
-    return stage_diagnoses(
-        Path(from_run.run_dir),
-        staging,
-        source_map=parse_source_map(from_run.source_map),
-        default_source=from_run.default_source,
-        crosswalk=read_crosswalk(Path(from_run.crosswalk)) if from_run.crosswalk else None,
-    )
-
-
-def _run_hcc(request: HccRequest, *, staged: StagedDiagnoses | None = None) -> HccSummary:
     year = load_payment_year(request.payment_year)  # an unsupported year stops here
-    members = select_inputs(request.members, request.fmt, fhir_resource="Patient")
-    diagnoses = select_inputs(
-        request.diagnoses, request.diagnosis_format, fhir_resource="Condition"
-    )
-    member_files, diagnosis_files = members.files, diagnoses.files
+    # Inputs (and a scored run) are read before the pipeline exists, so Beam's
+    # filesystems need their settings (an S3 endpoint) from the options now.
+    FileSystems.set_options(beam_options(request.beam_args))
     hint = "see the README's CMS-HCC section for the columns"
-    check_inputs(member_files, request.fmt, MEMBER_COLUMNS, hint=hint)
-    check_inputs(diagnosis_files, request.diagnosis_format, DIAGNOSIS_COLUMNS, hint=hint)
+    members = select_inputs(request.members, request.fmt, fhir_resource="Patient")
+    check_inputs(members.files, request.fmt, MEMBER_COLUMNS, hint=hint)
+    staged = _stage_from_run(request.from_run) if request.from_run else None
+    diagnoses = None
+    if staged is None:
+        diagnoses = select_inputs(
+            request.diagnoses, request.diagnosis_format, fhir_resource="Condition"
+        )
+        check_inputs(diagnoses.files, request.diagnosis_format, DIAGNOSIS_COLUMNS, hint=hint)
     with staged_run(request.output, overwrite=request.overwrite) as run:
+        source_names: dict[str, str] = {}
+        if staged is not None and request.from_run is not None:
+            # A run's codes are staged with this run, where its workers can read them;
+            # rows name them after the run's codes table, so reruns give the same bytes.
+            staged_csv = files.join(run.staging, FROM_RUN_DIR, "diagnoses_from_run.csv")
+            write_diagnoses_csv(staged_csv, staged)
+            request = replace(request, diagnoses=staged_csv, diagnoses_fmt="csv")
+            diagnoses = InputSelection([staged_csv], [])
+            source_names[staged_csv] = files.join(request.from_run.run_dir, "codes")
+        member_files, diagnosis_files = members.files, diagnoses.files
+        all_inputs = [*member_files, *diagnosis_files]
+        request = replace(request, num_shards=_shard_count(request.num_shards, all_inputs))
         result = run.run_pipeline(
             request.beam_args,
             lambda pipeline: build_hcc_pipeline(
@@ -217,6 +227,7 @@ def _run_hcc(request: HccRequest, *, staged: StagedDiagnoses | None = None) -> H
                 diagnosis_files,
                 run.staging,
                 encounter_files=tuple(diagnoses.encounter_files),
+                source_names=source_names,
             ),
         )
         run.fill_empty_tables(HCC_TABLES, num_shards=request.num_shards, compression_level=3)
@@ -244,9 +255,9 @@ def _run_hcc(request: HccRequest, *, staged: StagedDiagnoses | None = None) -> H
         }
         tables = tuple(HCC_TABLES)
         if staged is not None:
-            trace_dir = os.path.join(run.staging, "note_diagnoses")
-            os.makedirs(trace_dir)
-            pq.write_table(staged.trace, os.path.join(trace_dir, "part-00000.parquet"))
+            files.delete_tree(run.table_dir(FROM_RUN_DIR))
+            trace = files.join(run.staging, "note_diagnoses", "part-00000.parquet")
+            files.write_file(trace, lambda out: pq.write_table(staged.trace, out))
             add_note_evidence(
                 run.staging, staged.trace, include_ineligible=request.include_ineligible
             )
@@ -277,6 +288,22 @@ def _run_hcc(request: HccRequest, *, staged: StagedDiagnoses | None = None) -> H
         counts["diagnoses_read"],
         counts["diagnoses_eligible"],
         counts["records_quarantined"],
+    )
+
+
+def _shard_count(num_shards: int | str, inputs: list[str]) -> int:
+    """--num-shards as a number: "auto" follows the inputs' size, as output.num_shards does."""
+    if num_shards != "auto":
+        return int(num_shards)
+    return auto_shard_count(sum(files.size(path) for path in inputs), fallback=4)
+
+
+def _stage_from_run(from_run: FromRun) -> StagedDiagnoses:
+    return stage_diagnoses(
+        from_run.run_dir,
+        source_map=parse_source_map(from_run.source_map),
+        default_source=from_run.default_source,
+        crosswalk=read_crosswalk(Path(from_run.crosswalk)) if from_run.crosswalk else None,
     )
 
 

@@ -6,6 +6,7 @@ import json
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from transforms.core.hashing import sha256_stream
@@ -51,6 +52,15 @@ def count_by(directory: str, column: str) -> dict[str, int]:
         for value in values:
             counts[value] = counts.get(value, 0) + 1
     return dict(sorted(counts.items()))
+
+
+def read_table(directory: str, columns: list[str] | None = None) -> pa.Table | None:
+    """A table of a run, local or in a bucket, as one Arrow table; None if it has no files."""
+    parts = []
+    for path in table_files(directory):
+        with files.open_read(path) as handle:
+            parts.append(pq.read_table(handle, columns=columns))
+    return pa.concat_tables(parts) if parts else None
 
 
 def read_counts(directory: str) -> dict[str, int]:

@@ -33,8 +33,35 @@ def unknown_beam_flags(beam_args: Sequence[str]) -> list[str]:
     return sorted(f"--{name}" for name in set(every) - set(known))
 
 
+class UnsupportedRunnerError(UnknownBeamFlagError):
+    """A runner known to lose or misroute a deidcode pipeline's records."""
+
+
+# Runners a job must not start on, with why. Beam 2.77's DaskRunner computes only
+# the last branch of a pipeline (every other sink silently never runs) and hands
+# each consumer of a multi-output step all of its outputs, not just the one it
+# reads (tests/pipeline/test_dask_runner.py reproduces both in a few lines).
+UNSUPPORTED_RUNNERS = {
+    "DaskRunner": (
+        "Beam's DaskRunner runs only a pipeline's last branch and mixes a step's tagged "
+        "outputs, so it would drop tables and misroute quarantined records; use "
+        "FnApiRunner (the default), PortableRunner with Flink or Spark, or Dataflow"
+    ),
+}
+
+
+def requested_runner(beam_args: Sequence[str]) -> str | None:
+    """The runner's class name a --runner flag asks for (``a.b.DaskRunner`` -> ``DaskRunner``)."""
+    runner = PipelineOptions(list(beam_args)).get_all_options().get("runner")
+    return str(runner).rsplit(".", 1)[-1] if runner else None
+
+
 def check_beam_flags(beam_args: Sequence[str], *, allow_unknown: bool) -> None:
-    """Refuse unknown flags (``--runer=DataflowRunner``), unless the user allows them."""
+    """Refuse unknown flags (``--runer=DataflowRunner``), unless the user allows them,
+    and runners that would lose records."""
+    runner = requested_runner(beam_args)
+    if runner in UNSUPPORTED_RUNNERS:
+        raise UnsupportedRunnerError(f"--runner={runner}: {UNSUPPORTED_RUNNERS[runner]}")
     unknown = [] if allow_unknown else unknown_beam_flags(beam_args)
     if unknown:
         raise UnknownBeamFlagError(

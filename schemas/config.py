@@ -233,7 +233,7 @@ class OmopOutputConfig(_Strict):
 class OutputConfig(_Strict):
     # Parquet files per table, or "auto": one per 32 MiB of input
     # (transforms.io.sinks.auto_shard_count), which bounds the rows a worker sorts.
-    num_shards: int | Literal["auto"] = 4
+    num_shards: int | Literal["auto"] = "auto"
 
     @field_validator("num_shards")
     @classmethod

@@ -9,6 +9,7 @@ import pytest
 from pipeline.cli import main
 from tests.conftest import REPO_ROOT, SAMPLE_CSV, TEST_KEY
 from tests.pipeline.helpers import manifest, run_export, table
+from tests.pipeline.s3 import BUCKET, beam_flags, keys_under, read_object, upload_tree
 
 MEMBERS = REPO_ROOT / "examples" / "hcc_members.csv"
 
@@ -132,3 +133,55 @@ def test_a_bad_pairs_file_names_its_line(tmp_path, run_key, capsys):
     pairs.write_text("patient_id,member_id\nP1,M1\nP1,M2\n")
     assert main(["hcc", "crosswalk", "--pairs", str(pairs), "--out", str(tmp_path / "x")]) == 2
     assert "line 3: patient_id maps to two members" in capsys.readouterr().err
+
+
+def test_a_run_in_a_bucket_scores_into_a_bucket_as_it_does_locally(
+    scored, s3, s3_endpoint, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DEIDCODE_KEY", TEST_KEY)
+    monkeypatch.chdir(tmp_path)  # no local folder named "s3:" may appear
+    upload_tree(s3, scored / "run", "runs/coded")
+    code = main(
+        [
+            "hcc", "score", "--from-run", f"s3://{BUCKET}/runs/coded",
+            "--crosswalk", str(scored / "crosswalk.csv"),
+            "--members", str(MEMBERS), "--payment-year", "2024",
+            "--output", f"s3://{BUCKET}/hcc/from-run",
+            "--source-map", "discharge_summary=face_to_face",
+            "--default-source", "face_to_face",
+            *beam_flags(s3_endpoint),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    published = keys_under(s3, "hcc/from-run/")
+    assert "hcc/from-run/_SUCCESS" in published
+    assert not any("from_run/" in key or "read_counts" in key for key in published)
+    remote = json.loads(read_object(s3, "hcc/from-run/manifest.json"))
+    local = manifest(scored / "hcc")
+    assert remote["from_run"] == local["from_run"]
+    # The same files, rows and bytes; diagnoses and quarantine rows name their source
+    # (the run's codes table), which is a bucket here.
+    named = ("diagnoses", "quarantine")
+    for name, entries in local["outputs"].items():
+        remote_entries = remote["outputs"][name]
+        if name not in named:
+            assert remote_entries == entries, name
+            continue
+        assert [(e["path"], e["rows"]) for e in remote_entries] == [
+            (e["path"], e["rows"]) for e in entries
+        ]
+        for entry in entries:
+            body = tmp_path / "remote.parquet"
+            body.write_bytes(read_object(s3, f"hcc/from-run/{entry['path']}"))
+            here = pq.read_table(scored / "hcc" / entry["path"]).to_pylist()
+            there = pq.read_table(body).to_pylist()
+            here_codes, there_codes = f"{scored / 'run'}/codes", f"s3://{BUCKET}/runs/coded/codes"
+            assert {r["source_file"] for r in here} <= {here_codes, str(MEMBERS)}
+            assert {r["source_file"] for r in there} <= {there_codes, str(MEMBERS)}
+
+            # Rows sort by source_file, so the two orders differ; the rows do not.
+            def as_set(rows, codes):
+                return sorted(repr({**r, "source_file": r["source_file"] != codes}) for r in rows)
+
+            assert as_set(here, here_codes) == as_set(there, there_codes)
+    assert not (tmp_path / "s3:").exists()

@@ -3,69 +3,17 @@ moto's server on 127.0.0.1, reached through Beam's S3 filesystem."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import SAMPLE_CSV
-from tests.pipeline.helpers import free_port, run_cli
+from tests.pipeline.helpers import run_cli
+from tests.pipeline.s3 import BUCKET, beam_flags, keys_under, read_object
 
-BUCKET = "deidcode-test"
 pytest.importorskip("moto")
-boto3 = pytest.importorskip("boto3")
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-@pytest.fixture
-def s3(s3_endpoint, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    client = boto3.client("s3", endpoint_url=s3_endpoint)
-    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
-        client.create_bucket(Bucket=BUCKET)
-    return client
-
-
-def beam_flags(endpoint: str) -> list[str]:
-    return [f"--s3_endpoint_url={endpoint}", "--s3_region_name=us-east-1"]
-
-
-def read_object(client, key: str) -> bytes:
-    return client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
-
-
-def keys_under(client, prefix: str) -> list[str]:
-    listed = client.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
-    return sorted(item["Key"] for item in listed)
 
 
 @pytest.fixture

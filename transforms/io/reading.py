@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import apache_beam as beam
@@ -45,22 +46,30 @@ class ReadAndParse(beam.PTransform):
         batch_size: int = 5000,
         options: ReadOptions = DEFAULT_READ_OPTIONS,
         counts_dir: str | None = None,
+        source_names: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.files, self.fmt, self.counter = files, fmt, counter
         self.parse_batch, self.batch_size, self.options = parse_batch, batch_size, options
         self.counts_dir = counts_dir
+        # What a file is called in the records' source_file, where its path is only
+        # where it was staged (a scored run's codes, staged as a CSV).
+        self.source_names = dict(source_names or {})
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.pvalue.DoOutputsTuple:
         fmt, batch_size, parse_batch = self.fmt, self.batch_size, self.parse_batch
         options = self.options
         counter = Metrics.counter("deidcode", self.counter)
 
+        source_names = self.source_names
+
         def read(split: ReadSplit):
-            path = split.path
+            path = source_names.get(split.path, split.path)
             batch: list[RawRecord] = []
             records = 0
-            for record in read_records(path, fmt, options, split=split):
+            for record in read_records(split.path, fmt, options, split=split):
+                if path != split.path:
+                    record = dataclasses.replace(record, source_file=path)
                 counter.inc()
                 records += 1
                 batch.append(record)
