@@ -98,6 +98,7 @@ def main_script() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--kinds", nargs="+", choices=("hcc", "deid"), default=["hcc", "deid"])
     args = parser.parse_args()
     os.environ.setdefault("DEIDCODE_KEY", "multiprocess-bench-key-0123456789abcdef")
     results = []
@@ -110,7 +111,7 @@ def main_script() -> int:
             "entities: {enabled: false}\ncoding: {enabled: false}\n"
         )
         for number in range(args.runs):
-            for kind in ("hcc", "deid"):
+            for kind in args.kinds:
                 result = run_once(kind, folder, number)
                 results.append(result)
                 print(json.dumps(result), flush=True)
