@@ -17,6 +17,7 @@ from pipeline.failures import describe_failure
 from pipeline.hcc_cli import add_hcc_parser, run_hcc_command
 from pipeline.models_cli import add_models_parser, run_models_command
 from pipeline.release_cli import add_release_parser, run_release_command
+from pipeline.review.cli import add_review_parser, run_review_command
 from pipeline.run_cli import add_run_parser, run_deid_command
 from pipeline.signals import Terminated, received, terminate_on_signals
 
@@ -30,6 +31,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from pipeline.lifecycle import OutputDirError
     from pipeline.options import UnknownBeamFlagError
     from pipeline.release import ReleaseError
+    from pipeline.review.runs import RunReadError
     from schemas.config import ConfigError
     from transforms.coding.codeset import CodeSetError
     from transforms.coding.rules import CodingRuleError
@@ -43,6 +45,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from transforms.hcc.tables import HccTableError
     from transforms.io.readers import InputError
     from transforms.redaction.operator import OperatorConfigError
+    from transforms.review.queue import ReviewError
 
     return (
         CliError,
@@ -67,6 +70,8 @@ def user_errors() -> tuple[type[BaseException], ...]:
         OperatorConfigError,
         OutputDirError,
         ReleaseError,
+        RunReadError,
+        ReviewError,
     )
 
 
@@ -100,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_parser(commands)
     add_hcc_parser(commands)
     add_release_parser(commands)
+    add_review_parser(commands)
     return parser
 
 
@@ -175,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return run_hcc_command(args, extra)
             if args.command == "release":
                 return run_release_command(args)
+            if args.command == "review":
+                return run_review_command(args)
     except user_errors() as exc:
         print(f"deidcode: error: {exc}", file=sys.stderr)
         return 2

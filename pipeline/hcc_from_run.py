@@ -187,13 +187,17 @@ def stage_diagnoses(
     )
 
 
-def write_diagnoses_csv(path: str, staged: StagedDiagnoses) -> None:
-    """The staged rows as a diagnosis CSV the scoring job reads (record n = row n)."""
+def diagnoses_csv_text(rows: list[list[str]]) -> str:
+    """Diagnosis rows as the CSV ``hcc score --diagnoses`` reads (record n = row n)."""
     text = io.StringIO(newline="")
     writer = csv.writer(text)
     writer.writerow(DIAGNOSIS_COLUMNS)
-    writer.writerows(staged.rows)
-    files.write_bytes(path, text.getvalue().encode("utf-8"))
+    writer.writerows(rows)
+    return text.getvalue()
+
+
+def write_diagnoses_csv(path: str, staged: StagedDiagnoses) -> None:
+    files.write_bytes(path, diagnoses_csv_text(staged.rows).encode("utf-8"))
 
 
 def write_crosswalk(pairs: str, out: str, master_key: bytes) -> int:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
+from schemas.migrations import revision_in, upgrade_to_head
 from schemas.tables import PHI_COUNT_COLUMNS
 
 MIGRATIONS_DIR = Path(__file__).with_name("audit_migrations")
@@ -68,21 +67,10 @@ surrogate_ledger = sa.Table(
 )
 
 
-def alembic_config(connection: sa.Connection) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["connection"] = connection
-    return config
-
-
 def upgrade_schema(engine: sa.Engine) -> None:
     """Create or upgrade the audit tables to the latest revision."""
-    with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), "head")
+    upgrade_to_head(engine, MIGRATIONS_DIR)
 
 
 def current_revision(engine: sa.Engine) -> str | None:
-    with engine.connect() as connection:
-        if not sa.inspect(connection).has_table(VERSION_TABLE):
-            return None
-        return connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    return revision_in(engine, VERSION_TABLE)

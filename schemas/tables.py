@@ -231,3 +231,23 @@ OMOP_NOTE_NLP_SCHEMA = pa.schema(
         pa.field("term_modifiers", pa.string()),  # the assertion flags, key=value
     ]
 )
+
+# deidcode review export: one row per code that stands after a coder's review.
+REVIEW_CODES_SCHEMA = pa.schema(
+    [
+        pa.field("item_id", pa.int64(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("note_id", pa.string(), nullable=False),
+        pa.field("patient_id", pa.string()),  # the run's keyed pseudonym
+        pa.field("encounter_id", pa.string()),
+        pa.field("note_type", pa.string()),
+        pa.field("note_date", pa.date32()),
+        pa.field("code", pa.string(), nullable=False),
+        pa.field("action", pa.string(), nullable=False),  # accept | edit | add
+        pa.field("suggested_code", pa.string()),  # null for an added code
+        pa.field("reason_code", pa.string()),
+        pa.field("coder", pa.string(), nullable=False),
+        pa.field("decided_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("submitted_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)

@@ -35,12 +35,13 @@ def _check_upgrade_from_0001(url: str) -> None:
     cleared (they cannot be keyed after the fact) and the column renamed."""
     from alembic import command
 
-    from schemas.audit_db import alembic_config
+    from schemas.audit_db import MIGRATIONS_DIR
+    from schemas.migrations import alembic_config
 
     engine = sa.create_engine(url)
     try:
         with engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "0001")
+            command.upgrade(alembic_config(MIGRATIONS_DIR, connection), "0001")
             connection.execute(
                 sa.text(
                     "INSERT INTO deid_runs (run_id, started_at, status, config_sha256, "

@@ -1,0 +1,1 @@
+"""``deidcode review``: the coder review queue's commands and web app."""

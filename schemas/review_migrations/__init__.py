@@ -1,0 +1,1 @@
+"""Alembic migrations of the review queue database (``schemas.review_db``)."""

@@ -1,0 +1,211 @@
+"""Filling the queue from a finished run: one work item per note with suggested
+codes, with the note's original text from the export.
+
+The release holds no original text, so the text coders read comes from the
+export the run read, matched by note id and checked against the run's keyed
+audit digest (``audit.text_hmac``): a note whose text differs (the export was
+changed since, or is another one) is quarantined in the queue without text.
+Loading a run again adds nothing; a newer run's item replaces an older one
+only while nobody has claimed it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from schemas.review_db import items, suggestions
+from transforms.core.keyed import RunKeys, keyed_text_digest
+from transforms.hcc.tables import PaymentYear
+from transforms.review.queue import as_utc, record_event, utcnow
+
+BATCH_NOTES = 1000
+
+
+@dataclass(frozen=True)
+class RunCodes:
+    """What a run says about its coded notes (read from its tables by the caller)."""
+
+    run_id: str
+    codes: Mapping[str, list[dict[str, Any]]]  # note_id -> suggested codes, by rank
+    notes: Mapping[str, dict[str, Any]]  # note_id -> patient_id, encounter_id, type, date
+    digests: Mapping[str, str]  # note_id -> audit text_hmac
+
+
+@dataclass
+class LoadSummary:
+    run_id: str
+    items_added: int = 0
+    suggestions_added: int = 0
+    already_loaded: int = 0
+    superseded: int = 0
+    kept_claimed: int = 0  # a claimed or submitted item of an older run stands
+    newer_in_queue: int = 0  # the queue holds the note from a newer run
+    quarantined: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def hcc_labels(code: str, year: PaymentYear, model: str = "V28") -> list[tuple[str, float]]:
+    """The HCCs a code maps to under ``model`` with the community, non-dual, aged
+    coefficient: what accepting it could add to a typical member's RAF."""
+    tables = year.models.get(model) or next(iter(year.models.values()))
+    found = []
+    for cc in tables.dx_to_cc.get(code.replace(".", ""), ()):
+        label = f"HCC{cc}"
+        found.append((label, tables.coefficients.get(f"CNA_{label}", 0.0)))
+    return sorted(found)
+
+
+def load_run(
+    engine: sa.Engine,
+    run: RunCodes,
+    texts: Iterable[tuple[str, str]],
+    keys: RunKeys,
+    *,
+    year: PaymentYear,
+    workgroup_for: Callable[[str | None], str],
+) -> LoadSummary:
+    """Queue ``run``'s coded notes, with their text from ``texts`` (note_id, text)."""
+    summary = LoadSummary(run.run_id)
+    wanted = set(run.codes)
+    found: dict[str, str] = {}
+    for note_id, text in texts:
+        if note_id in wanted:
+            found[note_id] = text
+    note_ids = sorted(wanted)
+    for start in range(0, len(note_ids), BATCH_NOTES):
+        batch = note_ids[start : start + BATCH_NOTES]
+        with engine.begin() as connection:
+            _load_batch(connection, run, batch, found, keys, year, workgroup_for, summary)
+    with engine.begin() as connection:
+        record_event(connection, "load", **summary.as_dict())
+    return summary
+
+
+def _load_batch(
+    connection: sa.Connection,
+    run: RunCodes,
+    batch: list[str],
+    found: Mapping[str, str],
+    keys: RunKeys,
+    year: PaymentYear,
+    workgroup_for: Callable[[str | None], str],
+    summary: LoadSummary,
+) -> None:
+    at = utcnow()
+    existing: dict[str, list[sa.Row]] = {}
+    for row in connection.execute(
+        sa.select(
+            items.c.item_id, items.c.note_id, items.c.run_id, items.c.status,
+            items.c.lease_expires_at,
+        ).where(items.c.note_id.in_(batch), items.c.status != "superseded")
+    ):  # fmt: skip
+        existing.setdefault(row.note_id, []).append(row)
+    new_items: list[dict[str, Any]] = []
+    pending: dict[str, list[dict[str, Any]]] = {}
+    for note_id in batch:
+        rows = existing.get(note_id, [])
+        if any(r.run_id == run.run_id for r in rows):
+            summary.already_loaded += 1
+            continue
+        if any(r.run_id > run.run_id for r in rows):  # run ids sort by start time
+            summary.newer_in_queue += 1
+            continue
+        free = [r for r in rows if _is_unclaimed(r, at)]
+        if len(free) < len(rows):
+            summary.kept_claimed += 1
+            continue
+        if free:
+            connection.execute(
+                items.update()
+                .where(items.c.item_id.in_([r.item_id for r in free]))
+                .values(status="superseded", reason=f"superseded_by:{run.run_id}")
+            )
+            summary.superseded += len(free)
+        item, codes = _item_row(run, note_id, found.get(note_id), keys, year, workgroup_for, at)
+        if item["status"] == "quarantined":
+            summary.quarantined[item["reason"]] = summary.quarantined.get(item["reason"], 0) + 1
+        new_items.append(item)
+        pending[note_id] = codes
+    if not new_items:
+        return
+    inserted = connection.execute(
+        items.insert().returning(items.c.item_id, items.c.note_id, sort_by_parameter_order=True),
+        new_items,
+    ).all()
+    rows = [
+        {"item_id": item_id, **code} for item_id, note_id in inserted for code in pending[note_id]
+    ]
+    if rows:
+        connection.execute(suggestions.insert(), rows)
+    summary.items_added += len(inserted)
+    summary.suggestions_added += len(rows)
+
+
+def _is_unclaimed(row: sa.Row, at) -> bool:
+    if row.status == "queued":
+        return True
+    return row.status == "claimed" and (as_utc(row.lease_expires_at) or at) < at
+
+
+def _item_row(
+    run: RunCodes,
+    note_id: str,
+    text: str | None,
+    keys: RunKeys,
+    year: PaymentYear,
+    workgroup_for: Callable[[str | None], str],
+    at,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    note = run.notes.get(note_id, {})
+    reason = None
+    if text is None:
+        reason = "not_in_export"
+    elif keyed_text_digest(keys, text) != run.digests.get(note_id):
+        reason = "text_mismatch"
+    codes = []
+    for code in run.codes[note_id]:
+        hccs = hcc_labels(code["code"], year)
+        codes.append(
+            {
+                "code": code["code"],
+                "description": code["description"],
+                "rank": code["rank"],
+                "score": code["score"],
+                "hccs": json.dumps([label for label, _ in hccs]),
+                "hcc_impact": round(max((c for _, c in hccs), default=0.0), 4),
+                "evidence": json.dumps([[e["start"], e["end"]] for e in code["evidence"]]),
+            }
+        )
+    # Each HCC counts once, at its largest coefficient among the note's codes.
+    by_hcc: dict[str, float] = {}
+    for code in run.codes[note_id]:
+        for label, coefficient in hcc_labels(code["code"], year):
+            by_hcc[label] = max(by_hcc.get(label, 0.0), coefficient)
+    impact = round(sum(by_hcc.values()), 4)
+    confidence = max((c["score"] for c in run.codes[note_id]), default=0.0)
+    item = {
+        "run_id": run.run_id,
+        "note_id": note_id,
+        "workgroup": workgroup_for(note.get("note_type")),
+        "patient_id": note.get("patient_id"),
+        "encounter_id": note.get("encounter_id"),
+        "note_type": note.get("note_type"),
+        "note_date": note.get("note_date"),
+        "note_text": None if reason else text,
+        "text_hmac": run.digests.get(note_id),
+        "hcc_impact": impact,
+        "confidence": confidence,
+        # HCC-bearing charts first, the most certain first among them.
+        "priority": round(impact * 10 + confidence, 6),
+        "status": "quarantined" if reason else "queued",
+        "reason": reason,
+        "created_at": at,
+    }
+    return item, codes
