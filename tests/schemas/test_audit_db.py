@@ -3,22 +3,12 @@
 import pytest
 import sqlalchemy as sa
 
-from schemas.audit_db import HEAD_REVISION, current_revision, metadata, upgrade_schema
+from schemas import audit_db
+from tests.schemas.migration_checks import check_migrations_match_tables
 
 
 def _check_schema(url: str) -> None:
-    engine = sa.create_engine(url)
-    try:
-        assert current_revision(engine) is None
-        upgrade_schema(engine)
-        upgrade_schema(engine)  # idempotent: a second run changes nothing
-        assert current_revision(engine) == HEAD_REVISION
-        inspector = sa.inspect(engine)
-        for table in metadata.sorted_tables:
-            columns = {c["name"] for c in inspector.get_columns(table.name)}
-            assert columns == {c.name for c in table.columns}, table.name
-    finally:
-        engine.dispose()
+    check_migrations_match_tables(url, audit_db)
 
 
 def test_sqlite_migrations(tmp_path):
@@ -58,7 +48,7 @@ def _check_upgrade_from_0001(url: str) -> None:
                     f"('r1', 'f.csv', 1, 'n1', 'released', '{'a' * 64}', {counts}, '[]', 1.0)"
                 )
             )
-        upgrade_schema(engine)
+        audit_db.upgrade_schema(engine)
         with engine.connect() as connection:
             rows = connection.execute(sa.text("SELECT note_id, text_hmac FROM deid_note_audit"))
             assert rows.all() == [("n1", None)]

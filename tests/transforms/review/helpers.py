@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import sqlalchemy as sa
 
@@ -11,8 +12,35 @@ from transforms.review.queue import Reviewer, utcnow
 from transforms.review.users import add_user, authenticate
 
 PASSWORD = "a long enough password"
-NOTE = "Pt with type 2 diabetes and CKD stage 3. No chest pain. Hx of MI."
-EVIDENCE = {"E11.22": [[8, 23], [28, 39]], "I25.2": [[58, 63]]}
+# A made-up note (no real patient): what a progress note's assessment looks like.
+NOTE = (
+    "PROGRESS NOTE\n\n"
+    "SUBJECTIVE: Seen for follow-up of type 2 diabetes. Reports good adherence to "
+    "metformin. No chest pain or dyspnea.\n\n"
+    "OBJECTIVE: BP 138/82. A1c 8.1%. eGFR 48, stable.\n\n"
+    "ASSESSMENT:\n"
+    "1. Type 2 diabetes mellitus with diabetic chronic kidney disease, CKD stage 3a.\n"
+    "2. Old myocardial infarction, 2019; no angina since.\n\n"
+    "PLAN: Continue metformin, add empagliflozin. Recheck A1c in 3 months."
+)
+
+
+def _spans(*phrases: str) -> list[list[int]]:
+    return [[NOTE.index(p), NOTE.index(p) + len(p)] for p in phrases]
+
+
+EVIDENCE = {
+    "E11.22": _spans(
+        "Type 2 diabetes mellitus with diabetic chronic kidney disease", "CKD stage 3a"
+    ),
+    "I25.2": _spans("Old myocardial infarction"),
+}
+
+
+TITLES = {
+    "E11.22": "Type 2 diabetes mellitus with diabetic chronic kidney disease",
+    "I25.2": "Old myocardial infarction",
+}
 
 
 def review_engine(url: str) -> sa.Engine:
@@ -32,7 +60,7 @@ def fill_queue(
             "patient_id": f"p{i % 50}",
             "encounter_id": f"e{i}",
             "note_type": "progress_note",
-            "note_date": None,
+            "note_date": date(2026, 11, 3),
             "note_text": NOTE,
             "text_hmac": "0" * 64,
             "hcc_impact": round((i % 7) * 0.1, 3),
@@ -57,7 +85,7 @@ def fill_queue(
                 {
                     "item_id": item_id,
                     "code": code,
-                    "description": code,
+                    "description": TITLES[code],
                     "rank": rank,
                     "score": 0.9 - rank / 10,
                     "hccs": json.dumps(["HCC37"] if code.startswith("E11") else []),
