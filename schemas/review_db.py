@@ -72,8 +72,12 @@ items = sa.Table(
     sa.Column("submitted_at", sa.DateTime(timezone=True)),
     sa.Column("submitted_by", sa.Integer, sa.ForeignKey("review_users.user_id")),
     sa.UniqueConstraint("run_id", "note_id", name="uq_review_item_run_note"),
-    sa.Index("ix_review_items_queue", "status", "workgroup", "priority"),
     sa.Index("ix_review_items_note", "note_id"),
+    # Claim-next walks queued items in priority order; a holder finds their chart;
+    # lapsed leases are found by their expiry.
+    sa.Index("ix_review_items_queue", "status", sa.text("priority DESC"), "item_id"),
+    sa.Index("ix_review_items_holder", "claimed_by", "status"),
+    sa.Index("ix_review_items_lease", "status", "lease_expires_at"),
 )
 
 suggestions = sa.Table(

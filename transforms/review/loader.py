@@ -85,6 +85,12 @@ def load_run(
             _load_batch(connection, run, batch, found, keys, year, workgroup_for, summary)
     with engine.begin() as connection:
         record_event(connection, "load", **summary.as_dict())
+        if summary.items_added:
+            # Fresh planner statistics: without them, right after a large load the
+            # planner may sort the whole queue for every claim instead of walking
+            # the queue index (75 ms against 4 ms at 100,000 items).
+            for table in ("review_items", "review_suggestions"):
+                connection.execute(sa.text(f"ANALYZE {table}"))
     return summary
 
 

@@ -2,7 +2,8 @@
 and submission. Plain functions over a SQLAlchemy engine; the web app and the
 CLI call them and nothing else writes the queue.
 
-Claiming is one UPDATE of the row a sub-select picks. On PostgreSQL the
+Claiming first returns lapsed leases to the queue, then is one UPDATE of the
+row a sub-select picks from the queue index. On PostgreSQL the
 sub-select takes ``FOR UPDATE SKIP LOCKED``, so concurrent coders pick different
 rows without waiting; SQLite renders no row locks, but it runs the whole
 statement under its database write lock, which is as safe (one claim at a time).
@@ -116,12 +117,21 @@ class QueueFilter:
     max_confidence: float | None = None
 
 
-def _available(at: datetime) -> sa.ColumnElement[bool]:
-    """Free to claim: queued, or claimed with a lease that has run out."""
-    return sa.or_(
-        items.c.status == "queued",
-        sa.and_(items.c.status == "claimed", items.c.lease_expires_at < at),
+def requeue_lapsed(connection: sa.Connection, at: datetime) -> None:
+    """Return items whose lease ran out to the queue (their draft decisions kept),
+    so that finding a free item is one walk of the queue index."""
+    lapsed = (
+        connection.execute(
+            items.update()
+            .where(items.c.status == "claimed", items.c.lease_expires_at < at)
+            .values(status="queued", claimed_by=None, lease_expires_at=None)
+            .returning(items.c.item_id)
+        )
+        .scalars()
+        .all()
     )
+    for item_id in lapsed:
+        record_event(connection, "lease_expired", item_id=item_id, at=at)
 
 
 def _filtered(query: sa.Select, reviewer: Reviewer, wanted: QueueFilter) -> sa.Select:
@@ -165,8 +175,11 @@ def claim_next(
         held = held_item(connection, reviewer, at)
         if held is not None:
             return held
+        requeue_lapsed(connection, at)
         pick = (
-            _filtered(sa.select(items.c.item_id).where(_available(at)), reviewer, wanted)
+            _filtered(
+                sa.select(items.c.item_id).where(items.c.status == "queued"), reviewer, wanted
+            )
             .order_by(items.c.priority.desc(), items.c.item_id)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -174,7 +187,7 @@ def claim_next(
         )
         claimed = connection.execute(
             items.update()
-            .where(items.c.item_id == pick, _available(at))
+            .where(items.c.item_id == pick, items.c.status == "queued")
             .values(status="claimed", claimed_by=reviewer.user_id, lease_expires_at=at + lease)
             .returning(items.c.item_id)
         ).scalar()
@@ -459,8 +472,9 @@ def list_queue(
 ) -> list[sa.Row]:
     """Free items the reviewer may claim, highest priority first (no note text)."""
     columns = [c for c in items.c if c.name != "note_text"]
-    with engine.connect() as connection:
-        query = _filtered(sa.select(*columns).where(_available(utcnow())), reviewer, wanted)
+    with engine.begin() as connection:
+        requeue_lapsed(connection, utcnow())
+        query = _filtered(sa.select(*columns).where(items.c.status == "queued"), reviewer, wanted)
         return connection.execute(
             query.order_by(items.c.priority.desc(), items.c.item_id).limit(limit)
         ).all()

@@ -54,8 +54,12 @@ def upgrade() -> None:
         sa.Column("submitted_by", sa.Integer, sa.ForeignKey("review_users.user_id")),
         sa.UniqueConstraint("run_id", "note_id", name="uq_review_item_run_note"),
     )
-    op.create_index("ix_review_items_queue", "review_items", ["status", "workgroup", "priority"])
     op.create_index("ix_review_items_note", "review_items", ["note_id"])
+    op.create_index(
+        "ix_review_items_queue", "review_items", ["status", sa.text("priority DESC"), "item_id"]
+    )
+    op.create_index("ix_review_items_holder", "review_items", ["claimed_by", "status"])
+    op.create_index("ix_review_items_lease", "review_items", ["status", "lease_expires_at"])
     op.create_table(
         "review_suggestions",
         sa.Column("suggestion_id", sa.Integer, primary_key=True, autoincrement=True),
