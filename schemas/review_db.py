@@ -53,7 +53,10 @@ items = sa.Table(
     metadata,
     sa.Column("item_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("run_id", sa.String(64), nullable=False),
+    # The note's id, or "encounter:" and the encounter pseudonym for an item that
+    # holds an encounter's notes (note_ids: JSON list, in reading order).
     sa.Column("note_id", sa.Text, nullable=False),
+    sa.Column("note_ids", sa.Text, nullable=False),
     sa.Column("workgroup", sa.String(64), nullable=False),
     sa.Column("patient_id", sa.String(64)),  # the run's keyed pseudonym
     sa.Column("encounter_id", sa.String(64)),  # the run's keyed pseudonym

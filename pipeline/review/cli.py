@@ -41,7 +41,7 @@ def add_review_parser(commands: argparse._SubParsersAction) -> None:
             "loading a run twice adds nothing.",
         )
     )
-    load.add_argument("run_dir", metavar="RUN_DIR")
+    load.add_argument("run_dir", metavar="RUN_DIR", help="a finished deidcode run")
     load.add_argument("--input", required=True, help="the export the run read")
     load.add_argument("--format", default="csv", help="its format, as for `deidcode run`")
     load.add_argument("--config", help="the run's config (its input.columns)")
@@ -53,12 +53,23 @@ def add_review_parser(commands: argparse._SubParsersAction) -> None:
         help="NOTE_TYPE=WORKGROUP pairs joined by commas, or a JSON file; others get --workgroup",
     )
     load.add_argument("--payment-year", type=int, default=2026, help="for HCC impact")
+    load.add_argument(
+        "--per",
+        choices=("note", "encounter"),
+        default="note",
+        help="one work item per note (default), or per encounter with its notes together",
+    )
 
     user = actions.add_parser("user", help="manage review users")
     user_actions = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     add = with_db(user_actions.add_parser("add", help="add a user"))
-    add.add_argument("name")
-    add.add_argument("--role", required=True, choices=("coder", "lead", "admin"))
+    add.add_argument("name", help="the user name coders log in with")
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=("coder", "lead", "admin"),
+        help="coder: works charts; lead: also sees the scorecard; admin: every workgroup",
+    )
     add.add_argument("--workgroup", action="append", default=[], help="repeat for several")
     add.add_argument("--password-file", help="a file holding the password (else it is asked for)")
 
@@ -70,8 +81,10 @@ def add_review_parser(commands: argparse._SubParsersAction) -> None:
             "told otherwise; behind a TLS proxy give --secure-cookies (runbooks/review-queue.md).",
         )
     )
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this host only)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument(
         "--session-key-file",
         help=f"a file holding the session-signing key (else the env var {SESSION_KEY_ENV})",
@@ -91,7 +104,9 @@ def add_review_parser(commands: argparse._SubParsersAction) -> None:
             "`deidcode hcc score`).",
         )
     )
-    export.add_argument("--output", required=True, metavar="DIR")
+    export.add_argument(
+        "--output", required=True, metavar="DIR", help="where to write the approved codes"
+    )
     export.add_argument("--crosswalk", help="patient_id -> member_id CSV (`hcc crosswalk`)")
     export.add_argument("--source-map", help="NOTE_TYPE=SOURCE pairs, as for hcc --from-run")
     export.add_argument("--default-source", help="the source of other note types")
@@ -149,6 +164,7 @@ def _load(args: argparse.Namespace, engine) -> int:
         RunKeys.derive(key),
         year=load_payment_year(args.payment_year),
         workgroup_for=lambda note_type: groups.get(note_type or "", args.workgroup),
+        per=args.per,
     )
     quarantined = sum(summary.quarantined.values())
     print(

@@ -83,6 +83,19 @@ def test_a_coder_works_a_chart_end_to_end(server, browser):
             ).all()
         )
 
+    # The keyboard: j and k move the selection, and its evidence lights up.
+    def lit_texts():
+        return [span.text for span in browser.find_elements(By.CSS_SELECTOR, "#note span.ev.hl")]
+
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("j")
+    assert browser.find_element(By.CSS_SELECTOR, "li.code.selected").get_attribute("id") == (
+        f"code-{codes['I25.2']}"
+    )
+    assert lit_texts() == ["Old myocardial infarction"]
+    body.send_keys("k")
+    assert len(lit_texts()) == 2
+
     # Selecting a code lights up its evidence, and only its evidence.
     browser.find_element(By.CSS_SELECTOR, f"#code-{codes['I25.2']} .title").click()
     lit = browser.find_elements(By.CSS_SELECTOR, "#note span.ev.hl")

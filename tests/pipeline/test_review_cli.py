@@ -24,6 +24,20 @@ def runs(tmp_path_factory):
         patch.setenv("DEIDCODE_KEY", TEST_KEY)
         for name in ("first", "second"):
             assert run_export(SAMPLE_CSV, root / name, fmt="csv") == 0
+        # Three coded notes of one patient's one encounter, for items per encounter.
+        shared = sorted(coded_notes(root / "first"))[:3]
+        with SAMPLE_CSV.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows, header = list(reader), reader.fieldnames
+        patient = next(r["patient_id"] for r in rows if r["note_id"] == shared[0])
+        for row in rows:
+            if row["note_id"] in shared:
+                row["encounter_id"], row["patient_id"] = "E-SHARED", patient
+        with (root / "shared.csv").open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=header)
+            writer.writeheader()
+            writer.writerows(rows)
+        assert run_export(root / "shared.csv", root / "shared", fmt="csv") == 0
     return root
 
 
@@ -33,6 +47,18 @@ def review(*args: str) -> int:
 
 def load(run_dir, db, export=SAMPLE_CSV) -> int:
     return review("load", str(run_dir), "--input", str(export), "--db", db)
+
+
+def queue_with_coder(run_dir, tmp_path):
+    """A review database loaded with ``run_dir``, and coder cora added through the CLI."""
+    db = f"sqlite:///{tmp_path / 'review.sqlite'}"
+    assert load(run_dir, db) == 0
+    password = tmp_path / "password"
+    password.write_text(PASSWORD)
+    args = ["user", "add", "cora", "--role", "coder", "--workgroup", "coding"]
+    assert review(*args, "--password-file", str(password), "--db", db) == 0
+    engine = sa.create_engine(db)
+    return db, engine, authenticate(engine, "cora", PASSWORD)
 
 
 def coded_notes(run_dir) -> set[str]:
@@ -90,14 +116,7 @@ def test_a_changed_export_quarantines_the_note_without_its_text(runs, tmp_path, 
 
 
 def test_a_newer_run_supersedes_only_what_nobody_claimed(runs, tmp_path, run_key):
-    db = f"sqlite:///{tmp_path / 'review.sqlite'}"
-    assert load(runs / "first", db) == 0
-    password = tmp_path / "password"
-    password.write_text(PASSWORD)
-    args = ["user", "add", "cora", "--role", "coder", "--workgroup", "coding"]
-    assert review(*args, "--password-file", str(password), "--db", db) == 0
-    engine = sa.create_engine(db)
-    cora = authenticate(engine, "cora", PASSWORD)
+    db, engine, cora = queue_with_coder(runs / "first", tmp_path)
     held = queue.claim_next(engine, cora)
     assert load(runs / "second", db) == 0
     with engine.connect() as connection:
@@ -111,14 +130,7 @@ def test_a_newer_run_supersedes_only_what_nobody_claimed(runs, tmp_path, run_key
 
 
 def test_export_writes_approved_codes_that_hcc_score_reads(runs, tmp_path, run_key):
-    db = f"sqlite:///{tmp_path / 'review.sqlite'}"
-    assert load(runs / "first", db) == 0
-    password = tmp_path / "password"
-    password.write_text(PASSWORD)
-    args = ["user", "add", "cora", "--role", "coder", "--workgroup", "coding"]
-    assert review(*args, "--password-file", str(password), "--db", db) == 0
-    engine = sa.create_engine(db)
-    cora = authenticate(engine, "cora", PASSWORD)
+    db, engine, cora = queue_with_coder(runs / "first", tmp_path)
     accepted = 0
     for _ in range(3):  # accept every suggestion of three charts
         item_id = queue.claim_next(engine, cora)
@@ -150,3 +162,50 @@ def test_export_writes_approved_codes_that_hcc_score_reads(runs, tmp_path, run_k
     assert code == 0
     scored = json.loads((hcc_out / "manifest.json").read_text())["counts"]
     assert scored["diagnoses_read"] == accepted
+
+
+def test_serve_needs_a_session_key_and_says_where_it_looked(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("DEIDCODE_REVIEW_SESSION_KEY", raising=False)
+    assert review("serve", "--db", f"sqlite:///{tmp_path / 'review.sqlite'}") == 2
+    assert "DEIDCODE_REVIEW_SESSION_KEY" in capsys.readouterr().err
+
+
+def test_a_run_that_did_not_finish_is_refused_by_name(tmp_path, run_key, capsys):
+    (tmp_path / "half").mkdir()
+    assert load(tmp_path / "half", f"sqlite:///{tmp_path / 'review.sqlite'}") == 2
+    assert "half has no _SUCCESS" in capsys.readouterr().err
+
+
+def test_items_per_encounter_hold_the_encounters_notes_and_their_evidence(runs, tmp_path, run_key):
+    by_note = f"sqlite:///{tmp_path / 'notes.sqlite'}"
+    by_encounter = f"sqlite:///{tmp_path / 'encounters.sqlite'}"
+    export = runs / "shared.csv"
+    assert load(runs / "shared", by_note, export=export) == 0
+    args = ["load", str(runs / "shared"), "--input", str(export), "--per", "encounter"]
+    assert review(*args, "--db", by_encounter) == 0
+
+    def read(db):
+        with sa.create_engine(db).connect() as connection:
+            rows = {r.item_id: r for r in connection.execute(sa.select(items))}
+            spans = connection.execute(
+                sa.select(suggestions.c.item_id, suggestions.c.code, suggestions.c.evidence)
+            ).all()
+        quoted = {}
+        for item_id, code, evidence in spans:
+            row = rows[item_id]
+            for start, end in json.loads(evidence):
+                quoted.setdefault(code, set()).add(row.note_text[start:end])
+        return rows, quoted
+
+    notes, quoted_by_note = read(by_note)
+    encounters, quoted_by_encounter = read(by_encounter)
+    encounter_of = {r["note_id"]: r["encounter_id"] for r in table(runs / "shared", "notes")}
+    groups = {encounter_of[r.note_id] or r.note_id for r in notes.values()}
+    assert len(encounters) == len(groups) == len(notes) - 2  # three notes, one item
+    (shared,) = [r for r in encounters.values() if len(json.loads(r.note_ids)) > 1]
+    assert shared.note_id.startswith("encounter:") and len(json.loads(shared.note_ids)) == 3
+    texts = sample_texts()
+    for note_id in json.loads(shared.note_ids):
+        assert f"=== {note_id}" in shared.note_text and texts[note_id] in shared.note_text
+    # Every code's evidence quotes the same words, whichever way the notes are grouped.
+    assert quoted_by_encounter == quoted_by_note

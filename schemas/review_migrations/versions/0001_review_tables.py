@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("item_id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("run_id", sa.String(64), nullable=False),
         sa.Column("note_id", sa.Text, nullable=False),
+        sa.Column("note_ids", sa.Text, nullable=False),
         sa.Column("workgroup", sa.String(64), nullable=False),
         sa.Column("patient_id", sa.String(64)),
         sa.Column("encounter_id", sa.String(64)),

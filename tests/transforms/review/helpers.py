@@ -56,6 +56,7 @@ def fill_queue(
         {
             "run_id": run_id,
             "note_id": f"N{i:05d}",
+            "note_ids": json.dumps([f"N{i:05d}"]),
             "workgroup": workgroup,
             "patient_id": f"p{i % 50}",
             "encounter_id": f"e{i}",
