@@ -161,7 +161,8 @@ def _stopped(stop: Terminated) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if args.command not in ("run", "hcc") and extra:  # only pipelines pass flags on to Beam
+    # Pipelines pass flags on to Beam; release takes Beam's filesystem flags (--s3_…).
+    if args.command not in ("run", "hcc", "release") and extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _configure_logging(args.log_level, debug=args.debug)
     # Imported after logging is set up: it loads Beam, whose import logs warnings.
@@ -180,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "hcc":
                 return run_hcc_command(args, extra)
             if args.command == "release":
-                return run_release_command(args)
+                return run_release_command(args, extra)
             if args.command == "review":
                 return run_review_command(args)
     except user_errors() as exc:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from transforms.evaluation.release_risk import (
     expected_missed_tokens,
     k_anonymity,
 )
+from transforms.io import files
 
 # Releasable tables and the columns withheld from each: offsets into the original
 # text would give away where PHI was and how long it was. "column.field" withholds
@@ -71,22 +71,36 @@ class ReleaseSummary:
     missed: list[MissedPhi]
 
 
-def _read_run_manifest(run_dir: Path) -> dict[str, Any]:
-    if not (run_dir / "_SUCCESS").exists():
+def _read_run_manifest(run_dir: str) -> dict[str, Any]:
+    if not files.exists(files.join(run_dir, "_SUCCESS")):
         raise ReleaseError(
             f"run {run_dir} has no _SUCCESS: only a finished, successful run can be released"
         )
     try:
-        return json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+        return json.loads(files.read_bytes(files.join(run_dir, "manifest.json")))
     except (OSError, json.JSONDecodeError) as exc:
         raise ReleaseError(f"run {run_dir}: manifest.json cannot be read ({exc})") from None
 
 
-def _check_target(run_dir: Path, target: Path) -> None:
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise ReleaseError(f"release directory {target} exists and is not empty")
-    if target.resolve().is_relative_to(run_dir.resolve()):
+def _check_target(run_dir: str, target: str) -> None:
+    if files.is_remote(target):
+        if files.list_files(target):
+            raise ReleaseError(f"release directory {target} exists and is not empty")
+        inside = (target.rstrip("/") + "/").startswith(run_dir.rstrip("/") + "/")
+    else:
+        local = Path(target)
+        if local.exists() and (not local.is_dir() or any(local.iterdir())):
+            raise ReleaseError(f"release directory {target} exists and is not empty")
+        inside = not files.is_remote(run_dir) and local.resolve().is_relative_to(
+            Path(run_dir).resolve()
+        )
+    if inside:
         raise ReleaseError(f"release directory {target} is inside the run {run_dir}")
+
+
+def _read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
+    with files.open_read(path) as handle:
+        return pq.read_table(handle, columns=columns)
 
 
 def _withhold(table: pa.Table, withheld: tuple[str, ...]) -> pa.Table:
@@ -113,13 +127,13 @@ def _withhold(table: pa.Table, withheld: tuple[str, ...]) -> pa.Table:
     return table
 
 
-def _copy_table(source: Path, target: Path, withheld: tuple[str, ...], note_key: bytes) -> int:
+def _copy_table(source: str, target: str, withheld: tuple[str, ...], note_key: bytes) -> int:
     """Copy a table without ``withheld`` columns, with pseudonymous note ids, each file
     re-sorted by them (the run's order would give the original ids' order)."""
     rows = 0
-    target.mkdir(parents=True)
-    for path in table_files(str(source)):
-        table = _withhold(pq.read_table(path), withheld)
+    files.makedirs(target)
+    for path in table_files(source):
+        table = _withhold(_read_parquet(path), withheld)
         position = table.schema.get_field_index(PSEUDONYMIZED_COLUMN)
         pseudonyms = pa.array(
             [pseudonymize(note_key, v) for v in table.column(position).to_pylist()],
@@ -127,7 +141,10 @@ def _copy_table(source: Path, target: Path, withheld: tuple[str, ...], note_key:
         )
         table = table.set_column(position, table.schema.field(position), pseudonyms)
         table = table.sort_by([(name, "ascending") for name in _sort_columns(table)])
-        pq.write_table(table, target / os.path.basename(path), compression="zstd")
+        files.write_file(
+            files.join(target, files.basename(path)),
+            lambda out, t=table: pq.write_table(t, out, compression="zstd"),
+        )
         rows += table.num_rows
     return rows
 
@@ -137,7 +154,7 @@ def _sort_columns(table: pa.Table) -> list[str]:
     return [name for name in preferred if name in table.schema.names]
 
 
-def check_release_key(master_key: bytes, manifest: dict[str, Any], run_dir: Path) -> bytes:
+def check_release_key(master_key: bytes, manifest: dict[str, Any], run_dir: str) -> bytes:
     """The release's note-id key, once the key is shown to be the run's."""
     if key_fingerprint(master_key) != manifest.get("key_fingerprint"):
         raise ReleaseError(
@@ -161,10 +178,10 @@ def quasi_identifier_columns(manifest: dict[str, Any], config: ReleaseConfig) ->
     return tuple(sorted(c for c, p in policies.items() if p in QUASI_IDENTIFIER_POLICIES))
 
 
-def release_k_anonymity(notes_dir: Path, columns: tuple[str, ...], k: int) -> KAnonymity:
+def release_k_anonymity(notes_dir: str, columns: tuple[str, ...], k: int) -> KAnonymity:
     records = []
-    for path in table_files(str(notes_dir)):
-        table = pq.read_table(path, columns=["patient_id", *columns]).to_pylist()
+    for path in table_files(notes_dir):
+        table = _read_parquet(path, ["patient_id", *columns]).to_pylist()
         records += [(row["patient_id"], tuple(row[c] for c in columns)) for row in table]
     return k_anonymity(records, columns, k=k)
 
@@ -186,10 +203,10 @@ def _card_recall(manifest: dict[str, Any]) -> tuple[dict[str, float], str | None
     return {}, None
 
 
-def _detected_tokens(phi_spans_dir: Path) -> dict[str, int]:
+def _detected_tokens(phi_spans_dir: str) -> dict[str, int]:
     counts: Counter[str] = Counter()
-    for path in table_files(str(phi_spans_dir)):
-        table = pq.read_table(path, columns=["phi_type", "n_tokens"]).to_pylist()
+    for path in table_files(phi_spans_dir):
+        table = _read_parquet(path, ["phi_type", "n_tokens"]).to_pylist()
         for row in table:
             counts[row["phi_type"]] += row["n_tokens"]
     return dict(counts)
@@ -203,28 +220,31 @@ def make_release(
     master_key: bytes,
     report: str | None = None,
 ) -> ReleaseSummary:
-    """Write the release of ``run_dir`` to ``to`` and its report beside it.
-    ``master_key`` is the run's key: it pseudonymises the note ids."""
-    source = Path(run_dir)
-    target = Path(to)
+    """Write the release of ``run_dir`` to ``to`` and its report beside it, local
+    paths or object storage alike. ``master_key`` is the run's key: it
+    pseudonymises the note ids."""
+    source = files.absolute(run_dir).rstrip("/")
+    target = files.absolute(to).rstrip("/")
     manifest = _read_run_manifest(source)
     note_key = check_release_key(master_key, manifest, source)
     _check_target(source, target)
-    report_path = Path(report) if report else target.with_name(target.name + ".release_report.html")
+    report_path = report or f"{target}.release_report.html"
     columns = quasi_identifier_columns(manifest, config)
 
-    staging = target.with_name(f".{target.name}.staging-{uuid.uuid4().hex[:8]}")
-    staging.mkdir(parents=True, mode=0o750)
+    name = files.basename(target)
+    staging = files.join(files.dirname(target), f".{name}.staging-{uuid.uuid4().hex[:8]}")
+    files.makedirs(staging, mode=0o750)
     try:
         tables = {
-            name: _copy_table(source / name, staging / name, withheld, note_key)
-            for name, withheld in RELEASABLE_TABLES.items()
-            if (source / name).is_dir()
-        }
-        anonymity = release_k_anonymity(staging / "notes", columns, config.k)
+            table: _copy_table(files.join(source, table), files.join(staging, table), withheld,
+                               note_key)
+            for table, withheld in RELEASABLE_TABLES.items()
+            if table_files(files.join(source, table))
+        }  # fmt: skip
+        anonymity = release_k_anonymity(files.join(staging, "notes"), columns, config.k)
         recall, recall_source = _card_recall(manifest)
         missed = expected_missed_tokens(
-            _detected_tokens(source / "phi_spans"), recall, notes=tables.get("notes", 0)
+            _detected_tokens(files.join(source, "phi_spans")), recall, notes=tables.get("notes", 0)
         )
         release_manifest = {
             "format": "deidcode-release/1",
@@ -234,7 +254,7 @@ def make_release(
             "tables": describe_outputs(str(staging), tuple(tables)),
             "withheld_columns": {t: list(c) for t, c in RELEASABLE_TABLES.items() if t in tables},
             "pseudonymized_columns": {t: [PSEUDONYMIZED_COLUMN] for t in tables},
-            "columns": {t: pq.read_schema(_first_file(staging / t)).names for t in tables},
+            "columns": {t: _columns(files.join(staging, t)) for t in tables},
             "redaction": manifest.get("redaction"),
             "k_anonymity": {
                 "quasi_identifiers": list(columns),
@@ -243,25 +263,30 @@ def make_release(
                 "patients_below_k": len(anonymity.patients_below_k),
             },
         }
-        write_manifest(str(staging / "release_manifest.json"), release_manifest)
+        write_manifest(files.join(staging, "release_manifest.json"), release_manifest)
         page = render_release_report(
             manifest=release_manifest,
             anonymity=anonymity,
             missed=missed,
             recall_source=recall_source,
         )
-        write_owner_only(report_path, [page])
-        if target.exists():
-            target.rmdir()  # checked empty above
-        os.rename(staging, target)
+        if files.is_remote(report_path):
+            # A bucket's access policy is the report's; locally it is owner-only.
+            files.write_bytes(report_path, page.encode("utf-8"))
+        else:
+            write_owner_only(Path(report_path), [page])
+        if not files.is_remote(target) and os.path.isdir(target):
+            os.rmdir(target)  # checked empty above
+        files.move_tree(staging, target)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        files.delete_tree(staging)
         raise
-    return ReleaseSummary(str(target), str(report_path), tables, anonymity, missed)
+    return ReleaseSummary(target, report_path, tables, anonymity, missed)
 
 
-def _first_file(directory: Path) -> str:
-    files = table_files(str(directory))
-    if not files:
-        raise ReleaseError(f"table {directory.name} has no Parquet files")
-    return files[0]
+def _columns(directory: str) -> list[str]:
+    paths = table_files(directory)
+    if not paths:
+        raise ReleaseError(f"table {files.basename(directory)} has no Parquet files")
+    with files.open_read(paths[0]) as handle:
+        return pq.read_schema(handle).names

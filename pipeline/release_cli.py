@@ -20,7 +20,12 @@ def add_release_parser(commands: argparse._SubParsersAction) -> None:
         allow_abbrev=False,
     )
     release.add_argument("run_dir", metavar="RUN_DIR", help="a finished run's output directory")
-    release.add_argument("--to", required=True, metavar="DIR", help="a new or empty directory")
+    release.add_argument(
+        "--to",
+        required=True,
+        metavar="DIR",
+        help="a new or empty directory, or an s3:// / gs:// prefix (with Beam's store flags)",
+    )
     release.add_argument(
         "--config",
         metavar="FILE.yaml",
@@ -39,11 +44,17 @@ def add_release_parser(commands: argparse._SubParsersAction) -> None:
     )
 
 
-def run_release_command(args: argparse.Namespace) -> int:
+def run_release_command(args: argparse.Namespace, beam_args: list[str]) -> int:
+    from apache_beam.io.filesystems import FileSystems
+
     from pipeline.keys import load_key
+    from pipeline.options import beam_options, check_beam_flags
     from pipeline.release import make_release
     from schemas.config import load_config
 
+    # A run or release in object storage: Beam's filesystem flags (an S3 endpoint).
+    check_beam_flags(beam_args, allow_unknown=False)
+    FileSystems.set_options(beam_options(beam_args))
     config = load_config(args.config)
     key = load_key(
         key_file=args.key_file, env_var=config.keys.env_var, min_chars=config.keys.min_key_chars

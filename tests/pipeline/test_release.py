@@ -15,6 +15,7 @@ from pipeline.cli import main
 from tests.browser import dump_dom
 from tests.conftest import REPO_ROOT, SAMPLE_CSV, TEST_KEY
 from tests.pipeline.helpers import manifest, run_export, table
+from tests.pipeline.s3 import BUCKET, beam_flags, keys_under, read_object, upload_tree
 from transforms.core.keyed import RunKeys, pseudonymize
 
 CONFIG = REPO_ROOT / "examples" / "research_release.yaml"
@@ -232,3 +233,25 @@ def test_release_refuses_what_it_cannot_release_safely(released, tmp_path, run_k
     assert "is not the one run" in capsys.readouterr().err
     assert not any((tmp_path / name).exists() for name in ("a", "b", "c"))
     assert not list(tmp_path.glob(".b.staging-*"))
+
+
+def test_a_run_in_a_bucket_releases_into_a_bucket_as_it_does_locally(
+    released, s3, s3_endpoint, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DEIDCODE_KEY", TEST_KEY)
+    monkeypatch.chdir(tmp_path)  # no local folder named "s3:" may appear
+    upload_tree(s3, released / "run", "runs/research")
+    release = [
+        "release", f"s3://{BUCKET}/runs/research", "--to", f"s3://{BUCKET}/releases/r1",
+        "--config", str(CONFIG), *beam_flags(s3_endpoint),
+    ]  # fmt: skip
+    assert main(release) == 0
+    published = keys_under(s3, "releases/")
+    assert "releases/r1.release_report.html" in published  # beside the release, not in it
+    assert not any("staging" in key for key in published)
+    remote = json.loads(read_object(s3, "releases/r1/release_manifest.json"))
+    local = json.loads((released / "rel" / "release_manifest.json").read_text())
+    assert remote["tables"] == local["tables"]  # the same files, rows and sha256
+    assert remote == local
+    assert main(release) == 2  # a release never overwrites one
+    assert not (tmp_path / "s3:").exists()
