@@ -56,31 +56,36 @@ def lexicon_spans(
     min_documents: int,
 ) -> list[tuple[int, int]]:
     """Spans of known phrases outside PROBLEM entities, longest first at each word."""
-    taken = [(e.start, e.end) for e in entities if e.label == "PROBLEM"]
+    # The characters PROBLEM entities (and phrases found so far) cover: one C-speed
+    # search per candidate phrase instead of a comparison with every entity.
+    taken = bytearray(len(text))
+    for entity in entities:
+        if entity.label == "PROBLEM":
+            taken[entity.start : entity.end] = b"\x01" * (entity.end - entity.start)
     words = list(_WORD.finditer(text))
     # "fever and" would share the key of "fever": a phrase starts and ends on a
     # word that counts, and never spans a break between two words.
     counts = [fold(word.group()) not in STOP_WORDS for word in words]
-    broken = [
-        bool(_BREAK.search(text, words[i].end(), words[i + 1].start()))
-        for i in range(len(words) - 1)
-    ]
+    breaks_before = [0]  # breaks_before[i]: breaks between words 0..i
+    for i in range(len(words) - 1):
+        gap = _BREAK.search(text, words[i].end(), words[i + 1].start())
+        breaks_before.append(breaks_before[-1] + bool(gap))
     found: list[tuple[int, int]] = []
     index = 0
     while index < len(words):
         matched = 0
         for size in range(min(MAX_WORDS, len(words) - index), 0, -1):
             last = index + size - 1
-            if not (counts[index] and counts[last]) or any(broken[index:last]):
+            if not (counts[index] and counts[last]) or breaks_before[last] > breaks_before[index]:
                 continue
             start, end = words[index].start(), words[last].end()
-            if any(a < end and start < b for a, b in taken):
+            if taken.find(1, start, end) != -1:
                 continue
             key = surface_key(text[start:end])
             known = key and lexicon.surface_documents.get(key, 0) >= min_documents
             if known and lexicon.codes_for(key):
                 found.append((start, end))
-                taken.append((start, end))
+                taken[start:end] = b"\x01" * (end - start)
                 matched = size
                 break
         index += matched or 1
