@@ -109,6 +109,12 @@ def create_app(settings: AppSettings) -> FastAPI:
         if not expected or not hmac.compare_digest(expected, token):
             raise HTTPException(status_code=403, detail="missing or wrong CSRF token")
 
+    def form_token_checked(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
+        check_csrf(request, csrf_token)
+
+    # Every POST route takes this, so none can forget its CSRF check.
+    csrf_ok = Annotated[None, Depends(form_token_checked)]
+
     def current_reviewer(request: Request) -> Reviewer:
         user_id = request.session.get("user_id")
         if user_id is None:
@@ -154,11 +160,10 @@ def create_app(settings: AppSettings) -> FastAPI:
     @app.post("/login")
     def login(
         request: Request,
+        _csrf: csrf_ok,
         username: str = Form(...),
         password: str = Form(...),
-        csrf_token: str = Form(""),
     ) -> Response:
-        check_csrf(request, csrf_token)
         reviewer = authenticate(engine, username, password)
         if reviewer is None:
             return page(request, "login.html", 401, message="wrong user name or password")
@@ -168,8 +173,7 @@ def create_app(settings: AppSettings) -> FastAPI:
         return RedirectResponse("/", status_code=303)
 
     @app.post("/logout")
-    def logout(request: Request, csrf_token: str = Form("")) -> Response:
-        check_csrf(request, csrf_token)
+    def logout(request: Request, _csrf: csrf_ok) -> Response:
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -209,13 +213,12 @@ def create_app(settings: AppSettings) -> FastAPI:
     def claim(
         request: Request,
         reviewer: signed_in,
-        csrf_token: str = Form(""),
+        _csrf: csrf_ok,
         workgroup: str = Form(""),
         min_hcc_impact: str = Form(""),
         min_confidence: str = Form(""),
         max_confidence: str = Form(""),
     ) -> Response:
-        check_csrf(request, csrf_token)
         wanted = QueueFilter(
             workgroup=workgroup or None,
             min_hcc_impact=_number(min_hcc_impact),
@@ -248,15 +251,14 @@ def create_app(settings: AppSettings) -> FastAPI:
     def decide(
         request: Request,
         reviewer: signed_in,
+        _csrf: csrf_ok,
         item_id: int,
         action: str = Form(...),
-        csrf_token: str = Form(""),
         suggestion_id: str = Form(""),
         code: str = Form(""),
         reason_code: str = Form(""),
         comment: str = Form(""),
     ) -> Response:
-        check_csrf(request, csrf_token)
         queue.decide(
             engine,
             reviewer,
@@ -274,11 +276,10 @@ def create_app(settings: AppSettings) -> FastAPI:
     def withdraw(
         request: Request,
         reviewer: signed_in,
+        _csrf: csrf_ok,
         item_id: int,
         decision_id: int = Form(...),
-        csrf_token: str = Form(""),
     ) -> Response:
-        check_csrf(request, csrf_token)
         queue.withdraw(engine, reviewer, item_id, decision_id)
         return RedirectResponse(f"/items/{item_id}", status_code=303)
 
@@ -286,10 +287,9 @@ def create_app(settings: AppSettings) -> FastAPI:
     def release(
         request: Request,
         reviewer: signed_in,
+        _csrf: csrf_ok,
         item_id: int,
-        csrf_token: str = Form(""),
     ) -> Response:
-        check_csrf(request, csrf_token)
         queue.release(engine, reviewer, item_id)
         return RedirectResponse("/", status_code=303)
 
@@ -297,10 +297,9 @@ def create_app(settings: AppSettings) -> FastAPI:
     def submit(
         request: Request,
         reviewer: signed_in,
+        _csrf: csrf_ok,
         item_id: int,
-        csrf_token: str = Form(""),
     ) -> Response:
-        check_csrf(request, csrf_token)
         queue.submit(engine, reviewer, item_id)
         following = queue.claim_next(engine, reviewer)  # the next chart loads on submit
         if following is None:
