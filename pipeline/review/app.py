@@ -177,25 +177,18 @@ def create_app(settings: AppSettings) -> FastAPI:
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
-    def queue_filter(request: Request) -> QueueFilter:
-        params = request.query_params
-
-        def number(name: str) -> float | None:
-            try:
-                return float(params[name]) if params.get(name) else None
-            except ValueError:
-                raise HTTPException(status_code=400, detail=f"{name} is not a number") from None
-
+    def queue_filter(values: Any) -> QueueFilter:
+        """The queue filters of a query string or a form (the claim button's)."""
         return QueueFilter(
-            workgroup=params.get("workgroup") or None,
-            min_hcc_impact=number("min_hcc_impact"),
-            min_confidence=number("min_confidence"),
-            max_confidence=number("max_confidence"),
+            workgroup=values.get("workgroup") or None,
+            min_hcc_impact=_number(values.get("min_hcc_impact", "")),
+            min_confidence=_number(values.get("min_confidence", "")),
+            max_confidence=_number(values.get("max_confidence", "")),
         )
 
     @app.get("/", response_class=HTMLResponse)
     def my_queue(request: Request, reviewer: signed_in) -> Response:
-        wanted = queue_filter(request)
+        wanted = queue_filter(request.query_params)
         with engine.connect() as connection:
             held = queue.held_item(connection, reviewer, queue.utcnow())
         return page(
@@ -219,11 +212,13 @@ def create_app(settings: AppSettings) -> FastAPI:
         min_confidence: str = Form(""),
         max_confidence: str = Form(""),
     ) -> Response:
-        wanted = QueueFilter(
-            workgroup=workgroup or None,
-            min_hcc_impact=_number(min_hcc_impact),
-            min_confidence=_number(min_confidence),
-            max_confidence=_number(max_confidence),
+        wanted = queue_filter(
+            {
+                "workgroup": workgroup,
+                "min_hcc_impact": min_hcc_impact,
+                "min_confidence": min_confidence,
+                "max_confidence": max_confidence,
+            }
         )
         item_id = queue.claim_next(engine, reviewer, wanted)
         if item_id is None:

@@ -85,6 +85,7 @@ def test_a_coder_cannot_open_another_workgroups_chart(served):
     for workgroup in ("cardiology", "' OR '1'='1"):
         page = ann.get("/", params={"workgroup": workgroup}, headers={"accept": "text/html"})
         assert page.status_code == 200 and "cardiology</td>" not in page.text
+    assert ann.get("/", params={"min_hcc_impact": "1 OR 1=1"}).status_code == 400
 
 
 def test_sql_in_the_search_box_is_only_text(served):
