@@ -52,6 +52,10 @@ class EngineSettings:
     # (what a label is, a PHI type or an entity label, is the caller's).
     default_threshold: float = 0.5
     thresholds: Mapping[str, float] = field(default_factory=dict)
+    # Window length and overlap in model tokens; None takes the model manifest's
+    # (what it was trained on). Longer windows feed fewer overlapping tokens.
+    max_length: int | None = None
+    stride: int | None = None
 
     def threshold_for(self, label: str) -> float:
         return self.thresholds.get(label, self.default_threshold)
@@ -68,6 +72,10 @@ class EngineSettings:
         for value in (self.default_threshold, *self.thresholds.values()):
             if not 0.0 <= value <= 1.0:
                 raise NerConfigError("thresholds must be between 0 and 1")
+        if self.max_length is not None and not 8 <= self.max_length <= 512:
+            raise NerConfigError("max_length is a number of model tokens from 8 to 512")
+        if self.stride is not None and self.stride < 0:
+            raise NerConfigError("stride must not be negative")
 
 
 @dataclass(frozen=True)
@@ -174,7 +182,9 @@ class OnnxTokenClassifier:
     def tokenize(self, text: str) -> TokenizedNote:
         encoding = self.tokenizer.encode(text, add_special_tokens=False)
         windows = plan_windows(
-            len(encoding.ids), max_length=self.manifest.max_length, stride=self.manifest.stride
+            len(encoding.ids),
+            max_length=self.settings.max_length or self.manifest.max_length,
+            stride=self.manifest.stride if self.settings.stride is None else self.settings.stride,
         )
         return TokenizedNote(
             ids=list(encoding.ids),

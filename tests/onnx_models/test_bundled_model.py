@@ -95,3 +95,18 @@ def test_deterministic_mode_is_batch_invariant(int8):
     alone = [int8.predict([text])[0] for text in texts]
     assert int8.predict(texts) == alone
     assert int8.predict(list(reversed(texts))) == list(reversed(alone))
+
+
+def test_window_settings_override_the_manifest_and_are_checked():
+    from transforms.detection.ner.engine import NerConfigError
+
+    text = "Pt seen by Dr. Alvarez today, BP 120/80. " * 40  # several windows' worth
+    bundle = load_bundle("deid_phi_minilm")
+    default = OnnxNerModel(bundle, NerSettings(model="deid_phi_minilm"))
+    longer = OnnxNerModel(bundle, NerSettings(model="deid_phi_minilm", max_length=256, stride=16))
+    assert max(len(w) for w in default.tokenize(text).windows) == bundle.manifest.max_length - 2
+    assert max(len(w) for w in longer.tokenize(text).windows) == 254
+    assert len(longer.tokenize(text).windows) < len(default.tokenize(text).windows)
+    assert longer.predict([text])[0]  # the model runs on the longer windows
+    with pytest.raises(NerConfigError, match="max_length"):
+        NerSettings(model="deid_phi_minilm", max_length=4)
