@@ -147,7 +147,7 @@ def _load(args: argparse.Namespace, engine) -> int:
     from pipeline.keys import load_key
     from pipeline.review.runs import export_texts, read_run_codes
     from schemas.config import load_config
-    from transforms.core.keyed import RunKeys
+    from transforms.core.keyed import RunKeys, key_fingerprint
     from transforms.hcc.tables import load_payment_year
     from transforms.review.loader import load_run
 
@@ -157,6 +157,12 @@ def _load(args: argparse.Namespace, engine) -> int:
     )
     groups = parse_source_map(args.workgroup_map)
     run = read_run_codes(args.run_dir)
+    if run.key_fingerprint != key_fingerprint(key):
+        # Every digest would differ and every item be quarantined: say why instead.
+        raise CliError(
+            f"the key given is not the one run {args.run_dir} used (its fingerprint differs "
+            "from the run manifest's key_fingerprint)"
+        )
     summary = load_run(
         engine,
         run,

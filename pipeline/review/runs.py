@@ -39,6 +39,7 @@ def read_run_codes(run_dir: str) -> RunCodes:
             codes.setdefault(row["note_id"], []).append(row)
     return RunCodes(
         run_id=manifest["run_id"],
+        key_fingerprint=manifest.get("key_fingerprint"),
         codes=codes,
         notes={row["note_id"]: row for row in tables["notes"]},
         digests={

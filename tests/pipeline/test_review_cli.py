@@ -209,3 +209,14 @@ def test_items_per_encounter_hold_the_encounters_notes_and_their_evidence(runs, 
         assert f"=== {note_id}" in shared.note_text and texts[note_id] in shared.note_text
     # Every code's evidence quotes the same words, whichever way the notes are grouped.
     assert quoted_by_encounter == quoted_by_note
+
+
+def test_a_key_that_is_not_the_runs_is_refused_before_anything_loads(
+    runs, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("DEIDCODE_KEY", "another-key-of-enough-length-0123456789abcdef")
+    db = tmp_path / "review.sqlite"
+    assert load(runs / "first", f"sqlite:///{db}") == 2
+    assert "not the one run" in capsys.readouterr().err
+    with sa.create_engine(f"sqlite:///{db}").connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(items)).scalar() == 0

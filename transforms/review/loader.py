@@ -36,6 +36,7 @@ class RunCodes:
     codes: Mapping[str, list[dict[str, Any]]]  # note_id -> suggested codes, by rank
     notes: Mapping[str, dict[str, Any]]  # note_id -> patient_id, encounter_id, type, date
     digests: Mapping[str, str]  # note_id -> audit text_hmac
+    key_fingerprint: str | None = None  # the run manifest's: which key keyed the digests
 
 
 @dataclass
