@@ -34,7 +34,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.manifest import read_table, table_files
+from pipeline.manifest import finished_run_manifest, read_parquet_file, read_table, table_files
 from transforms.coding.suggest import SUGGESTED
 from transforms.core.keyed import RunKeys, pseudonymize
 from transforms.hcc.inputs import DIAGNOSIS_COLUMNS
@@ -62,6 +62,7 @@ class FromRunError(ValueError):
 class StagedDiagnoses:
     """The diagnosis rows of a run's suggested codes, and where each came from."""
 
+    run_dir: str
     rows: list[list[str]]  # DIAGNOSIS_COLUMNS, in record_number order
     trace: pa.Table
     source_run_id: str | None
@@ -132,9 +133,7 @@ def stage_diagnoses(
     crosswalk: Mapping[str, str] | None,
 ) -> StagedDiagnoses:
     """A finished run's suggested codes as diagnosis rows (local or in a bucket)."""
-    if not files.exists(files.join(run_dir, "_SUCCESS")):
-        raise FromRunError(f"{run_dir} has no _SUCCESS: the run did not finish")
-    manifest = json.loads(files.read_bytes(files.join(run_dir, "manifest.json")))
+    manifest = finished_run_manifest(run_dir, FromRunError)
     note_dates = (manifest.get("redaction") or {}).get("note_date")
     if note_dates != "keep":
         raise FromRunError(
@@ -180,6 +179,7 @@ def stage_diagnoses(
         )
     coded_notes = {row["note_id"] for row in suggested}
     return StagedDiagnoses(
+        run_dir=run_dir,
         rows=rows,
         trace=pa.Table.from_pylist(trace, schema=NOTE_DIAGNOSES_SCHEMA),
         source_run_id=manifest.get("run_id"),
@@ -234,8 +234,7 @@ def add_note_evidence(run_staging: str, trace: pa.Table, *, include_ineligible: 
                 entities.setdefault(key, set()).add(source["entity_id"])
     strings = pa.list_(pa.string())
     for path in table_files(files.join(run_staging, "hcc")):
-        with files.open_read(path) as handle:
-            table = pq.read_table(handle)
+        table = read_parquet_file(path)
         keys = [
             [(member, code) for code in codes]
             for member, codes in zip(

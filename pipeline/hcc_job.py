@@ -207,14 +207,14 @@ def run_hcc(request: HccRequest) -> HccSummary:
         check_inputs(diagnoses.files, request.diagnosis_format, DIAGNOSIS_COLUMNS, hint=hint)
     with staged_run(request.output, overwrite=request.overwrite) as run:
         source_names: dict[str, str] = {}
-        if staged is not None and request.from_run is not None:
+        if staged is not None:
             # A run's codes are staged with this run, where its workers can read them;
             # rows name them after the run's codes table, so reruns give the same bytes.
             staged_csv = files.join(run.staging, FROM_RUN_DIR, "diagnoses_from_run.csv")
             write_diagnoses_csv(staged_csv, staged)
             request = replace(request, diagnoses=staged_csv, diagnoses_fmt="csv")
             diagnoses = InputSelection([staged_csv], [])
-            source_names[staged_csv] = files.join(request.from_run.run_dir, "codes")
+            source_names[staged_csv] = files.join(staged.run_dir, "codes")
         member_files, diagnosis_files = members.files, diagnoses.files
         all_inputs = [*member_files, *diagnosis_files]
         request = replace(request, num_shards=_shard_count(request.num_shards, all_inputs))

@@ -44,11 +44,29 @@ def count_rows(directory: str) -> int:
     return sum(_rows_in(path) for path in table_files(directory))
 
 
+def finished_run_manifest(
+    run_dir: str, error: type[Exception], *, unfinished: str = "the run did not finish"
+) -> dict[str, Any]:
+    """A finished run's manifest, local or in a bucket; ``error`` naming the run when
+    it has no ``_SUCCESS`` or its manifest cannot be read."""
+    if not files.exists(files.join(run_dir, "_SUCCESS")):
+        raise error(f"run {run_dir} has no _SUCCESS: {unfinished}")
+    try:
+        return json.loads(files.read_bytes(files.join(run_dir, "manifest.json")))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise error(f"run {run_dir}: manifest.json cannot be read ({exc})") from None
+
+
+def read_parquet_file(path: str, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file of a run, local or in a bucket."""
+    with files.open_read(path) as handle:
+        return pq.read_table(handle, columns=columns)
+
+
 def count_by(directory: str, column: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     for path in table_files(directory):
-        with files.open_read(path) as handle:
-            values = pq.read_table(handle, columns=[column]).column(column).to_pylist()
+        values = read_parquet_file(path, [column]).column(column).to_pylist()
         for value in values:
             counts[value] = counts.get(value, 0) + 1
     return dict(sorted(counts.items()))
@@ -56,10 +74,7 @@ def count_by(directory: str, column: str) -> dict[str, int]:
 
 def read_table(directory: str, columns: list[str] | None = None) -> pa.Table | None:
     """A table of a run, local or in a bucket, as one Arrow table; None if it has no files."""
-    parts = []
-    for path in table_files(directory):
-        with files.open_read(path) as handle:
-            parts.append(pq.read_table(handle, columns=columns))
+    parts = [read_parquet_file(path, columns) for path in table_files(directory)]
     return pa.concat_tables(parts) if parts else None
 
 
@@ -67,9 +82,8 @@ def read_counts(directory: str) -> dict[str, int]:
     """Records read per input file, from the read step's own table (``ReadAndParse``)."""
     counts: dict[str, int] = {}
     for path in table_files(directory):
-        with files.open_read(path) as handle:
-            for row in pq.read_table(handle).to_pylist():
-                counts[row["source_file"]] = counts.get(row["source_file"], 0) + row["records"]
+        for row in read_parquet_file(path).to_pylist():
+            counts[row["source_file"]] = counts.get(row["source_file"], 0) + row["records"]
     return counts
 
 

@@ -12,19 +12,16 @@ from __future__ import annotations
 from collections import Counter
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.lifecycle import RunVerificationError
-from pipeline.manifest import table_files
+from pipeline.manifest import read_table
 from transforms.io import files
 
 
 def _read(directory: str, columns: list[str]) -> pa.Table:
-    tables = []
-    for path in table_files(directory):
-        with files.open_read(path) as handle:  # the staging may be in a bucket
-            tables.append(pq.read_table(handle, columns=columns))
-    return pa.concat_tables(tables) if tables else pa.table({c: [] for c in columns})
+    # The staging may be in a bucket: read_table goes through FileSystems.
+    table = read_table(directory, columns)
+    return table if table is not None else pa.table({c: [] for c in columns})
 
 
 def verify_omop(staging: str, run_id: str) -> dict[str, int]:

@@ -12,7 +12,6 @@ suppression, not for the recipients.
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections import Counter
@@ -26,7 +25,13 @@ import pyarrow.parquet as pq
 from onnx_models.registry import ModelRegistryError, load_bundle
 from pipeline import __version__
 from pipeline.eval_report import write_owner_only
-from pipeline.manifest import describe_outputs, table_files, write_manifest
+from pipeline.manifest import (
+    describe_outputs,
+    finished_run_manifest,
+    read_parquet_file,
+    table_files,
+    write_manifest,
+)
 from pipeline.release_html import render_release_report
 from schemas.config import ReleaseConfig
 from transforms.core.keyed import derive_key, key_fingerprint, pseudonymize
@@ -71,17 +76,6 @@ class ReleaseSummary:
     missed: list[MissedPhi]
 
 
-def _read_run_manifest(run_dir: str) -> dict[str, Any]:
-    if not files.exists(files.join(run_dir, "_SUCCESS")):
-        raise ReleaseError(
-            f"run {run_dir} has no _SUCCESS: only a finished, successful run can be released"
-        )
-    try:
-        return json.loads(files.read_bytes(files.join(run_dir, "manifest.json")))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ReleaseError(f"run {run_dir}: manifest.json cannot be read ({exc})") from None
-
-
 def _check_target(run_dir: str, target: str) -> None:
     if files.is_remote(target):
         if files.list_files(target):
@@ -96,11 +90,6 @@ def _check_target(run_dir: str, target: str) -> None:
         )
     if inside:
         raise ReleaseError(f"release directory {target} is inside the run {run_dir}")
-
-
-def _read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
-    with files.open_read(path) as handle:
-        return pq.read_table(handle, columns=columns)
 
 
 def _withhold(table: pa.Table, withheld: tuple[str, ...]) -> pa.Table:
@@ -133,7 +122,7 @@ def _copy_table(source: str, target: str, withheld: tuple[str, ...], note_key: b
     rows = 0
     files.makedirs(target)
     for path in table_files(source):
-        table = _withhold(_read_parquet(path), withheld)
+        table = _withhold(read_parquet_file(path), withheld)
         position = table.schema.get_field_index(PSEUDONYMIZED_COLUMN)
         pseudonyms = pa.array(
             [pseudonymize(note_key, v) for v in table.column(position).to_pylist()],
@@ -181,7 +170,7 @@ def quasi_identifier_columns(manifest: dict[str, Any], config: ReleaseConfig) ->
 def release_k_anonymity(notes_dir: str, columns: tuple[str, ...], k: int) -> KAnonymity:
     records = []
     for path in table_files(notes_dir):
-        table = _read_parquet(path, ["patient_id", *columns]).to_pylist()
+        table = read_parquet_file(path, ["patient_id", *columns]).to_pylist()
         records += [(row["patient_id"], tuple(row[c] for c in columns)) for row in table]
     return k_anonymity(records, columns, k=k)
 
@@ -206,7 +195,7 @@ def _card_recall(manifest: dict[str, Any]) -> tuple[dict[str, float], str | None
 def _detected_tokens(phi_spans_dir: str) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for path in table_files(phi_spans_dir):
-        table = _read_parquet(path, ["phi_type", "n_tokens"]).to_pylist()
+        table = read_parquet_file(path, ["phi_type", "n_tokens"]).to_pylist()
         for row in table:
             counts[row["phi_type"]] += row["n_tokens"]
     return dict(counts)
@@ -225,7 +214,9 @@ def make_release(
     pseudonymises the note ids."""
     source = files.absolute(run_dir).rstrip("/")
     target = files.absolute(to).rstrip("/")
-    manifest = _read_run_manifest(source)
+    manifest = finished_run_manifest(
+        source, ReleaseError, unfinished="only a finished, successful run can be released"
+    )
     note_key = check_release_key(master_key, manifest, source)
     _check_target(source, target)
     report_path = report or f"{target}.release_report.html"

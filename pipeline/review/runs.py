@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from pipeline.inputs import resolve_inputs
-from pipeline.manifest import read_table
+from pipeline.manifest import finished_run_manifest, read_table
 from schemas.config import DeidcodeConfig
 from transforms.core.records import Note
 from transforms.ingest.validate import validate_record
@@ -20,9 +19,7 @@ class RunReadError(ValueError):
 
 
 def read_run_codes(run_dir: str) -> RunCodes:
-    if not files.exists(files.join(run_dir, "_SUCCESS")):
-        raise RunReadError(f"{run_dir} has no _SUCCESS: the run did not finish")
-    manifest = json.loads(files.read_bytes(files.join(run_dir, "manifest.json")))
+    manifest = finished_run_manifest(run_dir, RunReadError)
     tables = {}
     for name, columns in (
         ("codes", ["note_id", "code", "description", "rank", "score", "status", "evidence"]),
