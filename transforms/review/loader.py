@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from schemas.review_db import items, suggestions
 from transforms.core.keyed import RunKeys, keyed_text_digest
 from transforms.hcc.tables import PaymentYear
-from transforms.review.queue import as_utc, record_event, utcnow
+from transforms.review.queue import lease_lapsed, record_event, utcnow
 
 BATCH_NOTES = 1000
 ITEM_UNITS = ("note", "encounter")
@@ -176,7 +176,7 @@ def _load_batch(
 def _is_unclaimed(row: sa.Row, at) -> bool:
     if row.status == "queued":
         return True
-    return row.status == "claimed" and (as_utc(row.lease_expires_at) or at) < at
+    return row.status == "claimed" and lease_lapsed(row, at)
 
 
 def _note_header(note_id: str, note: Mapping[str, Any]) -> str:

@@ -86,6 +86,11 @@ def as_utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
+def lease_lapsed(row: sa.Row, at: datetime) -> bool:
+    """Whether the item's lease has run out (an item without a lease has none to lapse)."""
+    return (as_utc(row.lease_expires_at) or at) < at
+
+
 def record_event(
     connection: sa.Connection,
     action: str,
@@ -211,7 +216,7 @@ def _hold(connection: sa.Connection, reviewer: Reviewer, item_id: int, lease: ti
     row = _locked_item(connection, item_id)
     if not reviewer.may_see_workgroup(row.workgroup):
         raise ForbiddenError(f"item {item_id} belongs to another workgroup")
-    lapsed = (as_utc(row.lease_expires_at) or at) < at
+    lapsed = lease_lapsed(row, at)
     if row.status != "claimed" or row.claimed_by != reviewer.user_id or lapsed:
         raise NotHeldError(f"item {item_id} is not claimed by {reviewer.username}")
     connection.execute(
@@ -440,7 +445,7 @@ def open_chart(engine: sa.Engine, reviewer: Reviewer, item_id: int) -> Chart:
         held = (
             row.status == "claimed"
             and row.claimed_by == reviewer.user_id
-            and (as_utc(row.lease_expires_at) or at) >= at
+            and not lease_lapsed(row, at)
         )
         own = held or row.submitted_by == reviewer.user_id
         if reviewer.role == "coder" and not own:
