@@ -20,6 +20,8 @@ from transformers import AutoModelForTokenClassification, AutoTokenizer
 from onnx_models.recipes.phi_carriers import carrier_notes, load_carriers
 from onnx_models.recipes.phi_corpus import CorpusConfig, generate
 from onnx_models.recipes.token_training import (
+    IGNORE,
+    Batch,
     Example,
     FitSettings,
     base_model_dir,
@@ -105,6 +107,22 @@ def encode(records, tokenizer) -> list[Example]:
     ]
 
 
+def phi_weighted_loss(phi_weight: float):
+    """Cross-entropy where a token whose gold label is PHI counts ``phi_weight`` times.
+
+    Carrier text is nearly all O; unweighted, its O tokens outvote the templates'
+    PHI tokens and the model trades recall for precision (candidates 2.0-2.0c)."""
+
+    def loss_of(logits: torch.Tensor, batch: Batch) -> torch.Tensor:
+        valid = batch.labels != IGNORE
+        labels = batch.labels[valid]
+        per_token = torch.nn.functional.cross_entropy(logits[valid], labels, reduction="none")
+        weights = torch.where(labels > 0, phi_weight, 1.0)
+        return (per_token * weights).sum() / weights.sum()
+
+    return loss_of
+
+
 def token_scores(model, examples, tokenizer) -> dict[str, float]:
     """Token-level recall/precision of PHI-vs-not on encoded examples."""
     model.eval()
@@ -142,8 +160,10 @@ def train(args: argparse.Namespace) -> Path:
         generate(CorpusConfig("train", args.test_notes, args.seed + 2)), tokenizer
     )
     test_examples = encode(test_records, tokenizer)
+    # --init-from continues from a trained checkpoint (for the bundled model, one
+    # rebuilt from its export by onnx_to_torch) instead of the pretrained base.
     model = AutoModelForTokenClassification.from_pretrained(
-        base,
+        args.init_from or base,
         num_labels=len(ID2LABEL),
         id2label=ID2LABEL,
         label2id=LABEL2ID,
@@ -160,6 +180,7 @@ def train(args: argparse.Namespace) -> Path:
         model,
         lambda rng: tokenizer_batches(train_examples, tokenizer, args.batch_tokens, rng),
         settings,
+        loss_of=None if args.phi_weight == 1.0 else phi_weighted_loss(args.phi_weight),
     )
     figures = {
         "synthetic_train_templates": token_scores(model, heldout_train, tokenizer),
@@ -175,6 +196,9 @@ def train(args: argparse.Namespace) -> Path:
             "lr": args.lr,
             "batch_tokens": args.batch_tokens,
             "threads": args.threads,
+            "epochs": args.epochs,
+            "phi_weight": args.phi_weight,
+            "init_from": str(args.init_from) if args.init_from else "base",
         },
     }
     print(json.dumps(figures, indent=2), flush=True)
@@ -202,6 +226,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--batch-tokens", type=int, default=2048)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--phi-weight",
+        type=float,
+        default=1.0,
+        help="loss weight of tokens whose gold label is PHI (O tokens weigh 1)",
+    )
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        help="a checkpoint to continue from (default: the pretrained base)",
+    )
     parser.add_argument("--checkpoint", default="build/phi_checkpoint")
     return parser.parse_args(argv)
 
