@@ -110,8 +110,9 @@ def encode(records, tokenizer) -> list[Example]:
 def phi_weighted_loss(phi_weight: float):
     """Cross-entropy where a token whose gold label is PHI counts ``phi_weight`` times.
 
-    Carrier text is nearly all O; unweighted, its O tokens outvote the templates'
-    PHI tokens and the model trades recall for precision (candidates 2.0-2.0c)."""
+    Meant to keep carrier text, nearly all O, from outvoting the templates' PHI
+    tokens. Measured (candidate 2.0d, bench/phi_suite/v2_candidate.md): weight 2
+    did not keep 1.0's recall, so the count of O tokens is not the cause."""
 
     def loss_of(logits: torch.Tensor, batch: Batch) -> torch.Tensor:
         valid = batch.labels != IGNORE
