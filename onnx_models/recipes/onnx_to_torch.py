@@ -48,18 +48,22 @@ def onnx_state_dict(onnx_path: Path) -> dict[str, np.ndarray]:
     return state
 
 
-def recover(model_dir: Path, out: Path, *, variant: str = "fp16") -> Path:
-    """Write a transformers checkpoint (weights, config, tokenizer) rebuilt from
-    ``model_dir``'s ONNX ``variant``, after checking it reproduces the export."""
+def recover(model: str | Path, out: Path, *, variant: str = "fp16") -> Path:
+    """Write a transformers checkpoint (weights, config, tokenizer) rebuilt from the
+    ONNX ``variant`` of ``model`` (a registry name or folder), after checking the
+    export's files against its manifest and that the rebuilt model reproduces it."""
     import onnxruntime as ort
     import torch
     from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
 
     from onnx_models.recipes.token_training import base_model_dir
+    from onnx_models.registry import model_dir, read_manifest, verify_files
 
-    manifest = json.loads((model_dir / "manifest.json").read_text())
-    onnx_path = model_dir / manifest["variants"][variant]
-    id2label = {int(k): v for k, v in manifest["id2label"].items()}
+    directory = model_dir(model)
+    manifest = read_manifest(directory)
+    verify_files(directory, manifest)
+    onnx_path = directory / manifest.variants[variant]
+    id2label = manifest.id2label
     config = AutoConfig.from_pretrained(
         base_model_dir(),
         num_labels=len(id2label),
@@ -67,14 +71,14 @@ def recover(model_dir: Path, out: Path, *, variant: str = "fp16") -> Path:
         label2id={v: k for k, v in id2label.items()},
         local_files_only=True,
     )
-    model = AutoModelForTokenClassification.from_config(config)
+    rebuilt = AutoModelForTokenClassification.from_config(config)
     state = {name: torch.from_numpy(array) for name, array in onnx_state_dict(onnx_path).items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing, unexpected = rebuilt.load_state_dict(state, strict=False)
     # position_ids is a buffer, not a weight; anything else missing is a broken export.
     missing = [name for name in missing if not name.endswith("position_ids")]
     if missing or unexpected:
         raise SystemExit(f"{onnx_path}: weights do not match the model: {missing or unexpected}")
-    model.eval()
+    rebuilt.eval()
     tokenizer = AutoTokenizer.from_pretrained(base_model_dir(), local_files_only=True)
     sample = tokenizer(
         ["Pt John Smith seen 3/14 at Mercy General, call 555-0134."], return_tensors="np"
@@ -84,20 +88,20 @@ def recover(model_dir: Path, out: Path, *, variant: str = "fp16") -> Path:
     feeds = {k: v.astype(np.int64) for k, v in sample.items() if k in wanted}
     expected = session.run(None, feeds)[0]
     with torch.no_grad():
-        got = model(**{k: torch.from_numpy(v) for k, v in sample.items()}).logits.numpy()
+        got = rebuilt(**{k: torch.from_numpy(v) for k, v in sample.items()}).logits.numpy()
     worst = float(np.abs(got - expected).max())
     if worst > 0.05 or not (got.argmax(-1) == expected.argmax(-1)).all():
         raise SystemExit(
             f"{onnx_path}: rebuilt model differs from the export (max |Δlogit| {worst})"
         )
     out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
+    rebuilt.save_pretrained(out)
     tokenizer.save_pretrained(out)
     (out / "recovered_from.json").write_text(
         json.dumps(
             {
-                "model": manifest["name"],
-                "version": manifest["version"],
+                "model": manifest.name,
+                "version": manifest.version,
                 "variant": variant,
                 "max_abs_logit_difference": round(worst, 5),
             },
@@ -110,11 +114,16 @@ def recover(model_dir: Path, out: Path, *, variant: str = "fp16") -> Path:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("model_dir", type=Path, help="a registry folder with manifest.json")
+    parser.add_argument("model", help="a registry name or a model folder with manifest.json")
     parser.add_argument("out", type=Path, help="where to write the checkpoint")
     parser.add_argument("--variant", default="fp16")
     args = parser.parse_args(argv)
-    recover(args.model_dir, args.out, variant=args.variant)
+    from onnx_models.registry import ModelRegistryError
+
+    try:
+        recover(args.model, args.out, variant=args.variant)
+    except ModelRegistryError as exc:  # a missing, unpinned or changed file, by name
+        raise SystemExit(str(exc)) from None
 
 
 if __name__ == "__main__":

@@ -181,6 +181,7 @@ def train(args: argparse.Namespace) -> Path:
         model,
         lambda rng: tokenizer_batches(train_examples, tokenizer, args.batch_tokens, rng),
         settings,
+        # Weight 1 keeps the model's own loss, so earlier recipes rerun as they were.
         loss_of=None if args.phi_weight == 1.0 else phi_weighted_loss(args.phi_weight),
     )
     figures = {
