@@ -155,6 +155,20 @@ class FeatureBuilder:
         self.k = candidates_per_query
         self.window_words = window_words
         self.terms = CodeTerms(code_set)
+        # A run scores the same few thousand codes for every mention: what depends on
+        # the code alone is worked out once per code.
+        self._code_features = lru_cache(maxsize=100_000)(self._features_of_code)
+        self._defaults_for = lru_cache(maxsize=100_000)(code_set.defaults_for)
+
+    def _features_of_code(self, code: str) -> tuple[float, float, float, float]:
+        """code_prior, seen_in_training, unspecified, specificity."""
+        prior = self.lexicon.code_documents.get(code, 0)
+        return (
+            math.log1p(prior),
+            1.0 if prior else 0.0,
+            1.0 if is_unspecified(self.code_set.entries[code].title) else 0.0,
+            float(len(code.replace(".", "")) - 3),
+        )
 
     def mention(self, text: str, index: int, entity: ClinicalEntity) -> Mention:
         return mention_of(text, index, entity, self.window_words)
@@ -165,35 +179,39 @@ class FeatureBuilder:
         key = surface_key(mention.surface)
         seen = {c: n for c, n in self.lexicon.codes_for(key).items() if c in self.code_set}
         found = set(by_surface) | set(by_window) | set(seen)
-        defaults = {d for code in found for d in self.code_set.defaults_for(code)}
+        defaults = {d for code in found for d in self._defaults_for(code)}
         codes = sorted(found | defaults)
         surface_stems = set(stems(mention.surface))
         window_stems = set(stems(mention.window))
         surface_documents = self.lexicon.surface_documents.get(key, 0)
+        surface_size = max(len(surface_stems), 1)
+        negated = 1.0 if entity.assertion.negated else 0.0
+        historical = 1.0 if entity.assertion.historical else 0.0
+        absent = (0.0, self.k)
         rows = []
         for code in codes:
-            surface_score, surface_rank = by_surface.get(code, (0.0, self.k))
-            window_score, window_rank = by_window.get(code, (0.0, self.k))
+            surface_score, surface_rank = by_surface.get(code, absent)
+            window_score, window_rank = by_window.get(code, absent)
             title = self.terms.title_stems(code)
             support = seen.get(code, 0)
-            prior = self.lexicon.code_documents.get(code, 0)
+            prior, seen_in_training, unspecified, specificity = self._code_features(code)
             rows.append(
                 (
                     surface_score,
                     window_score,
                     1.0 / (1.0 + surface_rank),
                     1.0 / (1.0 + window_rank),
-                    len(surface_stems & self.terms.term_stems(code)) / max(len(surface_stems), 1),
+                    len(surface_stems & self.terms.term_stems(code)) / surface_size,
                     len(title & window_stems) / max(len(title), 1),
                     math.log1p(support),
                     support / (surface_documents + 1.0),
-                    math.log1p(prior),
-                    1.0 if prior else 0.0,
-                    1.0 if is_unspecified(self.code_set.entries[code].title) else 0.0,
+                    prior,
+                    seen_in_training,
+                    unspecified,
                     entity.score,
-                    float(len(code.replace(".", "")) - 3),
-                    1.0 if entity.assertion.negated else 0.0,
-                    1.0 if entity.assertion.historical else 0.0,
+                    specificity,
+                    negated,
+                    historical,
                     1.0 if code in defaults else 0.0,
                 )
             )

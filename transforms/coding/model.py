@@ -56,10 +56,16 @@ def with_interactions(matrix: np.ndarray) -> np.ndarray:
     """The features and every product of two of them (squares included): the
     reranker's logistic regression is linear in these, so it can learn that a
     lexicon hit counts only with lexical support, or a prior only for a close title."""
-    columns = [matrix]
-    for i in range(matrix.shape[1]):
-        columns.append(matrix[:, i : i + 1] * matrix[:, i:])
-    return np.hstack(columns)
+    left, right = _pairs(matrix.shape[1])
+    return np.hstack([matrix, matrix[:, left] * matrix[:, right]])
+
+
+@lru_cache(maxsize=8)
+def _pairs(width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column numbers (i, j), i <= j, in with_interactions' order: one product of two
+    gathered arrays instead of one small product per column."""
+    left, right = np.triu_indices(width)
+    return left, right
 
 
 def interaction_names(names: Sequence[str]) -> list[str]:
@@ -116,33 +122,20 @@ class CoderModel:
     def note_score(self, pair_probabilities: Sequence[float], prior: float) -> float:
         """How likely a code is one of the note's, from every mention that proposed it."""
         z = self.note_bias
-        for value, mean, scale, weight in zip(
-            note_features(pair_probabilities, prior),
-            self._note_mean,
-            self._note_scale,
-            self._note_weights,
-            strict=True,
+        for value, (mean, scale, weight) in zip(
+            note_features(pair_probabilities, prior), self._note_terms(), strict=True
         ):
             z += (value - mean) / scale * weight
         return 1.0 / (1.0 + math.exp(-z))
 
-    @property
-    def _note_mean(self) -> list[float]:
-        return self._floats("note_mean")
-
-    @property
-    def _note_scale(self) -> list[float]:
-        return self._floats("note_scale")
-
-    @property
-    def _note_weights(self) -> list[float]:
-        return self._floats("note_weights")
-
-    def _floats(self, name: str) -> list[float]:
-        cache = self.__dict__.setdefault("_float_cache", {})
-        if name not in cache:
-            cache[name] = [float(v) for v in getattr(self, name)]
-        return cache[name]
+    def _note_terms(self) -> list[tuple[float, float, float]]:
+        """(mean, scale, weight) per note feature as plain floats, made once."""
+        cache = self.__dict__.get("_note_term_cache")
+        if cache is None:
+            columns = (self.note_mean, self.note_scale, self.note_weights)
+            cache = [tuple(float(v) for v in term) for term in zip(*columns, strict=True)]
+            object.__setattr__(self, "_note_term_cache", cache)
+        return cache
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -135,6 +135,14 @@ class CodeSuggester:
         return f"{self.model.name}:{self.model.version}"
 
     def _final_code(self, code: str, encounter: str, decision: Decision) -> str | None:
+        # Every mention's every candidate passes here: the rules see each triple once.
+        cache = self.__dict__.setdefault("_final_codes", {})
+        key = (code, encounter, decision)
+        if key not in cache:
+            cache[key] = self._apply_code_rules(code, encounter, decision)
+        return cache[key]
+
+    def _apply_code_rules(self, code: str, encounter: str, decision: Decision) -> str | None:
         code = with_seventh_character(code, encounter, self.code_set)
         if decision is Decision.HISTORY:
             return self.history.history_code(code)

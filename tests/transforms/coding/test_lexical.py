@@ -44,6 +44,32 @@ def test_ties_are_broken_by_code_and_weights_count():
     assert [c.code for c in index.search("pain")] == ["A1", "B1", "C1"]
 
 
+def test_sorted_and_dense_summing_give_the_same_scores(monkeypatch):
+    # A short query sorts its postings, a long one sums over a vector of every code:
+    # the two must agree to the bit, or a run's codes would depend on query length.
+    index = bundled_lexical_index()
+    query = "chronic pain of the right lower leg with fever and fracture"
+    monkeypatch.setattr(lexical, "_SORT_SHARE", 0)  # always sort
+    sorted_numbers, sorted_scores = index.scores(query)
+    monkeypatch.setattr(lexical, "_SORT_SHARE", 10**9)  # always the dense vector
+    dense_numbers, dense_scores = index.scores(query)
+    assert len(dense_numbers) > 1000
+    assert np.array_equal(sorted_numbers, dense_numbers)
+    assert np.array_equal(sorted_scores, dense_scores)
+
+
+def test_a_repeated_query_is_answered_from_the_cache_in_any_word_order():
+    documents = [{"pain": 1.0}, {"leg": 1.0}, {"pain": 0.5, "leg": 1.0}]
+    index = LexicalIndex(["A1", "B1", "C1"], documents)
+    first = index.top("leg pain", 2)
+    computed = []
+    original = index._top
+    index._top = lambda query, k: computed.append(query) or original(query, k)
+    assert index.top("pain, leg", 2) == first and computed == []
+    assert index.top("leg", 2) != first and computed == [("leg",)]
+    assert [index.codes[n] for n, _ in first] == ["C1", "A1"]
+
+
 def test_the_shipped_index_is_the_code_sets_own():
     # A stale index (the code set or lexical.py changed, the file not rebuilt) fails here.
     fresh = LexicalIndex.from_code_set(bundled_code_set())
