@@ -24,7 +24,8 @@ from pathlib import Path
 
 from transforms.coding.codeset import CodeSet, bundled_code_set, pin_data_file
 from transforms.coding.lexical import bundled_lexical_index
-from transforms.coding.model import DATA_DIR, MODEL_FILE, NOTE_FEATURE_NAMES, interaction_names
+from transforms.coding.model import DATA_DIR, MODEL_FILE, NOTE_FEATURE_NAMES
+from transforms.coding.pair_models import LogisticPairModel, TreePairModel, interaction_names
 from transforms.coding.rules import AssertionPolicy, HistoricalPolicy, HistoryCodes
 from transforms.coding.suggest import SUGGESTED, CodeSuggester, CodingSettings
 from transforms.coding.training import VALIDATION_FOLD, CodedDocument, fold_of, train
@@ -102,12 +103,28 @@ def named(names, values) -> dict[str, float]:
     return {name: round(float(v), 4) for name, v in zip(names, values, strict=True)}
 
 
+def pair_model_report(model, feature_names) -> dict:
+    if isinstance(model, LogisticPairModel):
+        weights = named(interaction_names(feature_names), model.weights)
+        return {"kind": "logistic", "weights": weights}
+    if isinstance(model, TreePairModel):
+        return {"kind": "trees", "parameters": model.parameters, "onnx_sha256": model.sha256}
+    raise TypeError(f"unknown pair model {type(model).__name__}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mentions", type=Path, required=True)
     parser.add_argument("--shared", type=Path, required=True)
     parser.add_argument("--version", required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--pair-model",
+        choices=("trees", "logistic"),
+        default="logistic",
+        help="the mention-level model: logistic (the bundled 1.0) or gradient-boosted trees "
+        "(tried, not bundled: see the model card)",
+    )
     args = parser.parse_args()
     train_source = args.shared / "data" / "codiesp_train_en.jsonl"
     code_set, index = bundled_code_set(), bundled_lexical_index()
@@ -123,6 +140,7 @@ def main() -> None:
         name="icd10cm_coder",
         version=args.version,
         assert_spans=assert_spans,
+        fit_pairs=TreePairModel.fit if args.pair_model == "trees" else LogisticPairModel.fit,
         provenance={
             "training_data": "CodiEsp-EN train (CC-BY-4.0), diagnoses",
             "training_sha256": sha256_file(train_source),
@@ -153,7 +171,7 @@ def main() -> None:
         "model": f"{result.model.name}:{result.model.version}",
         "threshold": round(result.model.threshold, 4),
         "note_weights": named(NOTE_FEATURE_NAMES, result.model.note_weights),
-        "weights": named(interaction_names(result.model.feature_names), result.model.weights),
+        "pair_model": pair_model_report(result.model.pair_model, result.model.feature_names),
         "train_documents_per_fold": result.folds,
         "validation_fold": VALIDATION_FOLD,
         "validation_fold_micro_f1_at_threshold": round(result.validation_micro_f1, 4),

@@ -1,8 +1,10 @@
-"""The coder's trained parts: a mention-level and a note-level logistic model, and a lexicon.
+"""The coder's trained parts: a mention-level pair model, a note-level logistic
+model and a lexicon.
 
-Plain numpy at run time. ``data/coder_model.json.gz`` is written by
-``bench/train_coder.py`` from CodiEsp-EN train and pinned by sha256 in
-``data/provenance.json``; the loader refuses a file that differs.
+Plain numpy at run time, and onnxruntime for a tree pair model (``pair_models``).
+``data/coder_model.json.gz`` is written by ``bench/train_coder.py`` from
+CodiEsp-EN train and pinned by sha256 in ``data/provenance.json``; the loader
+refuses a file that differs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from transforms.coding.codeset import CodeSetError, verified_data_file
 from transforms.coding.features import FEATURE_NAMES, Lexicon
+from transforms.coding.pair_models import PairModel, PairModelError, pair_model_from_dict
 
 DATA_DIR = Path(__file__).with_name("data")
 MODEL_FILE = "coder_model.json.gz"
@@ -52,45 +55,12 @@ def note_features(pair_probabilities: Sequence[float], prior: float) -> list[flo
     ]
 
 
-def with_interactions(matrix: np.ndarray) -> np.ndarray:
-    """The features and every product of two of them (squares included): the
-    reranker's logistic regression is linear in these, so it can learn that a
-    lexicon hit counts only with lexical support, or a prior only for a close title."""
-    left, right = _pairs(matrix.shape[1])
-    return np.hstack([matrix, matrix[:, left] * matrix[:, right]])
-
-
-@lru_cache(maxsize=8)
-def _pairs(width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Column numbers (i, j), i <= j, in with_interactions' order: one product of two
-    gathered arrays instead of one small product per column."""
-    left, right = np.triu_indices(width)
-    return left, right
-
-
-def interaction_names(names: Sequence[str]) -> list[str]:
-    """Names for ``with_interactions``' columns, in its order."""
-    return [*names, *(f"{a}*{b}" for i, a in enumerate(names) for b in names[i:])]
-
-
-def logit(p: np.ndarray) -> np.ndarray:
-    clipped = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(clipped / (1 - clipped))
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 @dataclass(frozen=True)
 class CoderModel:
     name: str
     version: str
     feature_names: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    weights: np.ndarray
-    bias: float
+    pair_model: PairModel  # scores each (mention, candidate) row
     # The note-level model: a logistic regression on NOTE_FEATURE_NAMES.
     note_mean: np.ndarray
     note_scale: np.ndarray
@@ -114,10 +84,7 @@ class CoderModel:
 
     def pair_probability(self, matrix: np.ndarray) -> np.ndarray:
         """How likely each (mention, code) row is one of the note's codes."""
-        if not len(matrix):
-            return np.zeros(0, dtype=np.float64)
-        z = ((with_interactions(matrix) - self.mean) / self.scale) @ self.weights + self.bias
-        return sigmoid(z.astype(np.float64))
+        return self.pair_model.probability(matrix)
 
     def note_score(self, pair_probabilities: Sequence[float], prior: float) -> float:
         """How likely a code is one of the note's, from every mention that proposed it."""
@@ -142,10 +109,7 @@ class CoderModel:
             "name": self.name,
             "version": self.version,
             "feature_names": list(self.feature_names),
-            "mean": [round(float(v), 6) for v in self.mean],
-            "scale": [round(float(v), 6) for v in self.scale],
-            "weights": [round(float(v), 6) for v in self.weights],
-            "bias": round(self.bias, 6),
+            "pair_model": self.pair_model.to_dict(),
             "note_mean": [round(float(v), 6) for v in self.note_mean],
             "note_scale": [round(float(v), 6) for v in self.note_scale],
             "note_weights": [round(float(v), 6) for v in self.note_weights],
@@ -171,10 +135,7 @@ class CoderModel:
             name=data["name"],
             version=data["version"],
             feature_names=tuple(data["feature_names"]),
-            mean=np.array(data["mean"], dtype=np.float32),
-            scale=np.array(data["scale"], dtype=np.float32),
-            weights=np.array(data["weights"], dtype=np.float32),
-            bias=float(data["bias"]),
+            pair_model=pair_model_from_dict(data["pair_model"]),
             note_mean=np.array(data["note_mean"], dtype=np.float32),
             note_scale=np.array(data["note_scale"], dtype=np.float32),
             note_weights=np.array(data["note_weights"], dtype=np.float32),
@@ -207,7 +168,7 @@ class CoderModel:
                 return cls.from_dict(json.load(handle))
         except FileNotFoundError:
             raise CodeSetError(f"the coder model {path} is missing") from None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, PairModelError) as exc:
             raise CodeSetError(f"the coder model {path} cannot be read: {exc}") from None
 
 
@@ -215,31 +176,3 @@ class CoderModel:
 def bundled_coder_model() -> CoderModel:
     path = verified_data_file(DATA_DIR / MODEL_FILE, "coder model", "bench/train_coder.py")
     return CoderModel.load(path)
-
-
-def fit_logistic(
-    x: np.ndarray, y: np.ndarray, *, l2: float = 1e-3, steps: int = 400
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Standardise, then fit L2 logistic regression by Newton's method (a few
-    thousand rows of fifteen features: exact and deterministic)."""
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale == 0] = 1.0
-    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))]).astype(np.float64)
-    w = np.zeros(z.shape[1])
-    penalty = np.full(z.shape[1], l2 * len(x))
-    penalty[-1] = 0.0
-    for _ in range(steps):
-        p = sigmoid(z @ w)
-        gradient = z.T @ (p - y) + penalty * w
-        hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty) + 1e-9 * np.eye(len(w))
-        step = np.linalg.solve(hessian, gradient)
-        w -= step
-        if math.sqrt(float(step @ step)) < 1e-8:
-            break
-    return (
-        mean.astype(np.float32),
-        scale.astype(np.float32),
-        w[:-1].astype(np.float32),
-        float(w[-1]),
-    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -27,13 +27,8 @@ from transforms.coding.features import (
 )
 from transforms.coding.gazetteer import AssertSpans, coder_mentions
 from transforms.coding.lexical import LexicalIndex, stems
-from transforms.coding.model import (
-    NOTE_FEATURE_NAMES,
-    CoderModel,
-    fit_logistic,
-    note_features,
-    with_interactions,
-)
+from transforms.coding.model import NOTE_FEATURE_NAMES, CoderModel, note_features
+from transforms.coding.pair_models import LogisticPairModel, PairModel, fit_logistic
 from transforms.core.entities import ClinicalEntity
 
 FOLDS = 5
@@ -197,8 +192,10 @@ def train(
     lexicon_mention_documents: int = 3,
     assert_spans: AssertSpans | None = None,
     provenance: dict | None = None,
+    fit_pairs: Callable[[np.ndarray, np.ndarray], PairModel] = LogisticPairModel.fit,
 ) -> TrainingResult:
-    """``assert_spans`` turns on coder mentions (``gazetteer``), asserted by it."""
+    """``assert_spans`` turns on coder mentions (``gazetteer``), asserted by it;
+    ``fit_pairs`` fits the pair model from rows and labels."""
     mention_documents = lexicon_mention_documents if assert_spans else 0
 
     def builder(lexicon: Lexicon) -> FeatureBuilder:
@@ -226,18 +223,14 @@ def train(
         priors[fold] = lexicon.code_documents
     gold = {d.id: d.gold for d in documents}
     fit_folds = [f for f in range(FOLDS) if f != VALIDATION_FOLD]
-    mean, scale, weights, bias = fit_logistic(
-        with_interactions(np.vstack([xs[f] for f in fit_folds])),
-        np.concatenate([ys[f] for f in fit_folds]),
+    pair_model = fit_pairs(
+        np.vstack([xs[f] for f in fit_folds]), np.concatenate([ys[f] for f in fit_folds])
     )
     draft = CoderModel(
         name=name,
         version=version,
         feature_names=FEATURE_NAMES,
-        mean=mean,
-        scale=scale,
-        weights=weights,
-        bias=bias,
+        pair_model=pair_model,
         note_mean=np.zeros(len(NOTE_FEATURE_NAMES), dtype=np.float32),
         note_scale=np.ones(len(NOTE_FEATURE_NAMES), dtype=np.float32),
         note_weights=np.zeros(len(NOTE_FEATURE_NAMES), dtype=np.float32),
@@ -248,10 +241,14 @@ def train(
         window_words=window_words,
         lexicon_mention_documents=mention_documents,
     )
-    # The note-level model learns from the fit folds' out-of-fold proposals.
+    # The note-level model learns from proposals scored by a pair model that did not
+    # see them (one per fit fold, fitted on the other fit folds): trees score their
+    # own training rows too well for the note model to learn how far to trust them.
     note_x, note_y = [], []
     for fold in fit_folds:
-        found = proposals_per_code(keys_by_fold[fold], draft.pair_probability(xs[fold]))
+        rest = [f for f in fit_folds if f != fold]
+        unseen = fit_pairs(np.vstack([xs[f] for f in rest]), np.concatenate([ys[f] for f in rest]))
+        found = proposals_per_code(keys_by_fold[fold], unseen.probability(xs[fold]))
         x, y = note_rows(found, gold, priors[fold])
         note_x.append(x)
         note_y.append(y)

@@ -8,13 +8,8 @@ import pytest
 
 from transforms.coding import model as coder_model
 from transforms.coding.codeset import CodeSetError
-from transforms.coding.model import (
-    CoderModel,
-    bundled_coder_model,
-    fit_logistic,
-    interaction_names,
-    with_interactions,
-)
+from transforms.coding.model import CoderModel, bundled_coder_model
+from transforms.coding.pair_models import fit_logistic, interaction_names, with_interactions
 
 
 def test_logistic_regression_recovers_a_known_rule():
