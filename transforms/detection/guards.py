@@ -196,6 +196,16 @@ _CLINICAL_ENDING = re.compile(
     r"|pathy|algia|megaly|cele|iasis|plasia|trophy|rrhea|rrhoea|rrhage|penia|cytosis|oma|omas"
     r"|genic|lytic|ectasis|ptosis|stenosis|sclerosis|malacia|lithiasis)$"
 )
+# Endings of drug names from the WHO's INN stems, which drug names are built from and
+# personal names do not end in: "canakinumab", "dasatinib", "metoprolol", "riluzole".
+_DRUG_STEM = re.compile(
+    r"(?:mab|tinib|ciclib|parib|rafenib|pitant|azole|zole|lidomide|semide|thiazide|olol|pril"
+    r"|sartan|statin|dipine|cillin|mycin|micin|cycline|oxacin|navir|previr|buvir|ciclovir"
+    r"|clovir|tidine|setron|triptan|gliptin|gliflozin|glitazone|lukast|profen|fenac|parin"
+    r"|xaban|gatran|platin|rubicin|taxel|trexate|tecan|relin|azepam|zolam|barbital|afil"
+    r"|terol|tropium|dronate|oxetine|pramine|triptyline|peridol|apine|morphone|codone"
+    r"|fentanil|fungin|kinra|leukin|poetin|grastim|ercept)$"
+)
 
 
 def has_type_shape(surface: str, phi_type: str, *, min_age: int) -> bool:
@@ -323,7 +333,7 @@ class ModelSpanFilter(SpanFilter):
                 if surface_word.isupper() and text[word.end() : word.end() + 1] == ".":
                     return True
                 continue
-            if len(folded) >= 7 and _CLINICAL_ENDING.search(folded):
+            if len(folded) >= 7 and (_CLINICAL_ENDING.search(folded) or _DRUG_STEM.search(folded)):
                 continue
             if folded in words_known.clinical:
                 continue

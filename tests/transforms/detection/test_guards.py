@@ -135,3 +135,23 @@ def test_real_places_never_look_common():
     text = "He moved here from Seattle last year, after treatment at Mass General."
     spans = [span(text, "Seattle", "LOCATION"), span(text, "Mass General", "LOCATION")]
     assert kept(text, spans) == ["Seattle", "Mass General"]
+
+
+def test_drug_names_built_on_inn_stems_are_dropped_names_next_to_them_kept():
+    # Unknown to every word list, so without the INN stems each would look like a name.
+    text = "Halvorsen started canakinumab and dasatinib; metoprolol held. Riluzole stopped."
+    drugs = ["canakinumab", "dasatinib", "metoprolol", "Riluzole"]
+    spans = [span(text, d, "NAME") for d in drugs] + [span(text, "Halvorsen", "NAME")]
+    assert kept(text, spans) == ["Halvorsen"]
+
+
+def test_surrogate_and_pool_names_do_not_end_like_drugs():
+    from faker import Faker
+
+    from transforms.detection.guards import _DRUG_STEM
+
+    fake = Faker(["en_US", "es_ES", "de_DE", "fr_FR", "it_IT", "pt_BR"])
+    fake.seed_instance(7)
+    names = {w.lower() for _ in range(5000) for w in fake.name().split() if len(w) >= 7}
+    assert len(names) > 1000
+    assert not [n for n in names if _DRUG_STEM.search(n)]
