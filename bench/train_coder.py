@@ -122,7 +122,7 @@ def main() -> None:
         "--pair-model",
         choices=("trees", "logistic"),
         default="logistic",
-        help="the mention-level model: logistic (the bundled 1.0) or gradient-boosted trees "
+        help="the mention-level model: logistic (the bundled coder) or gradient-boosted trees "
         "(tried, not bundled: see the model card)",
     )
     args = parser.parse_args()
