@@ -22,7 +22,7 @@ import numpy as np
 
 from transforms.coding.codeset import CodeSetError, verified_data_file
 from transforms.coding.features import FEATURE_NAMES, Lexicon
-from transforms.coding.pair_models import PairModel, PairModelError, pair_model_from_dict
+from transforms.coding.pair_models import PairModel, pair_model_from_dict
 
 DATA_DIR = Path(__file__).with_name("data")
 MODEL_FILE = "coder_model.json.gz"
@@ -168,7 +168,7 @@ class CoderModel:
                 return cls.from_dict(json.load(handle))
         except FileNotFoundError:
             raise CodeSetError(f"the coder model {path} is missing") from None
-        except (OSError, ValueError, KeyError, TypeError, PairModelError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # PairModelError included
             raise CodeSetError(f"the coder model {path} cannot be read: {exc}") from None
 
 
