@@ -85,6 +85,13 @@ class CodeSet:
         """The plain codes of ``code``'s category and subcategory (F31.9 for F31.32):
         lexical ties among a category's many titled codes rank its unspecified
         code last, so candidate lists add it."""
+        # Asked for every candidate of every mention: each code's answer is kept.
+        cache = self.__dict__.setdefault("_defaults_by_code", {})
+        if code not in cache:
+            cache[code] = self._find_defaults(code)
+        return cache[code]
+
+    def _find_defaults(self, code: str) -> tuple[str, ...]:
         prefixes = {code[:3], code[:5]} - {code}
         found = []
         for prefix in sorted(prefixes):

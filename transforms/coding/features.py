@@ -158,7 +158,6 @@ class FeatureBuilder:
         # A run scores the same few thousand codes for every mention: what depends on
         # the code alone is worked out once per code.
         self._code_features = lru_cache(maxsize=100_000)(self._features_of_code)
-        self._defaults_for = lru_cache(maxsize=100_000)(code_set.defaults_for)
 
     def _features_of_code(self, code: str) -> tuple[float, float, float, float]:
         """code_prior, seen_in_training, unspecified, specificity."""
@@ -179,7 +178,7 @@ class FeatureBuilder:
         key = surface_key(mention.surface)
         seen = {c: n for c, n in self.lexicon.codes_for(key).items() if c in self.code_set}
         found = set(by_surface) | set(by_window) | set(seen)
-        defaults = {d for code in found for d in self._defaults_for(code)}
+        defaults = {d for code in found for d in self.code_set.defaults_for(code)}
         codes = sorted(found | defaults)
         surface_stems = set(stems(mention.surface))
         window_stems = set(stems(mention.window))

@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -90,19 +90,16 @@ class CoderModel:
         """How likely a code is one of the note's, from every mention that proposed it."""
         z = self.note_bias
         for value, (mean, scale, weight) in zip(
-            note_features(pair_probabilities, prior), self._note_terms(), strict=True
+            note_features(pair_probabilities, prior), self._note_terms, strict=True
         ):
             z += (value - mean) / scale * weight
         return 1.0 / (1.0 + math.exp(-z))
 
+    @cached_property
     def _note_terms(self) -> list[tuple[float, float, float]]:
         """(mean, scale, weight) per note feature as plain floats, made once."""
-        cache = self.__dict__.get("_note_term_cache")
-        if cache is None:
-            columns = (self.note_mean, self.note_scale, self.note_weights)
-            cache = [tuple(float(v) for v in term) for term in zip(*columns, strict=True)]
-            object.__setattr__(self, "_note_term_cache", cache)
-        return cache
+        columns = (self.note_mean, self.note_scale, self.note_weights)
+        return [tuple(float(v) for v in term) for term in zip(*columns, strict=True)]
 
     def to_dict(self) -> dict[str, Any]:
         return {
