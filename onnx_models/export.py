@@ -36,7 +36,7 @@ def infer_label_scheme(labels: list[str]) -> str:
     return "IO"
 
 
-def _special_tokens(tokenizer: Any) -> SpecialTokens:
+def special_tokens_of(tokenizer: Any) -> SpecialTokens:
     start = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id
     end = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
@@ -53,10 +53,11 @@ def _max_length(config: Any, tokenizer: Any, requested: int | None) -> int:
     return min(requested, limit) if requested else min(limit, 512)
 
 
-def quantize_int8(fp32: Path, target: Path) -> None:
+def quantize_int8(fp32: Path, target: Path, *, per_channel: bool = False) -> None:
+    """``per_channel``: one weight scale per output column rather than per matrix."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8)
+    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=per_channel)
 
 
 def convert_fp16(fp32: Path, target: Path) -> None:
@@ -139,7 +140,7 @@ def export_model(
         label_map=mapping,
         max_length=length,
         stride=stride if stride is not None else length // 4,
-        special_tokens=_special_tokens(tokenizer),
+        special_tokens=special_tokens_of(tokenizer),
         input_names=tuple(tokenizer.model_input_names),
         variants=variants,
         source_checkpoint=source,

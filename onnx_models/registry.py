@@ -1,5 +1,8 @@
 """The model registry: one folder per model, with a manifest that pins every file.
 
+A model is a token classifier (``task: token-classification``: the PHI and
+clinical NER models) or a sentence encoder (``task: feature-extraction``: the
+coder's dense retrieval), whose token vectors are pooled as ``pooling`` says.
 A model folder holds its ONNX variants (``fp32``, ``fp16`` for GPU, ``int8``
 for CPU), ``tokenizer.json``, ``manifest.json`` and ``MODEL_CARD.md``. The
 loader checks every file's sha256 against the manifest and refuses a missing
@@ -18,6 +21,10 @@ from typing import Any
 REGISTRY_DIR = Path(__file__).resolve().parent
 MANIFEST_NAME = "manifest.json"
 LABEL_SCHEMES = ("BIO", "BIOES", "IO")
+TOKEN_CLASSIFICATION = "token-classification"
+FEATURE_EXTRACTION = "feature-extraction"
+TASKS = (TOKEN_CLASSIFICATION, FEATURE_EXTRACTION)
+POOLINGS = ("mean",)
 VARIANTS = ("fp32", "fp16", "int8")
 
 
@@ -52,9 +59,21 @@ class ModelManifest:
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
     evaluation: dict[str, Any] = field(default_factory=dict)
     do_lower_case: bool = False
+    task: str = TOKEN_CLASSIFICATION
+    pooling: str = ""  # feature-extraction only: how token vectors become one vector
 
     def __post_init__(self) -> None:
-        if self.label_scheme not in LABEL_SCHEMES:
+        if self.task not in TASKS:
+            raise ModelRegistryError(
+                f"model {self.name}: task {self.task!r} is not one of {', '.join(TASKS)}"
+            )
+        if self.task == FEATURE_EXTRACTION:
+            if self.pooling not in POOLINGS:
+                raise ModelRegistryError(
+                    f"model {self.name}: a feature-extraction model needs pooling "
+                    f"({', '.join(POOLINGS)}), not {self.pooling!r}"
+                )
+        elif self.label_scheme not in LABEL_SCHEMES:
             raise ModelRegistryError(
                 f"model {self.name}: label_scheme {self.label_scheme!r} is not one of "
                 f"{', '.join(LABEL_SCHEMES)}"
@@ -87,6 +106,8 @@ class ModelManifest:
                 files=dict(data.get("files", {})),
                 evaluation=dict(data.get("evaluation", {})),
                 do_lower_case=bool(data.get("do_lower_case", False)),
+                task=data.get("task", TOKEN_CLASSIFICATION),
+                pooling=data.get("pooling", ""),
             )
         except KeyError as exc:
             name = data.get("name", "<unnamed>")
@@ -175,9 +196,20 @@ class ModelBundle:
         return self.directory / "tokenizer.json"
 
 
-def load_bundle(name_or_path: str | os.PathLike[str], *, verify: bool = True) -> ModelBundle:
+def load_bundle(
+    name_or_path: str | os.PathLike[str],
+    *,
+    verify: bool = True,
+    task: str | None = TOKEN_CLASSIFICATION,
+) -> ModelBundle:
+    """The model's folder and manifest; a model made for another ``task`` is refused,
+    so a sentence encoder cannot be configured as a PHI detector (None takes any)."""
     directory = model_dir(name_or_path)
     manifest = read_manifest(directory)
+    if task is not None and manifest.task != task:
+        raise ModelRegistryError(
+            f"model {manifest.name} is a {manifest.task} model; this step needs {task}"
+        )
     if verify:
         verify_files(directory, manifest)
     return ModelBundle(directory, manifest)

@@ -54,11 +54,12 @@ def run_models_command(args: argparse.Namespace) -> int:
 
     if args.models_command == "list":
         for name in list_models():
-            manifest = load_bundle(name, verify=False).manifest
-            print(f"{name}\t{manifest.version}\t{','.join(sorted(manifest.variants))}")
+            manifest = load_bundle(name, verify=False, task=None).manifest
+            variants = ",".join(sorted(manifest.variants))
+            print(f"{name}\t{manifest.version}\t{manifest.task}\t{variants}")
         return 0
     if args.models_command == "verify":
-        bundle = load_bundle(args.model, verify=True)
+        bundle = load_bundle(args.model, verify=True, task=None)
         print(f"{bundle.manifest.name}: {len(bundle.manifest.files)} files match their sha256")
         return 0
     try:

@@ -24,6 +24,7 @@ from onnx_models.runtime.decode import (
     trim_entity,
     words_from_tokens,
 )
+from onnx_models.runtime.session import open_session
 from onnx_models.runtime.windows import Window, most_central_window, plan_windows
 
 LOGGER = logging.getLogger(__name__)
@@ -149,14 +150,10 @@ class OnnxTokenClassifier:
         self.runtime = choose_runtime(
             settings, list(self.manifest.variants), ort.get_available_providers()
         )
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = settings.intra_op_num_threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        path = bundle.variant_path(self.runtime.variant)
-        self.session = ort.InferenceSession(
-            str(path), sess_options=options, providers=self.runtime.providers
+        self.session = open_session(
+            bundle.variant_path(self.runtime.variant),
+            providers=self.runtime.providers,
+            intra_op_num_threads=settings.intra_op_num_threads,
         )
         session_inputs = {i.name for i in self.session.get_inputs()}
         missing = sorted({"input_ids", "attention_mask"} - session_inputs)

@@ -39,3 +39,22 @@ def test_an_unpinned_variant_is_refused(tmp_path):
 def test_unknown_model_lists_what_exists(tmp_path):
     with pytest.raises(ModelRegistryError, match="not found"):
         load_bundle(tmp_path / "nothing")
+
+
+def test_a_sentence_encoder_is_refused_where_a_token_classifier_is_needed():
+    with pytest.raises(ModelRegistryError, match="is a feature-extraction model"):
+        load_bundle("sentence_minilm")
+    assert load_bundle("sentence_minilm", task=None).manifest.pooling == "mean"
+
+
+def test_a_feature_extraction_manifest_names_its_pooling(tmp_path):
+    directory = build_lookup_registry(tmp_path)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["task"] = "feature-extraction"
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelRegistryError, match="needs pooling"):
+        load_bundle(directory, task=None)
+    manifest["task"] = "summarization"
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelRegistryError, match="task 'summarization' is not one of"):
+        load_bundle(directory, task=None)

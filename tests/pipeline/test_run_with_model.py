@@ -2,6 +2,7 @@
 
 import json
 
+from pipeline.cli import main
 from tests.onnx_models.lookup_model import FILLER, build_lookup_registry
 from tests.pipeline.helpers import manifest, run_export, table, write_jsonl
 
@@ -68,3 +69,18 @@ def test_cuda_asked_for_without_a_gpu_stops_the_run(tmp_path, run_key, capsys):
     else:
         assert code == 2
         assert "no CUDA execution provider" in capsys.readouterr().err
+
+
+def test_a_sentence_encoder_configured_as_a_phi_model_stops_the_run(tmp_path, run_key, capsys):
+    config = _config(tmp_path, "sentence_minilm", with_patterns=False)
+    notes = write_jsonl(tmp_path / "in.jsonl", [{"note_id": "a", "patient_id": "p", "text": "x"}])
+    code = run_export(notes, tmp_path / "o", config=config)
+    assert code == 2
+    assert "sentence_minilm is a feature-extraction model" in capsys.readouterr().err
+
+
+def test_models_list_names_each_models_task(capsys):
+    assert main(["models", "list"]) == 0
+    rows = {line.split("\t")[0]: line.split("\t") for line in capsys.readouterr().out.splitlines()}
+    assert rows["sentence_minilm"][2:] == ["feature-extraction", "int8"]
+    assert rows["deid_phi_minilm"][2] == "token-classification"
