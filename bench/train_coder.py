@@ -23,8 +23,9 @@ import time
 from pathlib import Path
 
 from transforms.coding.codeset import CodeSet, bundled_code_set, pin_data_file
+from transforms.coding.dense import bundled_dense_retriever
 from transforms.coding.lexical import bundled_lexical_index
-from transforms.coding.model import DATA_DIR, MODEL_FILE, NOTE_FEATURE_NAMES
+from transforms.coding.model import DATA_DIR, DEFAULT_CODER, MODEL_FILES, NOTE_FEATURE_NAMES
 from transforms.coding.pair_models import LogisticPairModel, TreePairModel, interaction_names
 from transforms.coding.rules import AssertionPolicy, HistoricalPolicy, HistoryCodes
 from transforms.coding.suggest import SUGGESTED, CodeSuggester, CodingSettings
@@ -125,9 +126,28 @@ def main() -> None:
         help="the mention-level model: logistic (the bundled coder) or gradient-boosted trees "
         "(tried, not bundled: see the model card)",
     )
+    parser.add_argument(
+        "--name",
+        choices=sorted(MODEL_FILES),
+        default=DEFAULT_CODER,
+        help="which bundled coder to write (data/" + ", data/".join(MODEL_FILES.values()) + ")",
+    )
+    parser.add_argument(
+        "--dense-k",
+        type=int,
+        default=0,
+        help="code titles nearest each mention surface to add as candidates (0: no dense "
+        "retrieval, as the default coder; 5 for the dense one)",
+    )
+    parser.add_argument(
+        "--dense-unlinked-only",
+        action="store_true",
+        help="embed only mention surfaces the lexicon links to no code (cheaper at run time)",
+    )
     args = parser.parse_args()
     train_source = args.shared / "data" / "codiesp_train_en.jsonl"
     code_set, index = bundled_code_set(), bundled_lexical_index()
+    dense = bundled_dense_retriever() if args.dense_k else None
     # The coder learns this release's codes: CodiEsp's R51 is taught as R51.9.
     documents = load_documents(args.mentions / "mentions_train.jsonl", code_set)
     dev = load_documents(args.mentions / "mentions_dev.jsonl")
@@ -136,23 +156,27 @@ def main() -> None:
     result = train(
         documents,
         index=index,
+        dense=dense,
         code_set=code_set,
-        name="icd10cm_coder",
+        name=args.name,
         version=args.version,
+        dense_candidates_per_query=args.dense_k,
+        dense_unlinked_only=args.dense_unlinked_only,
         assert_spans=assert_spans,
         fit_pairs=TreePairModel.fit if args.pair_model == "trees" else LogisticPairModel.fit,
         provenance={
             "training_data": "CodiEsp-EN train (CC-BY-4.0), diagnoses",
             "training_sha256": sha256_file(train_source),
             "entities": "clinical_ner_minilm with the bundled ConText rules",
+            "dense_encoder": dense.describe() if dense else None,
         },
     )
     train_seconds = time.perf_counter() - started
-    path = DATA_DIR / MODEL_FILE
+    path = DATA_DIR / MODEL_FILES[args.name]
     result.model.save(path)
     pin_data_file(
         path,
-        "the coder's logistic reranker, calibration, threshold and lexicon, "
+        f"{args.name}: the coder's logistic reranker, calibration, threshold and lexicon, "
         "trained by bench/train_coder.py on CodiEsp-EN train",
     )
 
@@ -163,6 +187,7 @@ def main() -> None:
             model=result.model,
             code_set=code_set,
             index=index,
+            dense=dense,
             history=history,
             settings=CodingSettings(policy=policy),
         )

@@ -197,6 +197,9 @@ class CodingConfig(_Strict):
     """
 
     enabled: bool = True
+    # The bundled coder: lexical retrieval (the default), or icd10cm_coder_dense,
+    # which adds the sentence encoder's candidates (better codes, a slower job).
+    model: Literal["icd10cm_coder", "icd10cm_coder_dense"] = "icd10cm_coder"
     include_negated: bool = False
     include_uncertain: bool = False
     historical: Literal["history_code", "condition"] = "history_code"

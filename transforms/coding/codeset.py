@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import bisect
 import gzip
+import io
 import json
+import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from transforms.core.hashing import sha256_file
 
@@ -128,6 +133,18 @@ def verified_data_file(path: Path, what: str, rebuild: str) -> Path:
             f"the {what} {path} has sha256 {digest}, pinned {expected}; rebuild it with {rebuild}"
         )
     return path
+
+
+def save_arrays(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+    """Numpy arrays in a zip (``np.load`` reads it) whose entries carry a fixed date,
+    so the same arrays give the same bytes and a sha256 pin holds."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, array in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, array, allow_pickle=False)
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, buffer.getvalue())
 
 
 def pin_data_file(path: Path, content: str) -> str:

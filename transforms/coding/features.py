@@ -6,10 +6,16 @@ specificity the model's span often leaves out ("duodenal" for "ulcer", "right"
 for a fracture). Candidates are the union of
 
 - the lexical top-k for the entity surface and for the window;
+- the dense top-k for the surface: the code titles nearest it in a sentence
+  encoder's space (``dense``), which finds codes that share no stem with it.
+  Where the model says so, only surfaces the lexicon links to no code are
+  embedded: the encoder costs more than everything else here, and a surface
+  training has linked already has its candidates;
 - the codes the training lexicon saw with this surface (``Lexicon``);
 - the plain (unspecified) code of each candidate's category and subcategory.
 
-Every candidate gets the same fixed feature vector (``FEATURE_NAMES``); the
+Every candidate gets the same fixed feature vector (``LEXICAL_FEATURE_NAMES``,
+and ``DENSE_FEATURE_NAMES`` after them where dense retrieval is on); the
 reranker's weights are fitted on CodiEsp-EN train by ``bench/train_coder.py``.
 """
 
@@ -24,11 +30,12 @@ from functools import lru_cache
 import numpy as np
 
 from transforms.coding.codeset import CodeSet
+from transforms.coding.dense import DenseRetriever
 from transforms.coding.lexical import LexicalIndex, stems
 from transforms.coding.rules import is_unspecified
 from transforms.core.entities import ClinicalEntity
 
-FEATURE_NAMES = (
+LEXICAL_FEATURE_NAMES = (
     "bm25_surface",  # the code's BM25 score for the surface, over the surface's best
     "bm25_window",
     "rank_surface",  # 1 / (1 + rank) among the surface's lexical candidates
@@ -46,6 +53,12 @@ FEATURE_NAMES = (
     "historical",
     "category_default",  # added as the plain code of a candidate's category
 )
+DENSE_FEATURE_NAMES = (
+    "dense_queried",  # the surface was embedded
+    "dense_surface",  # cosine of the code title's embedding with the surface's
+    "dense_rank",  # 1 / (1 + rank) among the surface's dense candidates
+)
+FEATURE_NAMES = LEXICAL_FEATURE_NAMES + DENSE_FEATURE_NAMES
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _SENTENCE_END = re.compile(r"[.!?;](?=\s)|\n")
 
@@ -133,10 +146,19 @@ def _ranked(index: LexicalIndex, text: str, k: int) -> dict[str, tuple[float, in
 
 
 @dataclass(frozen=True)
+class MentionVectors:
+    """A note's embedded mention surfaces, and the codes whose titles are nearest
+    each, with their cosines."""
+
+    vectors: Mapping[str, np.ndarray]
+    nearest: Mapping[str, Mapping[str, float]]
+
+
+@dataclass(frozen=True)
 class CandidateFeatures:
     mention: Mention
     codes: tuple[str, ...]
-    matrix: np.ndarray  # len(codes) x len(FEATURE_NAMES), float32
+    matrix: np.ndarray  # len(codes) x len(builder.feature_names), float32
 
 
 class FeatureBuilder:
@@ -146,14 +168,27 @@ class FeatureBuilder:
         index: LexicalIndex,
         code_set: CodeSet,
         lexicon: Lexicon,
+        dense: DenseRetriever | None,
         candidates_per_query: int,
+        dense_candidates_per_query: int,
         window_words: int,
+        dense_unlinked_only: bool = False,
     ) -> None:
+        """``dense``: None (or ``dense_candidates_per_query`` 0) embeds nothing and
+        leaves the dense features 0. ``dense_unlinked_only``: embed only surfaces the
+        lexicon links to no code (the dense features are 0 for the others)."""
         self.index = index
         self.code_set = code_set
         self.lexicon = lexicon
+        self.dense = dense
         self.k = candidates_per_query
+        self.dense_k = dense_candidates_per_query
+        self.dense_unlinked_only = dense_unlinked_only
         self.window_words = window_words
+        # Without dense retrieval the dense features would be constant 0: they are left
+        # out, so the reranker's pairwise products stay at the lexical 136.
+        self.uses_dense = dense is not None and dense_candidates_per_query > 0
+        self.feature_names = FEATURE_NAMES if self.uses_dense else LEXICAL_FEATURE_NAMES
         self.terms = CodeTerms(code_set)
         # A run scores the same few thousand codes for every mention: what depends on
         # the code alone is worked out once per code.
@@ -172,12 +207,34 @@ class FeatureBuilder:
     def mention(self, text: str, index: int, entity: ClinicalEntity) -> Mention:
         return mention_of(text, index, entity, self.window_words)
 
-    def candidates(self, mention: Mention, entity: ClinicalEntity) -> CandidateFeatures:
+    def embed(self, mentions: Sequence[Mention]) -> MentionVectors:
+        """The surfaces of a note's mentions, embedded in one batch, and the titles
+        nearest each: one encoder call and one matrix product per note."""
+        if not self.uses_dense:
+            return MentionVectors({}, {})
+        texts = [
+            m.surface
+            for m in mentions
+            if not (self.dense_unlinked_only and self.lexicon.codes_for(surface_key(m.surface)))
+        ]
+        vectors = self.dense.embed(texts)
+        texts = sorted(vectors)
+        if not texts:
+            return MentionVectors({}, {})
+        nearest = self.dense.nearest(np.stack([vectors[t] for t in texts]), self.dense_k)
+        return MentionVectors(vectors, dict(zip(texts, nearest, strict=True)))
+
+    def candidates(
+        self, mention: Mention, entity: ClinicalEntity, vectors: MentionVectors
+    ) -> CandidateFeatures:
+        """``vectors``: ``embed`` of the note's mentions, this one among them."""
         by_surface = _ranked(self.index, mention.surface, self.k)
         by_window = _ranked(self.index, mention.window, self.k)
+        surface_vector = vectors.vectors.get(mention.surface)
+        dense_rank = {c: n for n, c in enumerate(vectors.nearest.get(mention.surface, {}))}
         key = surface_key(mention.surface)
         seen = {c: n for c, n in self.lexicon.codes_for(key).items() if c in self.code_set}
-        found = set(by_surface) | set(by_window) | set(seen)
+        found = set(by_surface) | set(by_window) | set(seen) | set(dense_rank)
         defaults = {d for code in found for d in self.code_set.defaults_for(code)}
         codes = sorted(found | defaults)
         surface_stems = set(stems(mention.surface))
@@ -214,8 +271,22 @@ class FeatureBuilder:
                     1.0 if code in defaults else 0.0,
                 )
             )
-        matrix = np.array(rows, dtype=np.float32).reshape(len(codes), len(FEATURE_NAMES))
+        matrix = np.array(rows, dtype=np.float32).reshape(len(codes), len(LEXICAL_FEATURE_NAMES))
+        if self.uses_dense:
+            matrix = np.hstack([matrix, self._dense_columns(codes, surface_vector, dense_rank)])
         return CandidateFeatures(mention, tuple(codes), matrix)
+
+    def _dense_columns(
+        self, codes: Sequence[str], surface_vector: np.ndarray | None, dense_rank: dict[str, int]
+    ) -> np.ndarray:
+        """DENSE_FEATURE_NAMES for each code; 0 where the surface was not embedded."""
+        columns = np.zeros((len(codes), len(DENSE_FEATURE_NAMES)), dtype=np.float32)
+        if surface_vector is None:
+            return columns
+        columns[:, 0] = 1.0
+        columns[:, 1] = self.dense.cosines(codes, surface_vector[None, :])[:, 0]
+        columns[:, 2] = [1.0 / (1.0 + dense_rank[c]) if c in dense_rank else 0.0 for c in codes]
+        return columns
 
     def specificity_spans(self, text: str, mention: Mention, code: str) -> list[tuple[int, int]]:
         """Words of the window, outside the entity, that name part of the code's title

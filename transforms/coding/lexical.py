@@ -15,10 +15,8 @@ which workers do not install.
 
 from __future__ import annotations
 
-import io
 import math
 import re
-import zipfile
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import snowballstemmer
 
-from transforms.coding.codeset import DATA_DIR, CodeSet, verified_data_file
+from transforms.coding.codeset import DATA_DIR, CodeSet, save_arrays, verified_data_file
 from transforms.core.text import fold
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -199,13 +197,7 @@ class LexicalIndex:
             "numbers": np.concatenate([self._postings[s][0] for s in ordered]),
             "weights": np.concatenate([self._postings[s][1] for s in ordered]),
         }
-        with zipfile.ZipFile(path, "w") as archive:
-            for name, array in arrays.items():
-                buffer = io.BytesIO()
-                np.lib.format.write_array(buffer, array, allow_pickle=False)
-                entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-                entry.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(entry, buffer.getvalue())
+        save_arrays(path, arrays)
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex:

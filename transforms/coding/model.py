@@ -21,11 +21,17 @@ from typing import Any
 import numpy as np
 
 from transforms.coding.codeset import CodeSetError, verified_data_file
-from transforms.coding.features import FEATURE_NAMES, Lexicon
+from transforms.coding.features import FEATURE_NAMES, LEXICAL_FEATURE_NAMES, Lexicon
 from transforms.coding.pair_models import PairModel, pair_model_from_dict
 
 DATA_DIR = Path(__file__).with_name("data")
-MODEL_FILE = "coder_model.json.gz"
+# The bundled coders: the default finds candidates lexically; the dense one adds the
+# sentence encoder's nearest titles, which codes better and costs the job more time
+# than the budget for the coding step allows (model card, BENCHMARKS.md).
+DEFAULT_CODER = "icd10cm_coder"
+DENSE_CODER = "icd10cm_coder_dense"
+MODEL_FILES = {DEFAULT_CODER: "coder_model.json.gz", DENSE_CODER: "coder_model_dense.json.gz"}
+MODEL_FILE = MODEL_FILES[DEFAULT_CODER]
 
 
 NOTE_FEATURE_NAMES = (
@@ -69,6 +75,8 @@ class CoderModel:
     threshold: float  # the note-level score a code needs, chosen on a validation fold
     lexicon: Lexicon
     candidates_per_query: int = 20
+    dense_candidates_per_query: int = 0  # 0: no dense retrieval
+    dense_unlinked_only: bool = False  # embed only surfaces the lexicon links to nothing
     window_words: int = 4
     # Coder mentions (``gazetteer``) need a lexicon key seen in this many training
     # documents; 0 turns them off.
@@ -76,10 +84,11 @@ class CoderModel:
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if tuple(self.feature_names) != FEATURE_NAMES:
+        computed = FEATURE_NAMES if self.dense_candidates_per_query else LEXICAL_FEATURE_NAMES
+        if tuple(self.feature_names) != computed:
             raise CodeSetError(
                 f"coder model {self.name}:{self.version} was trained on features "
-                f"{list(self.feature_names)}, this coder computes {list(FEATURE_NAMES)}"
+                f"{list(self.feature_names)}, this coder computes {list(computed)}"
             )
 
     def pair_probability(self, matrix: np.ndarray) -> np.ndarray:
@@ -113,6 +122,8 @@ class CoderModel:
             "note_bias": round(self.note_bias, 6),
             "threshold": round(self.threshold, 6),
             "candidates_per_query": self.candidates_per_query,
+            "dense_candidates_per_query": self.dense_candidates_per_query,
+            "dense_unlinked_only": self.dense_unlinked_only,
             "window_words": self.window_words,
             "lexicon_mention_documents": self.lexicon_mention_documents,
             "lexicon": {
@@ -144,6 +155,8 @@ class CoderModel:
                 code_documents=lexicon["code_documents"],
             ),
             candidates_per_query=int(data["candidates_per_query"]),
+            dense_candidates_per_query=int(data["dense_candidates_per_query"]),
+            dense_unlinked_only=bool(data["dense_unlinked_only"]),
             window_words=int(data["window_words"]),
             lexicon_mention_documents=int(data["lexicon_mention_documents"]),
             provenance=data.get("provenance", {}),
@@ -169,7 +182,14 @@ class CoderModel:
             raise CodeSetError(f"the coder model {path} cannot be read: {exc}") from None
 
 
-@lru_cache(maxsize=1)
-def bundled_coder_model() -> CoderModel:
-    path = verified_data_file(DATA_DIR / MODEL_FILE, "coder model", "bench/train_coder.py")
-    return CoderModel.load(path)
+@lru_cache(maxsize=len(MODEL_FILES))
+def bundled_coder_model(name: str = DEFAULT_CODER) -> CoderModel:
+    if name not in MODEL_FILES:
+        raise CodeSetError(
+            f"no bundled coder model {name!r}; the bundled ones are {', '.join(MODEL_FILES)}"
+        )
+    path = verified_data_file(DATA_DIR / MODEL_FILES[name], "coder model", "bench/train_coder.py")
+    model = CoderModel.load(path)
+    if model.name != name:
+        raise CodeSetError(f"the coder model {path} is {model.name}, not {name}")
+    return model

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from transforms.coding.model import DEFAULT_CODER
 from transforms.coding.rules import AssertionPolicy, HistoricalPolicy
 from transforms.coding.suggest import CodeSuggester, CodingSettings
 
@@ -39,9 +40,11 @@ class CodingStep:
         threshold: float | None = None,
         max_codes_per_note: int = 30,
         max_candidates_per_note: int = 20,
+        model: str = DEFAULT_CODER,
     ) -> CodingStep:
         step = cls(
             CodingSettings(
+                model=model,
                 policy=AssertionPolicy(
                     include_negated=include_negated,
                     include_uncertain=include_uncertain,
@@ -70,4 +73,5 @@ class CodingStep:
             "include_negated": policy.include_negated,
             "include_uncertain": policy.include_uncertain,
             "historical": policy.historical.value,
+            "dense_encoder": dense.describe() if (dense := suggester.features.dense) else None,
         }

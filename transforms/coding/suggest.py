@@ -1,8 +1,8 @@
 """Suggest ICD-10-CM codes for a note from its asserted PROBLEM entities.
 
-For each entity the assertion policy allows: lexical and lexicon candidates,
-scored by the reranker; an injury code takes the 7th character its context
-asks for, and a historical mention becomes its history code. A note's code
+For each entity the assertion policy allows: lexical, dense and lexicon
+candidates, scored by the reranker; an injury code takes the 7th character its
+context asks for, and a historical mention becomes its history code. A note's code
 keeps its best mention's score, calibrated to a note-level probability, and the
 codes at or above the threshold are ranked; an unspecified code yields to a
 more specific one of its category. Each suggestion carries its evidence: the
@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from transforms.coding.codeset import CodeSet, bundled_code_set
+from transforms.coding.dense import DenseRetriever, bundled_dense_retriever
 from transforms.coding.features import (
     FEATURE_NAMES,
     FeatureBuilder,
@@ -25,7 +26,7 @@ from transforms.coding.features import (
 )
 from transforms.coding.gazetteer import LEXICON_MODEL, AssertSpans, coder_mentions
 from transforms.coding.lexical import LexicalIndex, bundled_lexical_index
-from transforms.coding.model import CoderModel, bundled_coder_model
+from transforms.coding.model import DEFAULT_CODER, CoderModel, bundled_coder_model
 from transforms.coding.rules import (
     AssertionPolicy,
     Decision,
@@ -46,6 +47,7 @@ SUPPORTING_SHARE = 0.5
 @dataclass(frozen=True)
 class CodingSettings:
     policy: AssertionPolicy = field(default_factory=AssertionPolicy)
+    model: str = DEFAULT_CODER  # a bundled coder (model.MODEL_FILES)
     threshold: float | None = None  # None: the model's, chosen on its validation fold
     max_codes_per_note: int = 30
     # Codes under the threshold, listed after the suggestions for a coder to
@@ -103,6 +105,7 @@ class CodeSuggester:
         model: CoderModel,
         code_set: CodeSet,
         index: LexicalIndex,
+        dense: DenseRetriever | None,
         history: HistoryCodes,
         settings: CodingSettings,
     ) -> None:
@@ -115,17 +118,23 @@ class CodeSuggester:
             index=index,
             code_set=code_set,
             lexicon=model.lexicon,
+            dense=dense,
             candidates_per_query=model.candidates_per_query,
+            dense_candidates_per_query=model.dense_candidates_per_query,
+            dense_unlinked_only=model.dense_unlinked_only,
             window_words=model.window_words,
         )
 
     @classmethod
     def bundled(cls, settings: CodingSettings) -> CodeSuggester:
         code_set = bundled_code_set()
+        model = bundled_coder_model(settings.model)
         return cls(
-            model=bundled_coder_model(),
+            model=model,
             code_set=code_set,
             index=bundled_lexical_index(),
+            # A coder trained without dense retrieval never loads the encoder.
+            dense=bundled_dense_retriever() if model.dense_candidates_per_query else None,
             history=HistoryCodes.load(code_set),
             settings=settings,
         )
@@ -165,12 +174,14 @@ class CodeSuggester:
 
     def proposals(self, text: str, entities: Sequence[ClinicalEntity]) -> dict[str, _Proposals]:
         best: dict[str, _Proposals] = {}
-        for index, entity in problem_entities(entities):
-            decision = self.settings.policy.decide(entity.assertion)
-            if decision is Decision.SKIP:
-                continue
-            mention = self.features.mention(text, index, entity)
-            found = self.features.candidates(mention, entity)
+        coded = [
+            (self.features.mention(text, index, entity), entity, decision)
+            for index, entity in problem_entities(entities)
+            if (decision := self.settings.policy.decide(entity.assertion)) is not Decision.SKIP
+        ]
+        vectors = self.features.embed([mention for mention, _, _ in coded])
+        for mention, entity, decision in coded:
+            found = self.features.candidates(mention, entity, vectors)
             encounter = encounter_character(mention.window)
             names_code = found.matrix[:, SURFACE_COVERAGE] > 0
             for code, probability, named in zip(

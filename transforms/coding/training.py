@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from transforms.coding.codeset import CodeSet
+from transforms.coding.dense import DenseRetriever
 from transforms.coding.features import (
-    FEATURE_NAMES,
     FeatureBuilder,
     Lexicon,
     problem_entities,
@@ -98,12 +98,19 @@ def pair_rows(
     """Features, labels and (document, code) for every mention-candidate pair."""
     matrices, labels, keys = [], [], []
     for document in documents:
-        for index, entity in problem_entities(document.entities):
-            found = builder.candidates(builder.mention(document.text, index, entity), entity)
+        mentions = [
+            (builder.mention(document.text, index, entity), entity)
+            for index, entity in problem_entities(document.entities)
+        ]
+        vectors = builder.embed([mention for mention, _ in mentions])
+        for mention, entity in mentions:
+            found = builder.candidates(mention, entity, vectors)
             matrices.append(found.matrix)
             labels.extend(code in document.gold for code in found.codes)
             keys.extend((document.id, code) for code in found.codes)
-    x = np.vstack(matrices) if matrices else np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+    if not matrices:
+        return np.zeros((0, len(builder.feature_names)), dtype=np.float32), np.zeros(0), []
+    x = np.vstack(matrices)
     return x, np.array(labels, dtype=np.float64), keys
 
 
@@ -184,10 +191,13 @@ def train(
     documents: Sequence[CodedDocument],
     *,
     index: LexicalIndex,
+    dense: DenseRetriever | None,
     code_set: CodeSet,
     name: str,
     version: str,
     candidates_per_query: int = 10,
+    dense_candidates_per_query: int = 5,
+    dense_unlinked_only: bool = False,
     window_words: int = 4,
     lexicon_mention_documents: int = 3,
     assert_spans: AssertSpans | None = None,
@@ -203,8 +213,11 @@ def train(
             index=index,
             code_set=code_set,
             lexicon=lexicon,
+            dense=dense,
             candidates_per_query=candidates_per_query,
+            dense_candidates_per_query=dense_candidates_per_query,
             window_words=window_words,
+            dense_unlinked_only=dense_unlinked_only,
         )
 
     plain = builder(Lexicon())
@@ -229,7 +242,7 @@ def train(
     draft = CoderModel(
         name=name,
         version=version,
-        feature_names=FEATURE_NAMES,
+        feature_names=plain.feature_names,
         pair_model=pair_model,
         note_mean=np.zeros(len(NOTE_FEATURE_NAMES), dtype=np.float32),
         note_scale=np.ones(len(NOTE_FEATURE_NAMES), dtype=np.float32),
@@ -238,6 +251,8 @@ def train(
         threshold=0.5,
         lexicon=Lexicon(),
         candidates_per_query=candidates_per_query,
+        dense_candidates_per_query=dense_candidates_per_query,
+        dense_unlinked_only=dense_unlinked_only,
         window_words=window_words,
         lexicon_mention_documents=mention_documents,
     )

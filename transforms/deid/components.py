@@ -60,6 +60,7 @@ def coding_step(config: DeidcodeConfig) -> CodingStep | None:
         threshold=coding.threshold,
         max_codes_per_note=coding.max_codes_per_note,
         max_candidates_per_note=coding.max_candidates_per_note,
+        model=coding.model,
     )
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from transforms.coding.codeset import bundled_code_set
+from transforms.coding.codeset import CodeSetError, bundled_code_set
+from transforms.coding.model import DENSE_CODER
 from transforms.coding.rules import AssertionPolicy, HistoricalPolicy
 from transforms.coding.suggest import CANDIDATE, SUGGESTED, CodeSuggester, CodingSettings
 from transforms.core.entities import Assertion, ClinicalEntity
@@ -135,3 +136,17 @@ def test_drug_entities_are_not_coded(coder):
     start = text.index("metformin")
     drug = ClinicalEntity(start, start + 9, "DRUG", 0.9, "test:1")
     assert coder.suggest(text, [drug]) == []
+
+
+def test_only_the_dense_coder_loads_the_sentence_encoder(coder):
+    dense = CodeSuggester.bundled(CodingSettings(model=DENSE_CODER))
+    assert dense.model_name.startswith(f"{DENSE_CODER}:")
+    assert dense.features.dense is not None and coder.features.dense is None
+    text = "Assessment: essential hypertension."
+    found = entities(text, "essential hypertension")
+    assert suggested(dense, text, found) == suggested(coder, text, found) == ["I10"]
+
+
+def test_an_unknown_coder_is_refused_by_name():
+    with pytest.raises(CodeSetError, match="no bundled coder model 'icd10cm_coder_v9'"):
+        CodeSuggester.bundled(CodingSettings(model="icd10cm_coder_v9"))

@@ -26,7 +26,9 @@ def builder():
         index=bundled_lexical_index(),
         code_set=bundled_code_set(),
         lexicon=Lexicon(),
+        dense=None,
         candidates_per_query=20,
+        dense_candidates_per_query=0,
         window_words=4,
     )
 
