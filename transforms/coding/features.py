@@ -9,8 +9,8 @@ for a fracture). Candidates are the union of
 - the dense top-k for the surface: the code titles nearest it in a sentence
   encoder's space (``dense``), which finds codes that share no stem with it.
   Where the model says so, only surfaces the lexicon links to no code are
-  embedded: the encoder costs more than everything else here, and a surface
-  training has linked already has its candidates;
+  embedded: each text embedded costs time, and a surface training has linked
+  already has its candidates;
 - the codes the training lexicon saw with this surface (``Lexicon``);
 - the plain (unspecified) code of each candidate's category and subcategory.
 
