@@ -29,8 +29,8 @@ from onnx_models.registry import (
 
 NAME = "sentence_minilm"
 VERSION = "1.0"
-# Code titles and mention windows are short: 48 tokens covers 99.9% of the
-# April 2026 titles; what is longer is cut, as the tokenizer would.
+# Code titles and mention surfaces are short: the longest April 2026 title is 45
+# tokens with [CLS] and [SEP]; what is longer is cut, as the tokenizer would.
 MAX_LENGTH = 48
 CARD = """# {name} {version}
 

@@ -3,10 +3,10 @@
 Lexical retrieval misses a code whose title shares no stem with the mention
 ("heart attack" for I21.9, "sugar" for diabetes). Every billable code's title
 is embedded once, at build time (``data/build_title_vectors.py``), with the
-bundled ``sentence_minilm`` encoder; at run time a note's mention surfaces and
-windows are embedded in one batch and the titles nearest each one join the
-candidates. The title vectors pin the encoder file's sha256: vectors from
-another encoder would compare as noise, so the loader refuses them.
+bundled ``sentence_minilm`` encoder; at run time a note's mention surfaces are
+embedded in one batch and the titles nearest each one join the candidates. The
+title vectors pin the encoder file's sha256: vectors from another encoder would
+compare as noise, so the loader refuses them.
 
 Only one of an injury code's 7th-character variants is embedded, the initial
 encounter's (S72.001A, not ...D or ...S): the variants share a title but for

@@ -196,7 +196,7 @@ def train(
     name: str,
     version: str,
     candidates_per_query: int = 10,
-    dense_candidates_per_query: int = 5,
+    dense_candidates_per_query: int = 0,
     dense_unlinked_only: bool = False,
     window_words: int = 4,
     lexicon_mention_documents: int = 3,
@@ -251,7 +251,9 @@ def train(
         threshold=0.5,
         lexicon=Lexicon(),
         candidates_per_query=candidates_per_query,
-        dense_candidates_per_query=dense_candidates_per_query,
+        # What the builder computes, so that the model's features match its rows
+        # (a k without a retriever trains a lexical coder, recorded with k 0).
+        dense_candidates_per_query=plain.dense_k if plain.uses_dense else 0,
         dense_unlinked_only=dense_unlinked_only,
         window_words=window_words,
         lexicon_mention_documents=mention_documents,
