@@ -6,7 +6,6 @@ import functools
 from dataclasses import dataclass
 
 import apache_beam as beam
-from apache_beam.ml.inference.base import RunInference
 
 from pipeline import progress
 from schemas.config import DeidcodeConfig, InputConfig
@@ -21,6 +20,7 @@ from schemas.tables import (
     SURROGATE_LEDGER_SCHEMA,
     notes_schema,
 )
+from transforms.core.hidden_imports import ml_frameworks_hidden
 from transforms.core.keyed import RunKeys, pseudonymize
 from transforms.core.records import AnnotatedNote, Note, Quarantined, RawRecord
 from transforms.deid.beam import DeidentifyNotes, DeidentifyPatients
@@ -32,6 +32,9 @@ from transforms.io import files
 from transforms.io.readers import ReadOptions
 from transforms.io.reading import ReadAndParse
 from transforms.io.sinks import WriteParquetShards, WriteProtectedJsonl
+
+with ml_frameworks_hidden():  # Beam's RunInference imports torch for a GPU model manager
+    from apache_beam.ml.inference.base import RunInference
 
 RECORDS_READ = "records_read"
 TABLES = ("notes", "phi_spans", "entities", "codes", "quarantine", "audit")

@@ -21,24 +21,28 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import regex
-import spacy
 import tldextract
-from presidio_analyzer import (
-    AnalyzerEngine,
-    EntityRecognizer,
-    Pattern,
-    PatternRecognizer,
-    RecognizerRegistry,
-    RecognizerResult,
-)
-from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
-from presidio_analyzer.predefined_recognizers import (
-    EmailRecognizer,
-    IpRecognizer,
-    UrlRecognizer,
-    UsSsnRecognizer,
-)
+
+from transforms.core.hidden_imports import ml_frameworks_hidden
+
+with ml_frameworks_hidden():
+    import spacy
+    from presidio_analyzer import (
+        AnalyzerEngine,
+        EntityRecognizer,
+        Pattern,
+        PatternRecognizer,
+        RecognizerRegistry,
+        RecognizerResult,
+    )
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+    from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+    from presidio_analyzer.predefined_recognizers import (
+        EmailRecognizer,
+        IpRecognizer,
+        UrlRecognizer,
+        UsSsnRecognizer,
+    )
 
 from schemas.phi_types import PRESIDIO_ENTITY_TO_SUBTYPE, coarse_type
 from transforms.core.spans import Span

@@ -15,11 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from apache_beam.ml.inference.base import ModelHandler
-
 from onnx_models.registry import load_bundle
 from onnx_models.runtime.classifier import DocumentError, NerConfigError
 from transforms.core.entities import ClinicalEntity
+from transforms.core.hidden_imports import ml_frameworks_hidden
 from transforms.core.logging_filters import drop_beam_memory_warning
 from transforms.core.records import AnnotatedNote, EntityResult, ModelFailure
 from transforms.entities.assertion import (
@@ -30,6 +29,9 @@ from transforms.entities.assertion import (
     ContextAsserter,
 )
 from transforms.entities.model import ClinicalNerModel, EntitySettings, FoundMention
+
+with ml_frameworks_hidden():  # Beam's RunInference imports torch for a GPU model manager
+    from apache_beam.ml.inference.base import ModelHandler
 
 BUNDLED_STOP_WORDS = DATA_DIR / "not_entities.txt"
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from apache_beam.ml.inference.base import ModelHandler
-
 from onnx_models.registry import load_bundle
+from transforms.core.hidden_imports import ml_frameworks_hidden
 from transforms.core.logging_filters import drop_beam_memory_warning
 from transforms.core.records import AnnotatedNote, ModelFailure
 from transforms.core.spans import Span
@@ -23,6 +22,9 @@ from transforms.detection.ner.engine import (
     NerSettings,
     OnnxNerModel,
 )
+
+with ml_frameworks_hidden():  # Beam's RunInference imports torch for a GPU model manager
+    from apache_beam.ml.inference.base import ModelHandler
 
 drop_beam_memory_warning()  # this module is imported in every worker that runs a model
 
