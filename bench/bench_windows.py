@@ -22,6 +22,7 @@ import argparse
 import json
 import random
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -64,19 +65,41 @@ def _words(text: str, spans: list[tuple[int, int]]) -> set[int]:
     }
 
 
-def evaluate(docs, max_length: int, stride: int) -> dict:
+def evaluate(
+    docs,
+    max_length: int | None,
+    stride: int | None,
+    *,
+    model: str = PHI_MODEL,
+    notes_per_call: int = 1,
+    outputs_into: list | None = None,
+    **engine_options,
+) -> dict:
+    """The model alone over ``docs``: speed and word-level recall/precision.
+
+    ``notes_per_call`` notes go to the engine at once (their windows batched when
+    ``deterministic=False`` is among ``engine_options``); ``outputs_into``, if
+    given, receives each note's spans."""
     from onnx_models.registry import load_bundle
     from transforms.detection.ner.engine import NerSettings, OnnxNerModel
 
     engine = OnnxNerModel(
-        load_bundle(PHI_MODEL), NerSettings(model=PHI_MODEL, max_length=max_length, stride=stride)
+        load_bundle(model),
+        NerSettings(model=model, max_length=max_length, stride=stride, **engine_options),
     )
     engine.predict([docs[0][0]])  # warm the session up
     engine.stats.windows = engine.stats.real_tokens = engine.stats.padded_tokens = 0
     real = hit = found = correct = gold_words = 0
+    texts = [text for text, _ in docs]
     started = time.perf_counter()
-    outputs = [engine.predict([text])[0] for text, _ in docs]
+    outputs = [
+        spans
+        for begin in range(0, len(texts), notes_per_call)
+        for spans in engine.predict(texts[begin : begin + notes_per_call])
+    ]
     seconds = time.perf_counter() - started
+    if outputs_into is not None:
+        outputs_into.extend(outputs)
     for (text, gold), spans in zip(docs, outputs, strict=True):
         real += len(engine.tokenize(text).ids)
         predicted = _words(text, [(s.start, s.end) for s in spans])
@@ -105,12 +128,19 @@ def main() -> None:
     parser.add_argument("--icu-notes", type=int, default=300)
     parser.add_argument("--seed", type=int, default=20261202)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results_windows.json")
+    parser.add_argument(
+        "--settings",
+        default=",".join(f"{m}/{s}" for m, s in SETTINGS),
+        help="comma-separated max_length/stride pairs",
+    )
     args = parser.parse_args()
+    settings = [tuple(int(n) for n in pair.split("/")) for pair in args.settings.split(",")]
     corpora = {"meddocan_dev": meddocan(), "icu_generated": icu_notes(args.icu_notes, args.seed)}
-    report = {"command": "PYTHONPATH=. python bench/bench_windows.py", "corpora": {}}
+    command = "PYTHONPATH=. python bench/bench_windows.py " + " ".join(sys.argv[1:])
+    report = {"command": command.strip(), "corpora": {}}
     for name, docs in corpora.items():
         rows = []
-        for max_length, stride in SETTINGS:
+        for max_length, stride in settings:
             row = evaluate(docs, max_length, stride)
             print(name, json.dumps(row), flush=True)
             rows.append(row)
