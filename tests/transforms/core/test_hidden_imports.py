@@ -25,9 +25,8 @@ def heavy_module(tmp_path, monkeypatch):
 
 
 def test_a_hidden_module_looks_uninstalled_inside_the_block_only(heavy_module):
-    with ml_frameworks_hidden((heavy_module,)):
-        with pytest.raises(ImportError):
-            __import__(heavy_module)
+    with ml_frameworks_hidden((heavy_module,)), pytest.raises(ImportError):
+        __import__(heavy_module)
     assert __import__(heavy_module).LOADED
     assert sys.modules[heavy_module] is not None
 
