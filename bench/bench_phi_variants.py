@@ -14,8 +14,9 @@ in this one process so that a noisy machine slows all alike (best round kept):
 - one window per onnxruntime call, as the default job runs it: seconds, tokens/s,
   word-level recall and precision of the gold PHI;
 - batched, ``--notes-per-call`` notes at a time with ``deterministic: false``:
-  seconds, and how many notes' spans differ from the one-window run, which is
-  what decides whether a variant may batch and stay deterministic.
+  seconds, and how many notes' spans differ from the one-window run (at all, and
+  in what is redacted: start, end or type), which decides whether a variant may
+  batch and stay deterministic.
 """
 
 from __future__ import annotations
@@ -46,10 +47,19 @@ def compare(docs, folder: str, notes_per_call: int) -> dict:
         **row,
         "batched_seconds": many["seconds"],
         "batched_word_recall": many["word_recall"],
+        # Any change at all (a score in the last digit counts), and a change in what
+        # is redacted (a span's start, end or type).
         "notes_whose_spans_change_when_batched": sum(
             a != b for a, b in zip(single, batched, strict=True)
         ),
+        "notes_whose_redactions_change_when_batched": sum(
+            redactions(a) != redactions(b) for a, b in zip(single, batched, strict=True)
+        ),
     }
+
+
+def redactions(spans) -> list[tuple[int, int, str]]:
+    return [(s.start, s.end, s.phi_type) for s in spans]
 
 
 def main() -> None:
