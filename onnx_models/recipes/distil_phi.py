@@ -28,16 +28,18 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-from onnx_models.recipes.phi_carriers import carrier_notes, load_carriers
-from onnx_models.recipes.phi_corpus import CorpusConfig, generate
 from onnx_models.recipes.token_training import (
     IGNORE,
     Batch,
-    FitSettings,
-    fit,
-    tokenizer_batches,
+    save_checkpoint,
 )
-from onnx_models.recipes.train_phi import encode, token_scores
+from onnx_models.recipes.train_phi import (
+    add_corpus_arguments,
+    corpus_examples,
+    fit_on,
+    run_figures,
+    token_scores,
+)
 
 
 def shallow_copy_of(teacher, keep_layers: list[int]):
@@ -86,27 +88,12 @@ def distil(args: argparse.Namespace) -> Path:
     for parameter in teacher.parameters():
         parameter.requires_grad_(False)
 
-    records = generate(CorpusConfig("train", args.train_notes, args.seed))
-    if args.shared is not None:
-        records += carrier_notes(load_carriers(args.shared), args.carrier_notes, args.seed + 3)
-    train_examples = encode(records, tokenizer)
-    heldout_train = encode(
-        generate(CorpusConfig("train", args.test_notes, args.seed + 2)), tokenizer
-    )
-    test_examples = encode(
-        generate(CorpusConfig("test", args.test_notes, args.seed + 1)), tokenizer
-    )
-    settings = FitSettings(
-        epochs=args.epochs,
-        minutes=args.minutes,
-        lr=args.lr,
-        batch_tokens=args.batch_tokens,
-        seed=args.seed,
-    )
-    log = fit(
+    train_examples, heldout_train, test_examples = corpus_examples(args, tokenizer)
+    log = fit_on(
         student,
-        lambda rng: tokenizer_batches(train_examples, tokenizer, args.batch_tokens, rng),
-        settings,
+        train_examples,
+        tokenizer,
+        args,
         loss_of=distillation_loss(
             teacher, temperature=args.temperature, soft_weight=args.soft_weight
         ),
@@ -124,25 +111,11 @@ def distil(args: argparse.Namespace) -> Path:
             "keep_layers": keep_layers,
             "temperature": args.temperature,
             "soft_weight": args.soft_weight,
-            "steps": log.steps,
-            "planned_steps": log.planned_steps,
-            "minutes": log.minutes,
-            "train_notes": args.train_notes,
-            "carrier_notes": args.carrier_notes if args.shared is not None else 0,
-            "train_windows": len(train_examples),
-            "seed": args.seed,
-            "lr": args.lr,
-            "batch_tokens": args.batch_tokens,
-            "threads": args.threads,
-            "epochs": args.epochs,
+            **run_figures(args, log, len(train_examples)),
         },
     }
     print(json.dumps(figures, indent=2), flush=True)
-    checkpoint = Path(args.checkpoint)
-    student.save_pretrained(checkpoint)
-    tokenizer.save_pretrained(checkpoint)
-    (checkpoint / "training_figures.json").write_text(json.dumps(figures, indent=2))
-    (checkpoint / "loss_log.json").write_text(json.dumps(log.losses))
+    checkpoint = save_checkpoint(student, tokenizer, Path(args.checkpoint), figures, log)
     return checkpoint
 
 
@@ -152,20 +125,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--keep-layers", default="1,3,5", help="teacher layers the student keeps")
     parser.add_argument("--temperature", type=float, default=2.0)
     parser.add_argument("--soft-weight", type=float, default=0.7)
-    parser.add_argument("--minutes", type=float, default=45)
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--train-notes", type=int, default=30000)
-    parser.add_argument("--test-notes", type=int, default=600)
-    parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument(
-        "--shared",
-        type=Path,
-        help="the shared/ data folder: adds real clinical carrier text (train splits only)",
-    )
-    parser.add_argument("--carrier-notes", type=int, default=6000)
-    parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--batch-tokens", type=int, default=2048)
-    parser.add_argument("--threads", type=int, default=2)
+    # The teacher's corpus (1.0: 30,000 template notes, seed 13), one epoch.
+    add_corpus_arguments(parser, minutes=45, epochs=1, train_notes=30000)
     parser.add_argument("--checkpoint", default="build/phi_student")
     return parser.parse_args(argv)
 

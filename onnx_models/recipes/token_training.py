@@ -8,6 +8,7 @@ some entity types (see ``partial_label_loss``).
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import time
@@ -174,6 +175,18 @@ class FitSettings:
     seed: int
     log_every: int = 50
 
+    @classmethod
+    def from_args(cls, args) -> FitSettings:
+        """The schedule a recipe's command line (--epochs, --minutes, --lr,
+        --batch-tokens, --seed) asked for."""
+        return cls(
+            epochs=args.epochs,
+            minutes=args.minutes,
+            lr=args.lr,
+            batch_tokens=args.batch_tokens,
+            seed=args.seed,
+        )
+
 
 @dataclass
 class FitLog:
@@ -244,3 +257,14 @@ def fit(
             model.train()
     log.minutes = round((time.time() - started) / 60, 1)
     return log
+
+
+def save_checkpoint(
+    model: torch.nn.Module, tokenizer, checkpoint: Path, figures: dict, log: FitLog
+) -> Path:
+    """The trained model and its tokenizer, with the recipe's figures and loss log."""
+    model.save_pretrained(checkpoint)
+    tokenizer.save_pretrained(checkpoint)
+    (checkpoint / "training_figures.json").write_text(json.dumps(figures, indent=2))
+    (checkpoint / "loss_log.json").write_text(json.dumps(log.losses))
+    return checkpoint

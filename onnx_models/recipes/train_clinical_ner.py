@@ -34,6 +34,7 @@ from onnx_models.recipes.token_training import (
     bio_windows,
     fit,
     partial_label_loss,
+    save_checkpoint,
     tokenizer_batches,
 )
 from onnx_models.runtime.decode import decode_entities, softmax, words_from_tokens
@@ -193,13 +194,7 @@ def train(args: argparse.Namespace) -> Path:
         if mean_f1 > best["score"]:
             best.update(score=mean_f1, epoch=epoch + 1, state=copy.deepcopy(model.state_dict()))
 
-    settings = FitSettings(
-        epochs=args.epochs,
-        minutes=args.minutes,
-        lr=args.lr,
-        batch_tokens=args.batch_tokens,
-        seed=args.seed,
-    )
+    settings = FitSettings.from_args(args)
     log = fit(
         model,
         make_batches,
@@ -229,11 +224,7 @@ def train(args: argparse.Namespace) -> Path:
         },
     }
     print(json.dumps(figures["training"], indent=2), flush=True)
-    checkpoint = Path(args.checkpoint)
-    model.save_pretrained(checkpoint)
-    tokenizer.save_pretrained(checkpoint)
-    (checkpoint / "training_figures.json").write_text(json.dumps(figures, indent=2))
-    (checkpoint / "loss_log.json").write_text(json.dumps(log.losses))
+    checkpoint = save_checkpoint(model, tokenizer, Path(args.checkpoint), figures, log)
     (checkpoint / "label_map.json").write_text(json.dumps(LABEL_MAP))
     return checkpoint
 

@@ -23,10 +23,12 @@ from onnx_models.recipes.token_training import (
     IGNORE,
     Batch,
     Example,
+    FitLog,
     FitSettings,
     base_model_dir,
     bio_windows,
     fit,
+    save_checkpoint,
     tokenizer_batches,
 )
 
@@ -144,23 +146,59 @@ def token_scores(model, examples, tokenizer) -> dict[str, float]:
     return {"token_recall": round(recall, 4), "token_precision": round(precision, 4)}
 
 
-def train(args: argparse.Namespace) -> Path:
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
-    base = base_model_dir()
-    tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+def corpus_examples(
+    args: argparse.Namespace, tokenizer
+) -> tuple[list[Example], list[Example], list[Example]]:
+    """Training windows (templates, plus carrier notes with ``--shared``), and the two
+    synthetic test splits: new notes from the training templates, and held-out
+    templates."""
     train_records = generate(CorpusConfig("train", args.train_notes, args.seed))
     if args.shared is not None:
         # Real, PHI-free clinical prose carrying synthetic PHI, and terse ICU notes:
         # what clinical language looks like when it is not PHI (phi_carriers).
         carriers = load_carriers(args.shared)
         train_records += carrier_notes(carriers, args.carrier_notes, args.seed + 3)
-    test_records = generate(CorpusConfig("test", args.test_notes, args.seed + 1))
-    train_examples = encode(train_records, tokenizer)
-    heldout_train = encode(
-        generate(CorpusConfig("train", args.test_notes, args.seed + 2)), tokenizer
+    return (
+        encode(train_records, tokenizer),
+        encode(generate(CorpusConfig("train", args.test_notes, args.seed + 2)), tokenizer),
+        encode(generate(CorpusConfig("test", args.test_notes, args.seed + 1)), tokenizer),
     )
-    test_examples = encode(test_records, tokenizer)
+
+
+def fit_on(model, examples: list[Example], tokenizer, args: argparse.Namespace, *, loss_of):
+    """``fit`` with the schedule the command line asked for."""
+    settings = FitSettings.from_args(args)
+    return fit(
+        model,
+        lambda rng: tokenizer_batches(examples, tokenizer, args.batch_tokens, rng),
+        settings,
+        loss_of=loss_of,
+    )
+
+
+def run_figures(args: argparse.Namespace, log: FitLog, n_windows: int) -> dict:
+    """What a run did, for the model card: steps, time, corpus and settings."""
+    return {
+        "steps": log.steps,
+        "planned_steps": log.planned_steps,
+        "minutes": log.minutes,
+        "train_notes": args.train_notes,
+        "carrier_notes": args.carrier_notes if args.shared is not None else 0,
+        "train_windows": n_windows,
+        "seed": args.seed,
+        "lr": args.lr,
+        "batch_tokens": args.batch_tokens,
+        "threads": args.threads,
+        "epochs": args.epochs,
+    }
+
+
+def train(args: argparse.Namespace) -> Path:
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    base = base_model_dir()
+    tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+    train_examples, heldout_train, test_examples = corpus_examples(args, tokenizer)
     # --init-from continues from a trained checkpoint (for the bundled model, one
     # rebuilt from its export by onnx_to_torch) instead of the pretrained base.
     model = AutoModelForTokenClassification.from_pretrained(
@@ -170,17 +208,11 @@ def train(args: argparse.Namespace) -> Path:
         label2id=LABEL2ID,
         local_files_only=True,
     )
-    settings = FitSettings(
-        epochs=args.epochs,
-        minutes=args.minutes,
-        lr=args.lr,
-        batch_tokens=args.batch_tokens,
-        seed=args.seed,
-    )
-    log = fit(
+    log = fit_on(
         model,
-        lambda rng: tokenizer_batches(train_examples, tokenizer, args.batch_tokens, rng),
-        settings,
+        train_examples,
+        tokenizer,
+        args,
         # Weight 1 keeps the model's own loss, so earlier recipes rerun as they were.
         loss_of=None if args.phi_weight == 1.0 else phi_weighted_loss(args.phi_weight),
     )
@@ -188,35 +220,23 @@ def train(args: argparse.Namespace) -> Path:
         "synthetic_train_templates": token_scores(model, heldout_train, tokenizer),
         "synthetic_test_templates": token_scores(model, test_examples, tokenizer),
         "training": {
-            "steps": log.steps,
-            "planned_steps": log.planned_steps,
-            "minutes": log.minutes,
-            "train_notes": args.train_notes,
-            "carrier_notes": args.carrier_notes if args.shared is not None else 0,
-            "train_windows": len(train_examples),
-            "seed": args.seed,
-            "lr": args.lr,
-            "batch_tokens": args.batch_tokens,
-            "threads": args.threads,
-            "epochs": args.epochs,
+            **run_figures(args, log, len(train_examples)),
             "phi_weight": args.phi_weight,
             "init_from": str(args.init_from) if args.init_from else "base",
         },
     }
     print(json.dumps(figures, indent=2), flush=True)
-    checkpoint = Path(args.checkpoint)
-    model.save_pretrained(checkpoint)
-    tokenizer.save_pretrained(checkpoint)
-    (checkpoint / "training_figures.json").write_text(json.dumps(figures, indent=2))
-    (checkpoint / "loss_log.json").write_text(json.dumps(log.losses))
+    checkpoint = save_checkpoint(model, tokenizer, Path(args.checkpoint), figures, log)
     return checkpoint
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--minutes", type=float, default=75)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--train-notes", type=int, default=12000)
+def add_corpus_arguments(
+    parser: argparse.ArgumentParser, *, minutes: float, epochs: int, train_notes: int
+) -> None:
+    """The corpus, schedule and machine options every PHI recipe takes."""
+    parser.add_argument("--minutes", type=float, default=minutes)
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--train-notes", type=int, default=train_notes)
     parser.add_argument("--test-notes", type=int, default=600)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument(
@@ -228,6 +248,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--batch-tokens", type=int, default=2048)
     parser.add_argument("--threads", type=int, default=2)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_corpus_arguments(parser, minutes=75, epochs=2, train_notes=12000)
     parser.add_argument(
         "--phi-weight",
         type=float,
