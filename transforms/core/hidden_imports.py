@@ -1,11 +1,13 @@
 """Keep torch and transformers out of a process that only de-identifies.
 
-presidio-analyzer imports transformers, and spaCy's thinc imports torch, when
-they are installed, though the blank spaCy pipeline that ``presidio_patterns``
-runs uses neither. On a machine where the train or export extra (or a GPU
-stack) is installed, that import costs seconds of start-up and a few hundred
-MiB in every worker, for nothing. Both libraries treat an ImportError as
-"not installed", so hiding the modules while presidio loads is enough.
+presidio-analyzer imports transformers, and spaCy's thinc and Beam's
+RunInference (for its GPU model manager) import torch, when they are
+installed, though the blank spaCy pipeline that ``presidio_patterns`` runs and
+our ONNX model handlers use neither. On a machine where the train or export
+extra (or a GPU stack) is installed, that costs about 5 s of start-up and 350
+MiB in every process (BENCHMARKS.md, issue 18), for nothing. All three treat
+an ImportError as "not installed", so hiding the modules while they load is
+enough.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# The heavy optional imports of presidio-analyzer (transformers) and thinc (torch).
+# The heavy optional imports of presidio-analyzer (transformers), thinc and Beam (torch).
 HIDDEN_MODULES = ("torch", "transformers")
 
 
