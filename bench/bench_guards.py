@@ -61,6 +61,15 @@ def time_alternating(
 COLUMNS = "input:\n  columns: {note_id: note_id, note_date: null}\n"
 
 
+def detection_with_phi_model(folder: str | Path) -> str:
+    """A config's detection section: the default detectors, the PHI model swapped for
+    the registry folder ``folder`` (the default filters stay)."""
+    return (
+        "detection:\n  detectors:\n    - name: presidio_patterns\n"
+        f"    - name: onnx_ner\n      options: {{model: {Path(folder).resolve()}}}\n"
+    )
+
+
 def bench_arguments(
     doc: str, key_name: str, more: Callable[[argparse.ArgumentParser], None] | None = None
 ) -> argparse.Namespace:

@@ -18,7 +18,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench.bench_guards import time_alternating
+from bench.bench_guards import COLUMNS, detection_with_phi_model, time_alternating
 
 
 def main() -> None:
@@ -36,11 +36,7 @@ def main() -> None:
         configs = {}
         for name, model in models.items():
             configs[name] = folder / f"{name}.yaml"
-            configs[name].write_text(
-                "input:\n  columns: {note_id: note_id, note_date: null}\n"
-                "detection:\n  detectors:\n    - name: presidio_patterns\n"
-                f"    - name: onnx_ner\n      options: {{model: {Path(model).resolve()}}}\n"
-            )
+            configs[name].write_text(COLUMNS + detection_with_phi_model(model))
         seconds = time_alternating(args.input, configs, args.rounds, folder)
     best = {name: min(times) for name, times in seconds.items()}
     first, last = list(models)[0], list(models)[-1]

@@ -3,7 +3,7 @@ smaller-model levers.
 
     PYTHONPATH=. python bench/bench_phi_variants.py \
         --model bundled=onnx_models/deid_phi_minilm \
-        --model static=build/registry/deid_phi_minilm_static \
+        --model static=build/registry/static --model fused=build/registry/fused \
         --model student_l3=build/registry/deid_phi_minilm_l3_full \
         --out bench/results_phi_variants.json
 

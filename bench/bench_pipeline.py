@@ -173,6 +173,8 @@ def run_deidcode(corpus: Path, folder: Path, name: str, config: str | None) -> d
 
 
 def main() -> None:
+    from bench.bench_guards import detection_with_phi_model
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nursing", type=int, default=2000, help="generated notes")
     parser.add_argument("--seed", type=int, default=11)
@@ -191,10 +193,7 @@ def main() -> None:
     jobs: dict[str, str | None] = {"deidcode": None, "deidcode_phi": phi_only}
     for item in args.phi_model:
         name, _, folder = item.partition("=")
-        detection = (
-            "detection:\n  detectors:\n    - name: presidio_patterns\n"
-            f"    - name: onnx_ner\n      options: {{model: {Path(folder).resolve()}}}\n"
-        )
+        detection = detection_with_phi_model(folder)
         jobs[f"deidcode@{name}"] = detection
         jobs[f"deidcode_phi@{name}"] = detection + phi_only
     report: dict = {

@@ -49,7 +49,7 @@ def shallow_copy_of(teacher, keep_layers: list[int]):
         raise SystemExit(f"--keep-layers must name layers 0..{n_layers - 1}, got {keep_layers}")
     student = copy.deepcopy(teacher)
     student.bert.encoder.layer = torch.nn.ModuleList(
-        copy.deepcopy(teacher.bert.encoder.layer[i]) for i in keep_layers
+        student.bert.encoder.layer[i] for i in keep_layers
     )
     student.config.num_hidden_layers = len(keep_layers)
     return student
