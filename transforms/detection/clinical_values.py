@@ -89,6 +89,16 @@ _PATTERNS = [
     r"|next\s+(?:week|month|year)|the\s+day\s+(?:before|after))\b",
     # Emergency numbers.
     r"\b911\b",
+    # Genetics: chromosome bands ("5q22", "Xp21.2", "15q11-13", "3q22q23"),
+    # microsatellite markers ("D5S37", "DXS426"), HLA alleles ("HLA-B27",
+    # "HLA-DRB1*04:01") and OMIM numbers. Report IDs are longer or labelled.
+    r"\b(?:[1-9]|1\d|2[0-2]|x|y)[pq]\d{1,2}(?:\.\d{1,3})?"
+    r"(?:\s*-\s*(?:(?:[1-9]|1\d|2[0-2]|x|y)?[pq]?\d{1,2}(?:\.\d{1,3})?|[pq]ter)|[pq]\d{1,2})?\b",
+    r"\bd(?:[1-9]|1\d|2[0-2]|x|y)s\d{1,5}[a-z]?\b",
+    r"\bhla[\s-]?(?:[a-z]{1,3}\d?)(?:\s?\*?\s?(?:w?\d{1,4})(?::\d{2,3})*)?\b",
+    r"\b(?:mim|omim)\s*#?\s*:?\s*\d{6}\b",
+    # Obstetric history: "G4P0A4", "G3P2012", "G2 P1".
+    r"\bg\d{1,2}\s*p\d{1,4}(?:\s*[-,]?\s*(?:a|ab|sab|tab|l|e|c)\d{1,2}){0,4}\b",
 ]
 _COMPILED = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
 # A header: words at the start of a line, ended by a colon ("Daughter:", "NEURO:"),

@@ -22,6 +22,16 @@ def protected(text):
         ("called 911", "911"),
         ("on the 10th day after surgery", "the 10th day"),
         ("positive (1/20) titre", "positive (1/20"),
+        ("deletion of 5q22 was found", "5q22"),
+        ("maps to Xp21.2 near DMD", "Xp21.2"),
+        ("the 15q11-13 region", "15q11-13"),
+        ("linked to D5S37 and DXS426", "D5S37"),
+        ("linked to D5S37 and DXS426", "DXS426"),
+        ("HLA-B27 positive", "HLA-B27"),
+        ("typed HLA-DRB1*04:01", "HLA-DRB1*04:01"),
+        ("alkaptonuria (MIM 203500)", "MIM 203500"),
+        ("a G4P0A4 woman", "G4P0A4"),
+        ("she is G3P2012", "G3P2012"),
     ],
 )
 def test_clinical_values_are_protected(text, value):
@@ -39,6 +49,8 @@ def test_clinical_values_are_protected(text, value):
         ("Springfield, Massachusetts\nNo pain.", "Springfield"),  # an address line
         ("Walters: called back", "Walters"),  # a name before a colon is no header
         ("Call 617-555-0142", "617"),
+        ("MRN 5Q2219384", "5Q2219384"),  # an ID is no chromosome band
+        ("Acct D12S4481230", "D12S4481230"),
     ],
 )
 def test_phi_is_not_protected(text, phi):
