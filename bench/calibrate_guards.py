@@ -25,6 +25,8 @@ import argparse
 import json
 import random
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from onnx_models.recipes.phi_carriers import in_calibration_slice
@@ -33,7 +35,7 @@ from schemas.config import DeidcodeConfig, load_config
 from transforms.deid.components import DeidComponents
 from transforms.detection.guards import ModelSpanFilter
 from transforms.detection.run import detect_phi
-from transforms.evaluation.gold_formats import read_jsonl
+from transforms.evaluation.gold_formats import GoldRecord, read_jsonl
 from transforms.evaluation.metrics import PredSpan, evaluate
 from transforms.evaluation.over_redaction import over_redaction
 
@@ -82,15 +84,80 @@ def texts_of(path: Path, limit: int | None = None) -> dict[str, str]:
     return {f"{path.parent.name}:{r['id']}": r["text"] for r in kept}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+@dataclass(frozen=True)
+class ValidationSets:
+    """Recall notes with gold spans, and PHI-free texts for over-redaction."""
+
+    gold: list[GoldRecord]
+    gold_texts: dict[str, str]
+    clean: dict[str, str]
+
+    @classmethod
+    def load(cls, shared: Path, sentences: int) -> ValidationSets:
+        data = shared / "data"
+        records = generate(CorpusConfig("test", 300, 101)) + real_place_notes(200, 101)
+        with tempfile.TemporaryDirectory() as folder:
+            validation = Path(folder) / "validation.jsonl"
+            validation.write_text("".join(json.dumps(r) + "\n" for r in records))
+            gold = list(read_jsonl(validation))
+        clean = {
+            **texts_of(data / "codiesp_train_en.jsonl"),
+            **texts_of(data / "ner" / "ncbi_disease_sent" / "train.jsonl", sentences),
+            **texts_of(data / "ner" / "bc5cdr_sent" / "train.jsonl", sentences),
+        }
+        return cls(gold, {r["id"]: r["text"] for r in records}, clean)
+
+    def describe(self) -> str:
+        return (
+            f"Validation: {len(self.gold)} held-out-template notes (seed 101) for recall; "
+            f"{len(self.clean)} calibration-slice CodiEsp-EN train documents and NCBI/BC5CDR "
+            "train sentences for over-redaction."
+        )
+
+    def score(self, predict: Callable[[dict[str, str]], dict[str, list[PredSpan]]]):
+        """(token recall evaluation, over-redaction) of one detector setting."""
+        recall = evaluate(self.gold, predict(self.gold_texts))
+        return recall, over_redaction(self.clean, predict(self.clean))
+
+
+def add_validation_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shared", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--max-recall-loss", type=float, default=0.001)
     parser.add_argument("--sentences", type=int, default=1500, help="train sentences per corpus")
     parser.add_argument(
         "--config", type=Path, help="a config whose detection section is used (another model)"
     )
+
+
+def loaded_components(config_path: Path | None) -> DeidComponents:
+    """The configured detectors and filters, loaded as a worker would load them."""
+    config = DeidcodeConfig() if config_path is None else load_config(str(config_path))
+    components = DeidComponents.from_config(config)
+    components.load()
+    for detector in components.detectors:
+        detector.load()
+    return components
+
+
+def predictor(detectors, filters) -> Callable[[dict[str, str]], dict[str, list[PredSpan]]]:
+    """Texts -> the spans a run would release for each, from these detectors and filters."""
+
+    def predict(texts: dict[str, str]) -> dict[str, list[PredSpan]]:
+        return {
+            rid: [
+                PredSpan(s.start, s.end, s.phi_type)
+                for s in detect_phi({"text": t}, detectors, {}, (), filters)["text"]
+            ]
+            for rid, t in texts.items()
+        }
+
+    return predict
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_validation_arguments(parser)
+    parser.add_argument("--max-recall-loss", type=float, default=0.001)
     parser.add_argument(
         "--configured-only",
         action="store_true",
@@ -98,47 +165,14 @@ def main() -> None:
         "by which a candidate model is judged",
     )
     args = parser.parse_args()
-    data = args.shared / "data"
-
-    records = generate(CorpusConfig("test", 300, 101)) + real_place_notes(200, 101)
-    with tempfile.TemporaryDirectory() as folder:
-        validation = Path(folder) / "validation.jsonl"
-        validation.write_text("".join(json.dumps(r) + "\n" for r in records))
-        gold = list(read_jsonl(validation))
-    gold_texts = {r["id"]: r["text"] for r in records}
-    clean = {
-        **texts_of(data / "codiesp_train_en.jsonl"),
-        **texts_of(data / "ner" / "ncbi_disease_sent" / "train.jsonl", args.sentences),
-        **texts_of(data / "ner" / "bc5cdr_sent" / "train.jsonl", args.sentences),
-    }
-
-    config = DeidcodeConfig()
-    if args.config is not None:
-        config = load_config(str(args.config))
-    components = DeidComponents.from_config(config)
-    components.load()
-    for detector in components.detectors:
-        detector.load()
+    sets = ValidationSets.load(args.shared, args.sentences)
+    components = loaded_components(args.config)
 
     def run(filters) -> tuple[float, float]:
-        def predict(texts):
-            return {
-                rid: [
-                    PredSpan(s.start, s.end, s.phi_type)
-                    for s in detect_phi({"text": t}, components.detectors, {}, (), filters)["text"]
-                ]
-                for rid, t in texts.items()
-            }
+        recall, rate = sets.score(predictor(components.detectors, filters))
+        return recall.to_dict()["token"]["ALL"]["recall"], rate.to_dict()["redacted_per_1000"]
 
-        recall = evaluate(gold, predict(gold_texts)).to_dict()["token"]["ALL"]["recall"]
-        rate = over_redaction(clean, predict(clean)).to_dict()["redacted_per_1000"]
-        return recall, rate
-
-    source = (
-        f"Validation: {len(gold)} held-out-template notes (seed 101) for recall; "
-        f"{len(clean)} calibration-slice CodiEsp-EN train documents and NCBI/BC5CDR train "
-        "sentences for over-redaction."
-    )
+    source = sets.describe()
     if args.configured_only:
         write_report(args.out, [source], [("configured filters", *run(components.filters))], [])
         return

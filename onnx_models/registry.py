@@ -61,6 +61,9 @@ class ModelManifest:
     do_lower_case: bool = False
     task: str = TOKEN_CLASSIFICATION
     pooling: str = ""  # feature-extraction only: how token vectors become one vector
+    # Per-label score thresholds chosen on validation data for this model (a
+    # PHI model's are per coarse PHI type); a caller's own thresholds win.
+    thresholds: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -78,6 +81,8 @@ class ModelManifest:
                 f"model {self.name}: label_scheme {self.label_scheme!r} is not one of "
                 f"{', '.join(LABEL_SCHEMES)}"
             )
+        if any(not 0.0 <= value <= 1.0 for value in self.thresholds.values()):
+            raise ModelRegistryError(f"model {self.name}: thresholds must be between 0 and 1")
         unknown = sorted(set(self.variants) - set(VARIANTS))
         if unknown:
             raise ModelRegistryError(f"model {self.name}: unknown variant(s) {unknown}")
@@ -108,6 +113,7 @@ class ModelManifest:
                 do_lower_case=bool(data.get("do_lower_case", False)),
                 task=data.get("task", TOKEN_CLASSIFICATION),
                 pooling=data.get("pooling", ""),
+                thresholds={k: float(v) for k, v in data.get("thresholds", {}).items()},
             )
         except KeyError as exc:
             name = data.get("name", "<unnamed>")

@@ -58,3 +58,12 @@ def test_a_feature_extraction_manifest_names_its_pooling(tmp_path):
     (directory / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelRegistryError, match="task 'summarization' is not one of"):
         load_bundle(directory, task=None)
+
+
+def test_manifest_thresholds_are_probabilities(tmp_path):
+    directory = build_lookup_registry(tmp_path)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["thresholds"] = {"NAME": 1.5}
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelRegistryError, match="lookup_ner: thresholds must be between 0 and 1"):
+        load_bundle(directory)

@@ -24,4 +24,17 @@ def describe_model(settings: EngineSettings) -> dict[str, Any]:
         "file": variant_file,
         "sha256": manifest.files[variant_file],
         "source_checkpoint": manifest.source_checkpoint,
+        # The scores spans needed: a manifest's calibrated thresholds change what a
+        # run releases without changing the model file, so the run records them.
+        "default_threshold": settings.default_threshold,
+        "thresholds": dict(sorted(effective_thresholds(settings, manifest.thresholds).items())),
     }
+
+
+def effective_thresholds(
+    settings: EngineSettings, calibrated: dict[str, float]
+) -> dict[str, float]:
+    """Per-label thresholds in force: the config's, over the manifest's where the
+    settings take those (a PHI model's ``calibrated_thresholds``)."""
+    taken = calibrated if getattr(settings, "calibrated_thresholds", False) else {}
+    return {**taken, **settings.thresholds}

@@ -23,6 +23,7 @@ from onnx_models.runtime.classifier import (
 from onnx_models.runtime.decode import Entity
 from schemas.phi_types import PHI_TYPES, coarse_type
 from transforms.core.spans import Span
+from transforms.detection.ner.describe import effective_thresholds
 
 __all__ = [
     "DocumentError",
@@ -56,6 +57,11 @@ class NerSettings(EngineSettings):
     # Safe Harbor keeps years: drop model DATE spans that hold no date element
     # besides a year ("in 2015") or none at all ("since", "the end").
     drop_years_alone: bool = True
+    # The model manifest's per-type thresholds, chosen on validation data for
+    # that model (bench/calibrate_thresholds.py). A type named in
+    # ``thresholds`` takes that value instead; a type neither names takes
+    # ``default_threshold``. False ignores the manifest's.
+    calibrated_thresholds: bool = True
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.thresholds) - set(PHI_TYPES))
@@ -72,6 +78,17 @@ class OnnxNerModel(OnnxTokenClassifier):
     def __init__(self, bundle: ModelBundle, settings: NerSettings) -> None:
         super().__init__(bundle, settings)
         self.detector_name = f"onnx_ner:{self.manifest.name}"
+        unknown = sorted(set(self.manifest.thresholds) - set(PHI_TYPES))
+        if unknown and settings.calibrated_thresholds:
+            raise NerConfigError(
+                f"model {self.manifest.name}: manifest thresholds name unknown phi_type(s) "
+                f"{unknown}"
+            )
+        self.thresholds = effective_thresholds(settings, self.manifest.thresholds)
+
+    def threshold_for(self, phi_type: str) -> float:
+        """The score a span of ``phi_type`` needs: config, then manifest, then the default."""
+        return self.thresholds.get(phi_type, self.settings.default_threshold)
 
     def predict(self, texts: Sequence[str]) -> list[list[Span] | DocumentError]:
         """Spans for each text; a failing text gets a ``DocumentError`` and fails alone."""
@@ -85,7 +102,7 @@ class OnnxNerModel(OnnxTokenClassifier):
         for entity in entities:
             subtype = self.manifest.label_map.get(entity.label, entity.label).upper()
             phi_type = coarse_type(subtype)
-            threshold = self.settings.threshold_for(phi_type)
+            threshold = self.threshold_for(phi_type)
             surface = note_text[entity.start : entity.end]
             if (
                 phi_type == "DATE"

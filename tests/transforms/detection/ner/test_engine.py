@@ -1,8 +1,11 @@
 """The ONNX engine on a real (lookup-table) ONNX model."""
 
+import json
+
 import pytest
 
 from onnx_models.registry import load_bundle
+from schemas.phi_types import PHI_TYPES
 from tests.onnx_models.lookup_model import FILLER, build_lookup_registry
 from transforms.detection.ner.engine import (
     DocumentError,
@@ -68,6 +71,40 @@ def test_thresholds_per_type(tmp_path):
     )
     text = "john seen monday"
     assert names(text, strict.predict([text])[0]) == [("monday", "DATE")]
+
+
+def with_manifest_thresholds(directory, thresholds):
+    path = directory / "manifest.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "thresholds": thresholds}))
+    return directory
+
+
+def test_manifest_thresholds_apply_unless_the_config_names_the_type(tmp_path):
+    directory = with_manifest_thresholds(build_lookup_registry(tmp_path), {"NAME": 0.9999})
+    text = "john seen monday"
+
+    def found(**options):
+        model = OnnxNerModel(load_bundle(directory), NerSettings(model=str(directory), **options))
+        return names(text, model.predict([text])[0])
+
+    assert found() == [("monday", "DATE")]
+    assert found(thresholds={"NAME": 0.5}) == [("john", "PATIENT"), ("monday", "DATE")]
+    assert found(calibrated_thresholds=False) == [("john", "PATIENT"), ("monday", "DATE")]
+    # default_threshold covers only the types neither the config nor the manifest names.
+    assert found(default_threshold=0.9999) == []
+
+
+def test_manifest_thresholds_must_name_phi_types(tmp_path):
+    directory = with_manifest_thresholds(build_lookup_registry(tmp_path), {"PERSON": 0.9})
+    with pytest.raises(NerConfigError, match=r"manifest thresholds name unknown.*PERSON"):
+        OnnxNerModel(load_bundle(directory), NerSettings(model=str(directory)))
+
+
+def test_bundled_model_carries_its_calibrated_thresholds():
+    """The thresholds chosen by bench/calibrate_thresholds.py travel with the model."""
+    manifest = load_bundle("deid_phi_minilm", verify=False).manifest
+    assert set(manifest.thresholds) <= set(PHI_TYPES)
+    assert manifest.thresholds and all(0 < v < 1 for v in manifest.thresholds.values())
 
 
 def test_runtime_choice():
