@@ -57,6 +57,10 @@ class EngineSettings:
     # (what it was trained on). Longer windows feed fewer overlapping tokens.
     max_length: int | None = None
     stride: int | None = None
+    # None: each word takes its most probable label. A value: a word whose entity
+    # labels together reach it is an entity even where O is the most probable
+    # label (decode.words_from_tokens); more recall, more spans for the guards.
+    entity_mass: float | None = None
 
     def threshold_for(self, label: str) -> float:
         return self.thresholds.get(label, self.default_threshold)
@@ -75,6 +79,8 @@ class EngineSettings:
                 raise NerConfigError("thresholds must be between 0 and 1")
         if self.max_length is not None and not 8 <= self.max_length <= 512:
             raise NerConfigError("max_length is a number of model tokens from 8 to 512")
+        if self.entity_mass is not None and not 0.0 < self.entity_mass <= 1.0:
+            raise NerConfigError("entity_mass must be in (0, 1], or null")
         if self.stride is not None and self.stride < 0:
             raise NerConfigError("stride must not be negative")
 
@@ -286,7 +292,11 @@ class OnnxTokenClassifier:
             window = note.windows[window_index]
             token_logits[position] = window_logits[window_index][position - window.start]
         words = words_from_tokens(
-            softmax(token_logits), note.offsets, note.word_ids, self.manifest.id2label
+            softmax(token_logits),
+            note.offsets,
+            note.word_ids,
+            self.manifest.id2label,
+            entity_mass=self.settings.entity_mass,
         )
         entities = []
         for entity in decode_entities(words, self.manifest.label_scheme):

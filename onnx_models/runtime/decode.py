@@ -45,8 +45,17 @@ def words_from_tokens(
     offsets: Sequence[tuple[int, int]],
     word_ids: Sequence[int | None],
     id2label: Mapping[int, str],
+    *,
+    entity_mass: float | None = None,
 ) -> list[Word]:
-    """Group tokens by word id; each word takes its first sub-token's label and probability."""
+    """Group tokens by word id; each word takes its first sub-token's label and probability.
+
+    With ``entity_mass``, a word whose most probable label is O but whose entity
+    labels together reach ``entity_mass`` (1 - P(O)) takes its most probable
+    entity label instead, scored by that mass: a recall lever for a model that
+    leans towards O, which can only add entity words, never remove one.
+    """
+    outside = next((i for i, label in id2label.items() if label == "O"), None)
     words: list[Word] = []
     current: int | None = None
     for index, word_id in enumerate(word_ids):
@@ -59,8 +68,13 @@ def words_from_tokens(
             words[-1] = Word(last.start, max(last.end, end), last.label, last.score)
             continue
         current = word_id
-        label_id = int(np.argmax(probs[index]))
-        words.append(Word(start, end, id2label[label_id], float(probs[index, label_id])))
+        token = probs[index]
+        label_id = int(np.argmax(token))
+        score = float(token[label_id])
+        if entity_mass is not None and label_id == outside and 1.0 - score >= entity_mass:
+            label_id = int(np.argmax(np.where(np.arange(len(token)) == outside, -1.0, token)))
+            score = 1.0 - float(token[outside])
+        words.append(Word(start, end, id2label[label_id], score))
     return words
 
 

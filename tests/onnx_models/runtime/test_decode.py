@@ -54,6 +54,22 @@ def test_subwords_take_the_first_subtokens_label():
     assert words == [Word(0, 5, "I-NAME", 0.9), Word(6, 8, "O", 0.9)]
 
 
+def test_entity_mass_makes_an_entity_of_a_word_that_leans_to_o():
+    # Word 0: O 0.55, but NAME labels 0.45 together; word 1: O 0.9; word 2: a NAME already.
+    probs = np.array([[0.55, 0.30, 0.15], [0.9, 0.05, 0.05], [0.2, 0.7, 0.1]])
+    labels = {0: "O", 1: "B-NAME", 2: "I-NAME"}
+    spans, word_ids = [(0, 3), (4, 7), (8, 11)], [0, 1, 2]
+    plain = words_from_tokens(probs, spans, word_ids, labels)
+    assert [x.label for x in plain] == ["O", "O", "B-NAME"]
+    lenient = words_from_tokens(probs, spans, word_ids, labels, entity_mass=0.4)
+    assert [(x.label, round(x.score, 2)) for x in lenient] == [
+        ("B-NAME", 0.45),
+        ("O", 0.9),
+        ("B-NAME", 0.7),
+    ]
+    assert words_from_tokens(probs, spans, word_ids, labels, entity_mass=0.5) == plain
+
+
 def test_edges_lose_brackets_and_commas_but_names_keep_their_marks():
     text = "Whitlock (M), Robert L., O'Brien-Smith"
     assert trim_entity(Entity(0, 10, "NAME", 1.0), text) == Entity(0, 8, "NAME", 1.0)

@@ -27,6 +27,7 @@ def describe_model(settings: EngineSettings) -> dict[str, Any]:
         # The scores spans needed: a manifest's calibrated thresholds change what a
         # run releases without changing the model file, so the run records them.
         "default_threshold": settings.default_threshold,
+        "entity_mass": settings.entity_mass,
         "thresholds": dict(sorted(effective_thresholds(settings, manifest.thresholds).items())),
     }
 
