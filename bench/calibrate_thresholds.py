@@ -76,6 +76,11 @@ def main() -> None:
     parser.add_argument("--min-support", type=int, default=20)
     parser.add_argument("--max-threshold", type=float, default=DEFAULT)
     parser.add_argument(
+        "--entity-mass",
+        type=float,
+        help="decode with this entity_mass (see EngineSettings) before the sweep",
+    )
+    parser.add_argument(
         "--write-manifest", action="store_true", help="store the chosen thresholds in the model"
     )
     args = parser.parse_args()
@@ -84,7 +89,12 @@ def main() -> None:
     model = next(d for d in components.detectors if d.name == "onnx_ner")
     # Every span the model finds, whatever its score: the sweep applies the thresholds.
     unthresholded = type(model)(
-        **{**model.settings.__dict__, "default_threshold": 0.0, "calibrated_thresholds": False}
+        **{
+            **model.settings.__dict__,
+            "default_threshold": 0.0,
+            "calibrated_thresholds": False,
+            "entity_mass": args.entity_mass,
+        }
     )
     unthresholded.load()
     spans = ThresholdedSpans(unthresholded, {})
@@ -135,7 +145,8 @@ def write_report(
         f"Rule: per type, the fewest redacted words per 1,000 among grid thresholds whose "
         f"token recall is within {args.recall_tolerance} of the grid's best; a type with "
         f"fewer than {args.min_support} gold tokens keeps 0.5; no threshold above "
-        f"{args.max_threshold} is chosen.",
+        f"{args.max_threshold} is chosen."
+        + (f" Decoded with entity_mass {args.entity_mass}." if args.entity_mass else ""),
         "",
         "| setting | token recall | "
         + " | ".join(f"{t} recall" for t in types)
