@@ -76,6 +76,9 @@ def main() -> None:
     parser.add_argument("--min-support", type=int, default=20)
     parser.add_argument("--max-threshold", type=float, default=DEFAULT)
     parser.add_argument(
+        "--grid", type=float, nargs="+", default=GRID, help="thresholds to sweep per type"
+    )
+    parser.add_argument(
         "--entity-mass",
         type=float,
         help="decode with this entity_mass (see EngineSettings) before the sweep",
@@ -113,7 +116,8 @@ def main() -> None:
         if support.get(phi_type, 0) < args.min_support:
             continue
         swept = [
-            (value, baseline if value == DEFAULT else run({phi_type: value})) for value in GRID
+            (value, baseline if value == DEFAULT else run({phi_type: value}))
+            for value in sorted({*args.grid, DEFAULT})
         ]
         rows += [(f"{phi_type} {value}", result) for value, result in swept if value != DEFAULT]
         best = max(r["recall"]["ALL"]["recall"] for _, r in swept)
