@@ -31,8 +31,8 @@ threshold, so a first sweep without the cap raised DATE, CONTACT and ID to
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from bench.calibrate_guards import (
     ValidationSets,
@@ -40,7 +40,7 @@ from bench.calibrate_guards import (
     loaded_components,
     predictor,
 )
-from onnx_models.registry import MANIFEST_NAME, model_dir
+from onnx_models.registry import model_dir, read_manifest, write_manifest
 from schemas.phi_types import PHI_TYPES
 from transforms.core.spans import Span
 from transforms.detection.base import Detector
@@ -171,11 +171,11 @@ def write_report(
 
 
 def store_thresholds(model: str, thresholds: Mapping[str, float]) -> None:
-    """Write ``thresholds`` into the model folder's manifest, keys sorted."""
-    path = model_dir(model) / MANIFEST_NAME
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    manifest["thresholds"] = dict(sorted(thresholds.items()))
-    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    """Write ``thresholds`` into the model folder's manifest (the registry's writer,
+    which validates them and pins the folder's files again)."""
+    directory = model_dir(model)
+    manifest = read_manifest(directory)
+    write_manifest(directory, replace(manifest, thresholds=dict(sorted(thresholds.items()))))
 
 
 if __name__ == "__main__":
