@@ -56,7 +56,9 @@ class ReadAndParse(beam.PTransform):
         # where it was staged (a scored run's codes, staged as a CSV).
         self.source_names = dict(source_names or {})
 
-    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.pvalue.DoOutputsTuple:
+    # No return annotation: Beam (2.78) logs a WARNING for every expand() whose
+    # return type is not a PCollection, PDone or None, once per run, on stderr.
+    def expand(self, pbegin: beam.pvalue.PBegin):
         fmt, batch_size, parse_batch = self.fmt, self.batch_size, self.parse_batch
         options = self.options
         counter = Metrics.counter("deidcode", self.counter)
