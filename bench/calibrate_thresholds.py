@@ -14,7 +14,8 @@ thresholds up to ``--max-threshold`` whose validation token recall is within
 redacted words per 1,000 (a tie goes to the higher threshold). A type with
 fewer than ``--min-support`` gold tokens in the validation notes keeps 0.5:
 there is no evidence to move it. The chosen thresholds are then scored
-together, and written to the model's manifest with ``--write-manifest``.
+together, and written to the model's manifest with ``--write-manifest``,
+with the ``--entity-mass`` decoding they were chosen under.
 
 Why thresholds stop at 0.5 by default: precision is the guards' job
 (calibrate_guards.py), and a threshold above 0.5 trades recall that this
@@ -132,7 +133,7 @@ def main() -> None:
     rows.append(("chosen, together", combined))
     write_report(args, sets, support, rows, chosen)
     if args.write_manifest:
-        store_thresholds(model.settings.model, chosen)
+        store_thresholds(model.settings.model, chosen, entity_mass=args.entity_mass)
 
 
 def write_report(
@@ -170,12 +171,18 @@ def write_report(
     print("\n".join(lines))
 
 
-def store_thresholds(model: str, thresholds: Mapping[str, float]) -> None:
-    """Write ``thresholds`` into the model folder's manifest (the registry's writer,
-    which validates them and pins the folder's files again)."""
+def store_thresholds(
+    model: str, thresholds: Mapping[str, float], *, entity_mass: float | None
+) -> None:
+    """Write ``thresholds`` and the ``entity_mass`` they were chosen with into the
+    model folder's manifest (the registry's writer, which validates them and pins
+    the folder's files again): a run takes both together."""
     directory = model_dir(model)
     manifest = read_manifest(directory)
-    write_manifest(directory, replace(manifest, thresholds=dict(sorted(thresholds.items()))))
+    calibration = replace(
+        manifest, thresholds=dict(sorted(thresholds.items())), entity_mass=entity_mass
+    )
+    write_manifest(directory, calibration)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,9 @@ class ModelManifest:
     # Per-label score thresholds chosen on validation data for this model (a
     # PHI model's are per coarse PHI type); a caller's own thresholds win.
     thresholds: dict[str, float] = field(default_factory=dict)
+    # The entity_mass decoding those thresholds were chosen with (None: each word
+    # takes its most probable label). They are one calibration and travel together.
+    entity_mass: float | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -83,6 +86,8 @@ class ModelManifest:
             )
         if any(not 0.0 <= value <= 1.0 for value in self.thresholds.values()):
             raise ModelRegistryError(f"model {self.name}: thresholds must be between 0 and 1")
+        if self.entity_mass is not None and not 0.0 < self.entity_mass <= 1.0:
+            raise ModelRegistryError(f"model {self.name}: entity_mass must be in (0, 1], or null")
         unknown = sorted(set(self.variants) - set(VARIANTS))
         if unknown:
             raise ModelRegistryError(f"model {self.name}: unknown variant(s) {unknown}")
@@ -114,6 +119,9 @@ class ModelManifest:
                 task=data.get("task", TOKEN_CLASSIFICATION),
                 pooling=data.get("pooling", ""),
                 thresholds={k: float(v) for k, v in data.get("thresholds", {}).items()},
+                entity_mass=(
+                    None if data.get("entity_mass") is None else float(data["entity_mass"])
+                ),
             )
         except KeyError as exc:
             name = data.get("name", "<unnamed>")

@@ -153,6 +153,8 @@ class OnnxTokenClassifier:
         self.bundle = bundle
         self.manifest = bundle.manifest
         self.settings = settings
+        # What decoding uses; a subclass may take a calibrated value from the manifest.
+        self.entity_mass = settings.entity_mass
         self.runtime = choose_runtime(
             settings, list(self.manifest.variants), ort.get_available_providers()
         )
@@ -296,7 +298,7 @@ class OnnxTokenClassifier:
             note.offsets,
             note.word_ids,
             self.manifest.id2label,
-            entity_mass=self.settings.entity_mass,
+            entity_mass=self.entity_mass,
         )
         entities = []
         for entity in decode_entities(words, self.manifest.label_scheme):

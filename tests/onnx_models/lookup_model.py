@@ -20,6 +20,9 @@ from onnx_models.registry import ModelManifest, SpecialTokens, write_manifest
 LABELS = {0: "O", 1: "B-NAME", 2: "I-NAME", 3: "B-DATE", 4: "I-DATE"}
 NAMES = ["john", "smith", "jones", "maria", "okafor"]
 DATE_WORDS = ["monday", "tuesday"]
+# A name the model is unsure of: O is its most probable label (0.62), but 0.38 of
+# its probability is on B-NAME, so only entity_mass decoding at <= 0.38 finds it.
+LEANING_NAMES = ["jonas"]
 FILLER = ["the", "patient", "was", "seen", "today", "and", "had", "no", "pain", "."]
 POISON = ["poison"]
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
@@ -38,7 +41,8 @@ def _row(label: int) -> list[float]:
 
 def build_tokenizer(*, clinical: bool = False) -> Tokenizer:
     clinical_words = PROBLEM_OPENERS + PROBLEM_CONTINUERS + DRUGS + CLINICAL_EXTRA
-    words = FILLER + NAMES + DATE_WORDS + (clinical_words if clinical else []) + ["##s"]
+    words = FILLER + NAMES + DATE_WORDS + LEANING_NAMES
+    words += (clinical_words if clinical else []) + ["##s"]
     vocab_words = SPECIAL + list(dict.fromkeys(words)) + POISON
     vocab = {word: index for index, word in enumerate(vocab_words)}
     tokenizer = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]"))
@@ -64,6 +68,8 @@ def build_model(path: Path, tokenizer: Tokenizer, *, clinical: bool = False) -> 
             table[vocab[word]] = _row(2)  # I-NAME: lenient decoding opens it
         for word in DATE_WORDS:
             table[vocab[word]] = _row(3)
+        for word in LEANING_NAMES:
+            table[vocab[word]] = [1.0, 0.5, -4.0, -4.0, -4.0]
         table[vocab["##s"]] = _row(2)
     graph = helper.make_graph(
         [

@@ -67,3 +67,13 @@ def test_manifest_thresholds_are_probabilities(tmp_path):
     (directory / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelRegistryError, match="lookup_ner: thresholds must be between 0 and 1"):
         load_bundle(directory)
+
+
+@pytest.mark.parametrize("entity_mass", [0.0, 1.5, -0.1])
+def test_manifest_entity_mass_is_a_probability_above_zero(tmp_path, entity_mass):
+    directory = build_lookup_registry(tmp_path)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["entity_mass"] = entity_mass
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelRegistryError, match=r"lookup_ner: entity_mass must be in \(0, 1\]"):
+        load_bundle(directory)

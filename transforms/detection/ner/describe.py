@@ -27,9 +27,15 @@ def describe_model(settings: EngineSettings) -> dict[str, Any]:
         # The scores spans needed: a manifest's calibrated thresholds change what a
         # run releases without changing the model file, so the run records them.
         "default_threshold": settings.default_threshold,
-        "entity_mass": settings.entity_mass,
+        "entity_mass": effective_entity_mass(settings, manifest.entity_mass),
         "thresholds": dict(sorted(effective_thresholds(settings, manifest.thresholds).items())),
     }
+
+
+def takes_calibration(settings: EngineSettings) -> bool:
+    """Whether the settings take the manifest's calibration (a PHI model's
+    ``calibrated_thresholds``; other models have none)."""
+    return getattr(settings, "calibrated_thresholds", False)
 
 
 def effective_thresholds(
@@ -37,5 +43,13 @@ def effective_thresholds(
 ) -> dict[str, float]:
     """Per-label thresholds in force: the config's, over the manifest's where the
     settings take those (a PHI model's ``calibrated_thresholds``)."""
-    taken = calibrated if getattr(settings, "calibrated_thresholds", False) else {}
+    taken = calibrated if takes_calibration(settings) else {}
     return {**taken, **settings.thresholds}
+
+
+def effective_entity_mass(settings: EngineSettings, calibrated: float | None) -> float | None:
+    """The entity_mass in force: the config's, else the manifest's where the settings
+    take its calibration (its thresholds were chosen with that decoding)."""
+    if settings.entity_mass is not None:
+        return settings.entity_mass
+    return calibrated if takes_calibration(settings) else None

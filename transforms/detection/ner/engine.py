@@ -23,7 +23,7 @@ from onnx_models.runtime.classifier import (
 from onnx_models.runtime.decode import Entity
 from schemas.phi_types import PHI_TYPES, coarse_type
 from transforms.core.spans import Span
-from transforms.detection.ner.describe import effective_thresholds
+from transforms.detection.ner.describe import effective_entity_mass, effective_thresholds
 
 __all__ = [
     "DocumentError",
@@ -60,7 +60,8 @@ class NerSettings(EngineSettings):
     # The model manifest's per-type thresholds, chosen on validation data for
     # that model (bench/calibrate_thresholds.py). A type named in
     # ``thresholds`` takes that value instead; a type neither names takes
-    # ``default_threshold``. False ignores the manifest's.
+    # ``default_threshold``. The manifest's entity_mass comes with its thresholds
+    # unless ``entity_mass`` is set. False ignores both.
     calibrated_thresholds: bool = True
 
     def __post_init__(self) -> None:
@@ -85,6 +86,7 @@ class OnnxNerModel(OnnxTokenClassifier):
                 f"{unknown}"
             )
         self.thresholds = effective_thresholds(settings, self.manifest.thresholds)
+        self.entity_mass = effective_entity_mass(settings, self.manifest.entity_mass)
 
     def threshold_for(self, phi_type: str) -> float:
         """The score a span of ``phi_type`` needs: config, then manifest, then the default."""

@@ -7,6 +7,7 @@ import pytest
 from onnx_models.registry import load_bundle
 from schemas.phi_types import PHI_TYPES
 from tests.onnx_models.lookup_model import FILLER, build_lookup_registry
+from transforms.detection.ner.describe import describe_model
 from transforms.detection.ner.engine import (
     DocumentError,
     EngineStats,
@@ -73,9 +74,10 @@ def test_thresholds_per_type(tmp_path):
     assert names(text, strict.predict([text])[0]) == [("monday", "DATE")]
 
 
-def with_manifest_thresholds(directory, thresholds):
+def with_manifest_thresholds(directory, thresholds, **calibration):
     path = directory / "manifest.json"
-    path.write_text(json.dumps({**json.loads(path.read_text()), "thresholds": thresholds}))
+    manifest = {**json.loads(path.read_text()), "thresholds": thresholds, **calibration}
+    path.write_text(json.dumps(manifest))
     return directory
 
 
@@ -92,6 +94,28 @@ def test_manifest_thresholds_apply_unless_the_config_names_the_type(tmp_path):
     assert found(calibrated_thresholds=False) == [("john", "PATIENT"), ("monday", "DATE")]
     # default_threshold covers only the types neither the config nor the manifest names.
     assert found(default_threshold=0.9999) == []
+
+
+def test_manifest_entity_mass_comes_with_its_thresholds(tmp_path):
+    """A model calibrated with entity_mass decoding finds the name it leans away
+    from ("jonas": O 0.62, B-NAME 0.38) only with that decoding and its thresholds."""
+    directory = with_manifest_thresholds(
+        build_lookup_registry(tmp_path), {"NAME": 0.3}, entity_mass=0.3
+    )
+    text = "jonas seen monday"
+
+    def found(**options):
+        model = OnnxNerModel(load_bundle(directory), NerSettings(model=str(directory), **options))
+        return names(text, model.predict([text])[0])
+
+    assert found() == [("jonas", "PATIENT"), ("monday", "DATE")]
+    # Without the calibration each word takes its most probable label, O.
+    assert found(calibrated_thresholds=False) == [("monday", "DATE")]
+    # A config's entity_mass wins over the manifest's: 0.38 does not reach 0.5.
+    assert found(entity_mass=0.5) == [("monday", "DATE")]
+    assert describe_model(NerSettings(model=str(directory)))["entity_mass"] == 0.3
+    off = NerSettings(model=str(directory), calibrated_thresholds=False)
+    assert describe_model(off)["entity_mass"] is None
 
 
 def test_manifest_thresholds_must_name_phi_types(tmp_path):
