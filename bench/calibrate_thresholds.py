@@ -3,10 +3,11 @@
 The validation sets are calibrate_guards.py's (``ValidationSets``): held-out
 template notes (seed 101) and real-place notes for recall; the calibration
 slice of CodiEsp-EN, NCBI-disease and BC5CDR *train* for over-redaction. None
-of them is a reported set. The model runs once per text with no threshold;
-each setting then keeps the spans at or above its thresholds and runs the
-configured pattern detectors and span filters on them, which is exactly what a
-run with those thresholds would release.
+of them is a reported set. The model (with no threshold) and the pattern
+detectors run once per text; each setting then keeps the model spans at or
+above its thresholds, adds the pattern spans and runs the configured span
+filters on them, which is exactly what a run with those thresholds would
+release.
 
 The rule, for each type in turn with the others at 0.5: among the grid
 thresholds up to ``--max-threshold`` whose validation token recall is within
@@ -50,24 +51,35 @@ GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 DEFAULT = 0.5
 
 
-class ThresholdedSpans(Detector):
-    """The model's raw spans, computed once per text, kept at per-type thresholds."""
+class CachedSpans(Detector):
+    """A detector's spans, computed once per text: every setting of the sweep scores
+    the same texts, and only the model's thresholds differ between settings."""
 
-    def __init__(self, model: Detector, thresholds: Mapping[str, float]) -> None:
+    def __init__(self, detector: Detector) -> None:
+        self.name = detector.name
+        self.detector = detector
+        self.found: dict[str, list[Span]] = {}
+
+    def detect(self, text: str) -> list[Span]:
+        if text not in self.found:
+            self.found[text] = self.detector.detect(text)
+        return list(self.found[text])
+
+
+class ThresholdedSpans(Detector):
+    """The model's raw spans (cached), kept at per-type thresholds."""
+
+    def __init__(self, model: CachedSpans, thresholds: Mapping[str, float]) -> None:
         self.name = model.name
         self.model = model
         self.thresholds = thresholds
-        self.raw: dict[str, list[Span]] = {}
 
     def at(self, thresholds: Mapping[str, float]) -> ThresholdedSpans:
-        other = ThresholdedSpans(self.model, thresholds)
-        other.raw = self.raw  # one cache for every setting
-        return other
+        return ThresholdedSpans(self.model, thresholds)  # one cache for every setting
 
     def detect(self, text: str) -> list[Span]:
-        if text not in self.raw:
-            self.raw[text] = self.model.detect(text)
-        return [s for s in self.raw[text] if s.score >= self.thresholds.get(s.phi_type, DEFAULT)]
+        kept = self.thresholds
+        return [s for s in self.model.detect(text) if s.score >= kept.get(s.phi_type, DEFAULT)]
 
 
 def main() -> None:
@@ -101,8 +113,8 @@ def main() -> None:
         }
     )
     unthresholded.load()
-    spans = ThresholdedSpans(unthresholded, {})
-    patterns = [d for d in components.detectors if d.name != "onnx_ner"]
+    spans = ThresholdedSpans(CachedSpans(unthresholded), {})
+    patterns = [CachedSpans(d) for d in components.detectors if d.name != "onnx_ner"]
 
     def run(thresholds: Mapping[str, float]) -> dict:
         detectors = [*patterns, spans.at(thresholds)]
