@@ -4,8 +4,9 @@ The template corpus (``phi_corpus``) teaches what PHI looks like; this one
 teaches what clinical language looks like when it is *not* PHI. Each record is
 a run of real, PHI-free clinical sentences with fictional PHI put where real
 notes carry it: sign-offs, "d/w Dr X", family at the bedside, transfers from
-and to a facility, unit and hospital abbreviations, call-back numbers, and dates
-in ``m/d``, ``m/yy`` and ``mm-dd`` forms.
+and to a facility, unit and hospital abbreviations, call-back numbers, dates
+in ``m/d``, ``m/yy`` and ``mm-dd`` forms, and the patient's name as the subject
+of a sentence ("Smith remains on heparin").
 
 Carrier text comes from training splits only (``load_carriers``), less one document
 in ten (``in_calibration_slice``), which calibration reads instead:
@@ -187,6 +188,34 @@ INSERTS = [
 ]
 
 
+# A carrier line whose subject is the patient ("He remains on heparin.", "The patient
+# tolerated the procedure.") takes a name as its subject half the time: real notes
+# write "Smith remains on heparin", and carriers whose subjects are never names
+# teach the model that a word in that slot never is (2.0f, trained without this,
+# missed such names that 1.0 found; bench/phi_suite/v2f_candidate.md).
+_PATIENT_SUBJECT = re.compile(r"^(?:the patient|patient|pt|he|she)\b", re.IGNORECASE)
+SUBJECT_NAME_RATE = 0.5
+
+
+def _subject_name(v: ValueFactory, r: random.Random) -> list[Part]:
+    form = r.randrange(4)
+    if form == 0:
+        return [(v.last(), "PATIENT")]
+    if form == 1:
+        return [(v.person(), "PATIENT")]
+    if form == 2:
+        return [(v.first(), "PATIENT")]
+    return [r.choice(["Mr. ", "Mrs. ", "Ms. ", "Pt "]), (v.last(), "PATIENT")]
+
+
+def with_subject_name(line: str, v: ValueFactory, r: random.Random) -> list[Part]:
+    """``line`` as parts, its patient subject replaced by a name at SUBJECT_NAME_RATE."""
+    subject = _PATIENT_SUBJECT.match(line)
+    if subject is None or r.random() >= SUBJECT_NAME_RATE:
+        return [line]
+    return [*_subject_name(v, r), line[subject.end() :]]
+
+
 # ------------------------------------------------------------------ terse ICU and nursing notes
 def _vitals(r: random.Random) -> str:
     return r.choice(
@@ -302,7 +331,7 @@ def carrier_notes(carriers: Carriers, n_notes: int, seed: int) -> list[dict[str,
             chosen = lines[start : start + r.randint(2, 8)]
             parts = []
             for position, line in enumerate(chosen):
-                parts.append(line + r.choice([" ", " ", "\n"]))
+                parts.extend([*with_subject_name(line, values, r), r.choice([" ", " ", "\n"])])
                 if r.random() < 0.45 or position == len(chosen) - 1:
                     parts.extend([*r.choice(INSERTS)(values, r), r.choice([" ", "\n"])])
         style = r.choices(["normal", "lower", "upper"], weights=[70, 18, 12])[0]

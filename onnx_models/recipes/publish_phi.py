@@ -20,8 +20,10 @@ from pathlib import Path
 from onnx_models.recipes.bundle import bundle_variants, export_full
 from onnx_models.recipes.train_phi import LABEL_MAP
 from onnx_models.registry import (
+    MANIFEST_NAME,
     REGISTRY_DIR,
     ModelManifest,
+    read_manifest,
     target_measure,
     target_met,
 )
@@ -107,6 +109,27 @@ def _over_redaction_table(over_redaction: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def _calibration(manifest: ModelManifest) -> str:
+    if not manifest.thresholds and manifest.entity_mass is None:
+        return (
+            "None: every type takes the detector's `default_threshold` (0.5), and each "
+            "word its most probable label."
+        )
+    thresholds = ", ".join(f"`{t}` {v}" for t, v in sorted(manifest.thresholds.items()))
+    decoding = (
+        "each word takes its most probable label"
+        if manifest.entity_mass is None
+        else f"`entity_mass` {manifest.entity_mass}: a word is PHI when its PHI labels "
+        "together reach that probability, even where O is its most probable label"
+    )
+    return (
+        f"The manifest carries per-type score thresholds ({thresholds}; a type not "
+        f"named takes the detector's `default_threshold`, 0.5) and the decoding they "
+        f"were chosen with ({decoding}). A run takes both; a config's `thresholds` and "
+        f"`entity_mass` override them, and `calibrated_thresholds: false` drops both."
+    )
+
+
 def write_card(
     directory: Path,
     manifest: ModelManifest,
@@ -129,8 +152,26 @@ def write_card(
         max_length=manifest.max_length,
         stride=manifest.stride,
         variants=", ".join(sorted(manifest.variants)),
+        calibration=_calibration(manifest),
     )
     (directory / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+
+
+def carried_calibration(full: ModelManifest) -> dict:
+    """The bundled model's thresholds and entity_mass, when ``full`` holds the same
+    int8 weights (re-publishing a checkpoint with new figures keeps its
+    calibration); none when the weights changed, which need calibrating anew."""
+    bundled_dir = REGISTRY_DIR / NAME
+    if not (bundled_dir / MANIFEST_NAME).is_file():
+        return {}
+    bundled = read_manifest(bundled_dir)
+    same_weights = bundled.files.get(bundled.variants.get("int8", "")) == full.files.get(
+        full.variants["int8"]
+    )
+    if not same_weights:
+        print(f"{NAME}: new weights; run bench/calibrate_thresholds.py --write-manifest")
+        return {}
+    return {"thresholds": dict(bundled.thresholds), "entity_mass": bundled.entity_mass}
 
 
 def publish(
@@ -164,6 +205,7 @@ def publish(
             "over_redaction": over_redaction or {},
             "targets": TARGETS,
         },
+        **carried_calibration(full),
     )
 
 

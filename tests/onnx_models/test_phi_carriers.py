@@ -2,6 +2,7 @@
 PHI of their own never become carriers, held-out and dev data are never read."""
 
 import json
+import random
 
 import pytest
 
@@ -14,7 +15,9 @@ from onnx_models.recipes.phi_carriers import (  # noqa: E402
     in_calibration_slice,
     line_is_clean,
     load_carriers,
+    with_subject_name,
 )
+from onnx_models.recipes.phi_values import ValueFactory  # noqa: E402
 
 
 def write(path, records):
@@ -104,3 +107,33 @@ def test_spans_point_at_inserted_phi_and_records_are_deterministic():
             assert "palpation" not in record["text"][span["start"] : span["end"]].lower()
     # Some records are terse ICU notes with system headers.
     assert any("NEURO:" in r["text"].upper() for r in first)
+
+
+def test_a_patient_subject_becomes_a_name_and_the_rest_stays_real():
+    carriers = Carriers({"aci": ["He remains on heparin drip overnight.", "She denies pain."] * 4})
+    notes = carrier_notes(carriers, 60, seed=5)
+    subjects = []
+    for record in notes:
+        text = record["text"]
+        for span in record["spans"]:
+            if span["label"] == "PATIENT" and text[span["end"] :].lower().startswith(
+                (" remains on", " denies pain")
+            ):
+                subjects.append(text[span["start"] : span["end"]])
+    assert len(subjects) > 20 and len(set(subjects)) > 15
+    # Only the subject is replaced; the clinical words are never part of a span.
+    carrier_words = {"he", "she", "remains", "denies"}
+    assert not any(carrier_words & set(name.lower().split()) for name in subjects)
+    # Half the time the pronoun stays, so the model also sees "He remains on ...".
+    assert any(r["text"].lower().startswith(("he remains", "she denies")) for r in notes)
+
+
+def test_only_a_patient_subject_is_replaced():
+    values, rng = ValueFactory(1), random.Random(1)
+    for _ in range(20):
+        assert with_subject_name("Heparin was held overnight.", values, rng) == [
+            "Heparin was held overnight."
+        ]
+        assert with_subject_name("Theophylline level normal.", values, rng) == [
+            "Theophylline level normal."
+        ]
