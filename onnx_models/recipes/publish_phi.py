@@ -157,11 +157,10 @@ def write_card(
     (directory / "MODEL_CARD.md").write_text(card, encoding="utf-8")
 
 
-def carried_calibration(full: ModelManifest) -> dict:
+def carried_calibration(full: ModelManifest, bundled_dir: Path) -> dict:
     """The bundled model's thresholds and entity_mass, when ``full`` holds the same
     int8 weights (re-publishing a checkpoint with new figures keeps its
     calibration); none when the weights changed, which need calibrating anew."""
-    bundled_dir = REGISTRY_DIR / NAME
     if not (bundled_dir / MANIFEST_NAME).is_file():
         return {}
     bundled = read_manifest(bundled_dir)
@@ -169,7 +168,7 @@ def carried_calibration(full: ModelManifest) -> dict:
         full.variants["int8"]
     )
     if not same_weights:
-        print(f"{NAME}: new weights; run bench/calibrate_thresholds.py --write-manifest")
+        print(f"{bundled.name}: new weights; run bench/calibrate_thresholds.py --write-manifest")
         return {}
     return {"thresholds": dict(bundled.thresholds), "entity_mass": bundled.entity_mass}
 
@@ -205,7 +204,7 @@ def publish(
             "over_redaction": over_redaction or {},
             "targets": TARGETS,
         },
-        **carried_calibration(full),
+        **carried_calibration(full, REGISTRY_DIR / NAME),
     )
 
 
