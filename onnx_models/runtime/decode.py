@@ -132,3 +132,18 @@ def trim_entity(entity: Entity, text: str) -> Entity | None:
     if start == end:
         return None
     return Entity(start, end, entity.label, entity.score)
+
+
+def split_at_line_breaks(entity: Entity, text: str) -> list[Entity]:
+    """The entity's pieces on each line, trimmed, each with the entity's label and score.
+
+    A header word on the next line ("BAPTISTE, LIONEL\nACCESSION #") can continue an
+    entity when the model gives it a little of the label's probability; as a piece
+    of its own it is judged on its own by the span filters."""
+    pieces, start = [], entity.start
+    while (newline := text.find("\n", start, entity.end)) >= 0:
+        pieces.append(Entity(start, newline, entity.label, entity.score))
+        start = newline + 1
+    pieces.append(Entity(start, entity.end, entity.label, entity.score))
+    trimmed = (trim_entity(piece, text) for piece in pieces)
+    return [piece for piece in trimmed if piece is not None]

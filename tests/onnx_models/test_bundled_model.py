@@ -12,12 +12,10 @@ MODEL = "deid_phi_minilm"
 # (text, PHI surfaces the model must cover). Written for these tests; fictional.
 NOTES = [
     ("pt seen by dr okonjo today, wife brenda at bedside.", ["okonjo", "brenda"]),
-    pytest.param(
+    # 1.0 missed a surname right after "PT" in caps; 2.0's carriers put names there.
+    (
         "PT WALTERS C/O SOB X 2 DAYS. DAUGHTER MAGDALENA CALLED 8/9.",
         ["WALTERS", "MAGDALENA", "8/9"],
-        marks=pytest.mark.xfail(
-            strict=True, reason="known miss (model card): a surname right after 'PT' in caps"
-        ),
     ),
     ("PT IS ALERT. DAUGHTER MAGDALENA CALLED 8/9.", ["MAGDALENA", "8/9"]),
     (
@@ -30,7 +28,7 @@ NOTES = [
     ("Lives in Port Caldwell with her partner.", ["Port Caldwell"]),
 ]
 
-TEXTS = [note.values[0] if hasattr(note, "values") else note[0] for note in NOTES]
+TEXTS = [text for text, _ in NOTES]
 
 
 @pytest.fixture(scope="module")

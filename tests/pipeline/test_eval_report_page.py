@@ -61,7 +61,8 @@ def test_the_report_names_the_run_and_draws_the_targets(tmp_path, run_key, capsy
     page = (report / "report.html").read_text()
     run_manifest = manifest(run)
     assert run_manifest["run_id"] in page and run_manifest["config_sha256"] in page
-    assert "deid_phi_minilm 1.0 (int8)" in page
+    phi_model = next(m for m in run_manifest["models"] if m["name"] == "deid_phi_minilm")
+    assert f"deid_phi_minilm {phi_model['version']} (int8)" in page
     assert "token recall, NAME" in page  # the model card's targets, from its manifest
     assert "Zanzibar" not in page and "Quill" not in page and "hypertension" not in page
 

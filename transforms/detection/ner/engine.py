@@ -20,7 +20,7 @@ from onnx_models.runtime.classifier import (
     OnnxTokenClassifier,
     choose_runtime,
 )
-from onnx_models.runtime.decode import Entity
+from onnx_models.runtime.decode import Entity, split_at_line_breaks
 from schemas.phi_types import PHI_TYPES, coarse_type
 from transforms.core.spans import Span
 from transforms.detection.ner.describe import effective_entity_mass, effective_thresholds
@@ -101,7 +101,9 @@ class OnnxNerModel(OnnxTokenClassifier):
 
     def _phi(self, entities: list[Entity], note_text: str) -> list[Span]:
         spans = []
-        for entity in entities:
+        # A PHI span never crosses a line break: each line's piece stands alone.
+        pieces = [piece for entity in entities for piece in split_at_line_breaks(entity, note_text)]
+        for entity in pieces:
             subtype = self.manifest.label_map.get(entity.label, entity.label).upper()
             phi_type = coarse_type(subtype)
             threshold = self.threshold_for(phi_type)

@@ -45,6 +45,16 @@ def test_phi_planted_at_every_window_boundary(model, position):
     assert names(text, spans) == [("maria okafor", "PATIENT")]
 
 
+def test_a_span_never_crosses_a_line_break(model):
+    """The lookup model labels "john" and "smith" I-NAME, which decode as one name;
+    across a line break each line's piece is a span of its own."""
+    text = "seen by john smith\njones was seen"
+    assert names(text, model.predict([text])[0]) == [
+        ("john smith", "PATIENT"),
+        ("jones", "PATIENT"),
+    ]
+
+
 def test_subwords_group_into_one_word(model):
     assert names("johns", model.predict(["johns"])[0]) == [("johns", "PATIENT")]
 
