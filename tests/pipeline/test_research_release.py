@@ -86,3 +86,14 @@ def test_readme_before_and_after_example_is_what_the_run_writes(release):
     for line in after.splitlines():
         if line and "[...]" not in line:
             assert line in released.splitlines(), line
+
+
+def test_readme_comment_example_is_what_the_run_writes(release):
+    """The README: the patient's surname in a free-text column takes the surrogate
+    the patient_name column has."""
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    claimed = re.search(r'The row\'s `comment`, "[^"]+", becomes "([^"]+)"', readme)
+    assert claimed is not None
+    note = next(n for n in table(release, "notes") if n["note_id"] == "N0012")
+    assert note["comment"] == claimed.group(1)
+    assert note["comment"].split()[0].upper() == note["patient_name"].split(",")[0]
