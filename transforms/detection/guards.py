@@ -283,7 +283,7 @@ class ModelSpanFilter(SpanFilter):
         *,
         detectors: Iterable[str] = ("onnx_ner",),
         # Chosen on validation data by bench/calibrate_guards.py (bench/guard_calibration.md).
-        keep_score: float = 0.995,
+        keep_score: float = 0.99,
         min_age: int = 90,
     ) -> None:
         if not 0.0 <= keep_score <= 1.0:
