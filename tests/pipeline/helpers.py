@@ -50,13 +50,11 @@ def write_jsonl(path: Path, records: list[Any]) -> Path:
 LONG_RUN_KEY = "0123456789abcdef0123456789abcdef-long-run"
 
 
-def start_long_run(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
-    """`deidcode run` in its own process over 5,000 notes with patterns only (it starts
-    fast and lasts a while), writing to tmp_path/out; returns once staging exists."""
-    notes = [
-        {"note_id": f"n{i}", "patient_id": f"p{i % 7}", "text": "Seen by Dr. Roe on 3/14. " * 40}
-        for i in range(5000)
-    ]
+def patterns_run_command(
+    tmp_path: Path, notes: list[dict[str, Any]], *extra: str
+) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of `deidcode run`, in its own process, over ``notes``
+    with the pattern detector only, writing to tmp_path/out."""
     export = write_jsonl(tmp_path / "notes.jsonl", notes)
     config = tmp_path / "patterns.yaml"
     config.write_text("detection:\n  detectors:\n    - name: presidio_patterns\n")
@@ -64,7 +62,17 @@ def start_long_run(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
         sys.executable, "-m", "pipeline.cli", "run", "--input", str(export), "--format",
         "jsonl", "--output", str(tmp_path / "out"), "--config", str(config), *extra,
     ]  # fmt: skip
-    env = {**os.environ, "DEIDCODE_KEY": LONG_RUN_KEY}
+    return command, {**os.environ, "DEIDCODE_KEY": LONG_RUN_KEY}
+
+
+def start_long_run(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+    """`deidcode run` in its own process over 5,000 notes with patterns only (it starts
+    fast and lasts a while), writing to tmp_path/out; returns once staging exists."""
+    notes = [
+        {"note_id": f"n{i}", "patient_id": f"p{i % 7}", "text": "Seen by Dr. Roe on 3/14. " * 40}
+        for i in range(5000)
+    ]
+    command, env = patterns_run_command(tmp_path, notes, *extra)
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not list(tmp_path.glob(".out.staging-*")):

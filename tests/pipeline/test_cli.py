@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from pipeline.cli import main
 from pipeline.options import beam_options
 from tests.conftest import SAMPLE_CSV
-from tests.pipeline.helpers import manifest, run_cli, write_jsonl
+from tests.pipeline.helpers import manifest, patterns_run_command, run_cli, write_jsonl
 
 
 def _args(out, *extra):
@@ -106,17 +106,8 @@ def test_a_clean_run_prints_no_warnings(tmp_path):
     prints deidcode's own lines only, no warning from the libraries beneath it
     (Beam 2.78 warned once per run about a return annotation on an expand())."""
     notes = [{"note_id": f"n{i}", "patient_id": "p1", "text": "Seen by Dr. Roe."} for i in range(3)]
-    export = write_jsonl(tmp_path / "notes.jsonl", notes)
-    config = tmp_path / "patterns.yaml"
-    config.write_text("detection:\n  detectors:\n    - name: presidio_patterns\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "run", "--input", str(export), "--format", "jsonl",
-         "--output", str(tmp_path / "out"), "--config", str(config)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DEIDCODE_KEY": "0123456789abcdef0123456789abcdef-clean"},
-        check=False,
-    )  # fmt: skip
+    command, env = patterns_run_command(tmp_path, notes)
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stderr
     assert [line for line in result.stderr.splitlines() if " WARNING " in line] == []
 
