@@ -48,20 +48,11 @@ def coder_mentions(
     ]
 
 
-def lexicon_spans(
-    text: str,
-    entities: Sequence[ClinicalEntity],
-    lexicon: Lexicon,
-    *,
-    min_documents: int,
-) -> list[tuple[int, int]]:
-    """Spans of known phrases outside PROBLEM entities, longest first at each word."""
-    # The characters PROBLEM entities (and phrases found so far) cover: one C-speed
-    # search per candidate phrase instead of a comparison with every entity.
-    taken = bytearray(len(text))
-    for entity in entities:
-        if entity.label == "PROBLEM":
-            taken[entity.start : entity.end] = b"\x01" * (entity.end - entity.start)
+def phrase_spans(text: str, entities: Sequence[ClinicalEntity]) -> list[list[tuple[int, int]]]:
+    """For each word, the phrases of one to ``MAX_WORDS`` words that start there,
+    longest first: inside one stretch between breaks, starting and ending on a word
+    that counts, and outside every PROBLEM entity."""
+    taken = _problem_characters(text, entities)
     words = list(_WORD.finditer(text))
     # "fever and" would share the key of "fever": a phrase starts and ends on a
     # word that counts, and never spans a break between two words.
@@ -70,23 +61,49 @@ def lexicon_spans(
     for i in range(len(words) - 1):
         gap = _BREAK.search(text, words[i].end(), words[i + 1].start())
         breaks_before.append(breaks_before[-1] + bool(gap))
-    found: list[tuple[int, int]] = []
-    index = 0
-    while index < len(words):
-        matched = 0
+    found = []
+    for index in range(len(words)):
+        starting = []
         for size in range(min(MAX_WORDS, len(words) - index), 0, -1):
             last = index + size - 1
             if not (counts[index] and counts[last]) or breaks_before[last] > breaks_before[index]:
                 continue
             start, end = words[index].start(), words[last].end()
-            if taken.find(1, start, end) != -1:
-                continue
+            if taken.find(1, start, end) == -1:
+                starting.append((start, end))
+        found.append(starting)
+    return found
+
+
+def _problem_characters(text: str, entities: Sequence[ClinicalEntity]) -> bytearray:
+    """1 where a PROBLEM entity covers the character: one C-speed search per phrase
+    instead of a comparison with every entity."""
+    taken = bytearray(len(text))
+    for entity in entities:
+        if entity.label == "PROBLEM":
+            taken[entity.start : entity.end] = b"\x01" * (entity.end - entity.start)
+    return taken
+
+
+def lexicon_spans(
+    text: str,
+    entities: Sequence[ClinicalEntity],
+    lexicon: Lexicon,
+    *,
+    min_documents: int,
+) -> list[tuple[int, int]]:
+    """Spans of known phrases outside PROBLEM entities, longest first at each word,
+    never overlapping one another."""
+    found: list[tuple[int, int]] = []
+    covered_to = 0
+    for starting in phrase_spans(text, entities):
+        for start, end in starting:
+            if start < covered_to:
+                break
             key = surface_key(text[start:end])
             known = key and lexicon.surface_documents.get(key, 0) >= min_documents
             if known and lexicon.codes_for(key):
                 found.append((start, end))
-                taken[start:end] = b"\x01" * (end - start)
-                matched = size
+                covered_to = end
                 break
-        index += matched or 1
     return found

@@ -1,7 +1,7 @@
 """Coder mentions: known phrases outside PROBLEM entities, within a sentence."""
 
 from transforms.coding.features import Lexicon, surface_key
-from transforms.coding.gazetteer import lexicon_spans
+from transforms.coding.gazetteer import lexicon_spans, phrase_spans
 from transforms.core.entities import ClinicalEntity
 
 LEXICON = Lexicon(
@@ -38,3 +38,14 @@ def test_phrases_stay_inside_a_sentence_and_outside_entities():
     assert spans(text, [entity]) == ["pain"]
     drug = ClinicalEntity(0, 5, "DRUG", 0.9, "m:1")  # only problems hide a phrase
     assert spans(text, [drug]) == ["Fever", "pain"]
+
+
+def test_every_phrase_of_each_word_is_listed_longest_first():
+    text = "Heavy smoker, the pallor."
+    found = [[text[s:e] for s, e in starting] for starting in phrase_spans(text, [])]
+    # "the" counts for nothing: no phrase starts or ends on it, and "smoker, the
+    # pallor" would cross a break.
+    assert found == [["Heavy smoker", "Heavy"], ["smoker"], [], ["pallor"]]
+    entity = ClinicalEntity(6, 12, "PROBLEM", 0.9, "m:1")
+    found = [[text[s:e] for s, e in starting] for starting in phrase_spans(text, [entity])]
+    assert found == [["Heavy"], [], [], ["pallor"]]

@@ -5,6 +5,7 @@ from transforms.coding.features import FeatureBuilder, Lexicon, surface_key
 from transforms.coding.lexical import bundled_lexical_index
 from transforms.coding.training import (
     FOLDS,
+    MIN_PHRASE_DOCUMENTS,
     CodedDocument,
     best_threshold,
     build_lexicon,
@@ -55,6 +56,31 @@ def test_the_lexicon_links_named_and_consistently_co_occurring_codes_only():
     assert lexicon.codes_for(diabetes) == {"E11.9": 5}
     assert lexicon.surface_documents[diabetes] == 5
     assert lexicon.code_documents["E11.9"] == 5 and "E11" not in lexicon.code_documents
+
+
+def test_phrases_outside_entities_are_linked_by_consistent_co_occurrence_only():
+    smokers = [
+        document(f"s{n}", "Heavy smoker since youth.", [], ["F17.210"])
+        for n in range(MIN_PHRASE_DOCUMENTS)
+    ]
+    others = [
+        document(f"o{n}", "Seen in youth for fever.", ["fever"], ["R50.9"]) for n in range(4)
+    ] + [
+        # "rare thing" is in two documents only, with I10 in both: too few.
+        document("r1", "A rare thing.", [], ["I10"]),
+        document("r2", "A rare thing.", [], ["I10"]),
+    ]
+    lexicon = build_lexicon(smokers + others, builder(), bundled_code_set())
+    assert lexicon.codes_for(surface_key("heavy smoker")) == {"F17.210": 3}
+    assert lexicon.codes_for(surface_key("smoker")) == {"F17.210": 3}
+    assert lexicon.surface_documents[surface_key("smoker")] == 3
+    # "youth" is in seven documents: R50.9 comes in four, F17.210 in three, under half.
+    assert lexicon.codes_for(surface_key("youth")) == {"R50.9": 4}
+    assert not lexicon.codes_for(surface_key("rare thing"))
+    # An entity's surface keeps the entity rules: "fever" is no phrase key, so the
+    # phrase "fever" in no document outside an entity changes nothing.
+    assert lexicon.codes_for(surface_key("fever")) == {"R50.9": 4}
+    assert lexicon.surface_documents[surface_key("fever")] == 4
 
 
 def test_folds_are_stable_and_spread():
