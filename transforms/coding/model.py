@@ -132,6 +132,7 @@ class CoderModel:
                 },
                 "surface_documents": dict(sorted(self.lexicon.surface_documents.items())),
                 "code_documents": dict(sorted(self.lexicon.code_documents.items())),
+                "phrase_keys": sorted(self.lexicon.phrase_keys),
             },
             "provenance": self.provenance,
         }
@@ -153,6 +154,8 @@ class CoderModel:
                 support=lexicon["support"],
                 surface_documents=lexicon["surface_documents"],
                 code_documents=lexicon["code_documents"],
+                # Coders before 1.3 learnt no phrase keys.
+                phrase_keys=frozenset(lexicon.get("phrase_keys", ())),
             ),
             candidates_per_query=int(data["candidates_per_query"]),
             dense_candidates_per_query=int(data["dense_candidates_per_query"]),

@@ -103,7 +103,9 @@ def build_lexicon(
     phrases, phrase_documents = phrase_support(documents, set(surface_documents), code_set)
     support.update(phrases)
     surface_documents.update({key: phrase_documents[key] for key in phrases})
-    return Lexicon(support, dict(surface_documents), dict(code_documents))
+    return Lexicon(
+        support, dict(surface_documents), dict(code_documents), phrase_keys=frozenset(phrases)
+    )
 
 
 def phrase_support(

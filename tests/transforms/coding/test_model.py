@@ -38,6 +38,12 @@ def test_the_bundled_model_round_trips_and_saves_the_same_bytes(tmp_path):
     assert 0 < model.threshold < 1 and model.lexicon.support
 
 
+def test_the_bundled_lexicon_keeps_its_phrase_keys_apart():
+    lexicon = bundled_coder_model().lexicon
+    assert lexicon.phrase_keys and lexicon.phrase_keys <= set(lexicon.support)
+    assert len(lexicon.phrase_keys) < len(lexicon.support)  # entity surfaces too
+
+
 def test_an_altered_model_is_refused_naming_the_file(tmp_path, monkeypatch):
     altered = tmp_path / "data"
     shutil.copytree(coder_model.DATA_DIR, altered)
