@@ -79,6 +79,12 @@ def assert_spans(text: str, spans: list[tuple[int, int]]) -> list[Assertion]:
     return _asserter().assert_problems(text, spans)
 
 
+def phrase_allowed(phrase: str) -> bool:
+    """A phrase key may hold no ConText trigger: as one coder mention, "no fever"
+    would carry its own negation inside it, where no trigger reaches."""
+    return not _asserter().has_trigger(phrase)
+
+
 @functools.lru_cache(maxsize=1)
 def _asserter():
     return default_asserter()
@@ -163,6 +169,7 @@ def main() -> None:
         dense_candidates_per_query=args.dense_k,
         dense_unlinked_only=args.dense_unlinked_only,
         assert_spans=assert_spans,
+        phrase_allowed=phrase_allowed,
         fit_pairs=TreePairModel.fit if args.pair_model == "trees" else LogisticPairModel.fit,
         provenance={
             "training_data": "CodiEsp-EN train (CC-BY-4.0), diagnoses",

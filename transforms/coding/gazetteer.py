@@ -75,6 +75,11 @@ def phrase_spans(text: str, entities: Sequence[ClinicalEntity]) -> list[list[tup
     return found
 
 
+def phrase_words(phrase: str) -> list[str]:
+    """The words of a phrase as ``phrase_spans`` counts them."""
+    return _WORD.findall(phrase)
+
+
 def _problem_characters(text: str, entities: Sequence[ClinicalEntity]) -> bytearray:
     """1 where a PROBLEM entity covers the character: one C-speed search per phrase
     instead of a comparison with every entity."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -129,6 +129,11 @@ class LexicalIndex:
             names = (entry.title, *entry.inclusion_terms)
             lengths.append(max(sum(len(set(stems(n))) for n in names) / len(names), 1.0))
         return cls(codes, documents, lengths if phrase_lengths else None)
+
+    @property
+    def vocabulary(self) -> Container[str]:
+        """Every stem some code's names hold."""
+        return self._postings.keys()
 
     def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The codes ``text`` shares a stem with (numbers, ascending) and their BM25

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -25,11 +25,12 @@ from transforms.coding.features import (
     problem_entities,
     surface_key,
 )
-from transforms.coding.gazetteer import AssertSpans, coder_mentions, phrase_spans
+from transforms.coding.gazetteer import AssertSpans, coder_mentions, phrase_spans, phrase_words
 from transforms.coding.lexical import LexicalIndex, stems
 from transforms.coding.model import NOTE_FEATURE_NAMES, CoderModel, note_features
 from transforms.coding.pair_models import LogisticPairModel, PairModel, fit_logistic
 from transforms.core.entities import ClinicalEntity
+from transforms.core.text import fold as fold_case
 
 FOLDS = 5
 # The share of a surface's documents an unlinked code must be coded in.
@@ -39,6 +40,25 @@ MIN_UNLINKED_SHARE = 0.5
 # the validation fold among 2 and 3 documents and shares of 0.3 to 0.6).
 MIN_PHRASE_CODE_DOCUMENTS = 3
 MIN_PHRASE_DOCUMENTS = 3
+# English closed-class words (pronouns, auxiliaries, prepositions, conjunctions,
+# determiners, number words). A phrase key holds none: "admit was with" or "girl
+# who" co-occur with codes in a corpus, but they name nothing a coder could check.
+FUNCTION_WORDS = frozenset(
+    """
+    i me my we our you your he him his she her it its they them their this that these
+    those who whom whose which what when where why how there here
+    am is are was were be been being have has had having do does did done
+    will would shall should can could may might must
+    a an the and or but nor if then than so as at by for from in into of off on onto
+    out over to up upon with within without about above after against along among
+    around before behind below beneath beside between beyond during except inside
+    near since through throughout till toward towards under until via
+    not no yes all any both each either every few many more most much neither none
+    other others same several some such own also again ever just only still too very
+    once twice one two three four five six seven eight nine ten eleven twelve
+    first second third
+    """.split()
+)
 VALIDATION_FOLD = FOLDS - 1
 
 
@@ -55,7 +75,11 @@ def fold_of(document_id: str) -> int:
 
 
 def build_lexicon(
-    documents: Iterable[CodedDocument], builder: FeatureBuilder, code_set: CodeSet
+    documents: Iterable[CodedDocument],
+    builder: FeatureBuilder,
+    code_set: CodeSet,
+    *,
+    phrase_allowed: Callable[[str], bool] | None = None,
 ) -> Lexicon:
     """Which codes the documents in which each surface occurs were coded with.
 
@@ -100,7 +124,13 @@ def build_lexicon(
         }
         if kept:
             support[key] = kept
-    phrases, phrase_documents = phrase_support(documents, set(surface_documents), code_set)
+    phrases, phrase_documents = phrase_support(
+        documents,
+        set(surface_documents),
+        code_set,
+        vocabulary=builder.index.vocabulary,
+        phrase_allowed=phrase_allowed,
+    )
     support.update(phrases)
     surface_documents.update({key: phrase_documents[key] for key in phrases})
     return Lexicon(
@@ -109,21 +139,41 @@ def build_lexicon(
 
 
 def phrase_support(
-    documents: Sequence[CodedDocument], entity_keys: set[str], code_set: CodeSet
+    documents: Sequence[CodedDocument],
+    entity_keys: set[str],
+    code_set: CodeSet,
+    *,
+    vocabulary: Container[str],
+    phrase_allowed: Callable[[str], bool] | None = None,
 ) -> tuple[dict[str, dict[str, int]], Counter[str]]:
     """The lexicon's phrase keys (phrases outside the entities, with keys no entity
     has): each kept with the codes coded in at least MIN_PHRASE_CODE_DOCUMENTS of
     its documents and in MIN_UNLINKED_SHARE of them, where it is in at least
-    MIN_PHRASE_DOCUMENTS; and how many documents hold each phrase."""
+    MIN_PHRASE_DOCUMENTS; and how many documents hold each phrase.
+
+    A phrase counts only if it is made of words that name part of some code
+    (every stem in ``vocabulary``, the code set's) and of no FUNCTION_WORDS, and
+    ``phrase_allowed`` accepts it: the trainer refuses phrases holding a ConText
+    trigger, since "no fever" as one mention would hide its own negation."""
     together: dict[str, Counter[str]] = defaultdict(Counter)
     phrase_documents: Counter[str] = Counter()
+
+    def counts(phrase: str) -> bool:
+        return (
+            not any(fold_case(word) in FUNCTION_WORDS for word in phrase_words(phrase))
+            and all(stem in vocabulary for stem in stems(phrase))
+            and (phrase_allowed is None or phrase_allowed(phrase))
+        )
+
     for document in documents:
         gold = sorted(c for c in document.gold if c in code_set)
         keys = {
             key
             for starting in phrase_spans(document.text, document.entities)
             for start, end in starting
-            if (key := surface_key(document.text[start:end])) and key not in entity_keys
+            if (key := surface_key(phrase := document.text[start:end]))
+            and key not in entity_keys
+            and counts(phrase)
         }
         for key in keys:
             phrase_documents[key] += 1
@@ -252,10 +302,12 @@ def train(
     window_words: int = 4,
     lexicon_mention_documents: int = 3,
     assert_spans: AssertSpans | None = None,
+    phrase_allowed: Callable[[str], bool] | None = None,
     provenance: dict | None = None,
     fit_pairs: Callable[[np.ndarray, np.ndarray], PairModel] = LogisticPairModel.fit,
 ) -> TrainingResult:
     """``assert_spans`` turns on coder mentions (``gazetteer``), asserted by it;
+    ``phrase_allowed`` vets each phrase before it may become a phrase key;
     ``fit_pairs`` fits the pair model from rows and labels."""
     mention_documents = lexicon_mention_documents if assert_spans else 0
 
@@ -278,7 +330,7 @@ def train(
     xs, ys, keys_by_fold, priors = {}, {}, {}, {}
     for fold in range(FOLDS):
         others = [d for f in range(FOLDS) if f != fold for d in by_fold[f]]
-        lexicon = build_lexicon(others, plain, code_set)
+        lexicon = build_lexicon(others, plain, code_set, phrase_allowed=phrase_allowed)
         fold_documents = with_coder_mentions(
             by_fold[fold], lexicon, min_documents=mention_documents, assert_spans=assert_spans
         )
@@ -342,7 +394,7 @@ def train(
     final = replace(
         noted,
         threshold=threshold,
-        lexicon=build_lexicon(documents, plain, code_set),
+        lexicon=build_lexicon(documents, plain, code_set, phrase_allowed=phrase_allowed),
         provenance=provenance or {},
     )
     return TrainingResult(

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -46,6 +48,9 @@ CATEGORIES = frozenset({*MODIFIER_CATEGORIES, "PSEUDO", "TERMINATE"})
 DIRECTIONS = frozenset({"FORWARD", "BACKWARD", "BIDIRECTIONAL", "PSEUDO", "TERMINATE"})
 FLAGS = tuple(MODIFIER_CATEGORIES.values())
 _WORD = re.compile(r"\S+")
+# How many notes' readings an asserter keeps: the entity step asserts a batch of
+# notes, and the coder asserts its own mentions of the same notes soon after.
+RECENT_NOTES = 256
 
 
 class AssertionRuleError(ValueError):
@@ -144,8 +149,24 @@ class _SentenceTriggers:
     terminators: tuple[_Trigger, ...]
 
 
+@dataclass
+class _NoteReading:
+    """What ConText reads of a note whichever entities it asserts: its sections,
+    its sentences, and each sentence's triggers as they are first needed."""
+
+    sections: list[tuple[int, SectionRule]]
+    sentences: list[tuple[int, int]]
+    sentence_starts: list[int]
+    triggers: dict[tuple[int, int], _SentenceTriggers] = field(default_factory=dict)
+
+
 class ContextAsserter:
-    """ConText over a note: ``assert_entities(text, entities) -> [Assertion]``."""
+    """ConText over a note: ``assert_entities(text, entities) -> [Assertion]``.
+
+    The last ``RECENT_NOTES`` notes' readings are kept: the coder asserts its
+    mentions of a note after the entity step has asserted the note's entities, and
+    half of their sentences are the same (ACI-Bench), so the triggers are found once.
+    """
 
     def __init__(self, rules: Sequence[ContextRule], sections: Sequence[SectionRule]) -> None:
         self.rules = tuple(rules)
@@ -157,6 +178,8 @@ class ContextAsserter:
         headers = sorted(
             ((h, s) for s in self.sections for h in s.headers), key=lambda hs: -len(hs[0])
         )
+        self._readings: OrderedDict[str, _NoteReading] = OrderedDict()
+        self._readings_lock = threading.Lock()
         self._section_of = {h.lower(): s for h, s in headers}
         self._headers = re.compile(
             r"^[ \t]*(?P<h>" + "|".join(re.escape(h) for h, _ in headers) + r")[ \t]*(?::|$)",
@@ -175,6 +198,20 @@ class ContextAsserter:
             for m in self._headers.finditer(text)
         ]
 
+    def _reading(self, text: str) -> _NoteReading:
+        with self._readings_lock:
+            reading = self._readings.get(text)
+            if reading is not None:
+                self._readings.move_to_end(text)
+                return reading
+        sentences = split_sentences(text)
+        reading = _NoteReading(self._sections(text), sentences, [a for a, _ in sentences])
+        with self._readings_lock:
+            self._readings[text] = reading
+            if len(self._readings) > RECENT_NOTES:
+                self._readings.popitem(last=False)
+        return reading
+
     def _sentence_triggers(self, text: str, start: int, end: int) -> _SentenceTriggers:
         """The sentence's modifiers and terminators. Matches never overlap and the longest
         literal wins at each position, so a pseudo-trigger ("no increase") has already
@@ -190,6 +227,11 @@ class ContextAsserter:
                 modifiers.append(trigger)
         return _SentenceTriggers(tuple(modifiers), tuple(terminators))
 
+    def has_trigger(self, text: str) -> bool:
+        """Whether any rule's trigger (pseudo-triggers and terminators included) is in
+        ``text``."""
+        return self._triggers.search(text) is not None
+
     def assert_problems(self, text: str, spans: Sequence[tuple[int, int]]) -> list[Assertion]:
         """``assert_entities`` for spans that are all PROBLEMs (the coder's mentions)."""
         return self.assert_entities(text, [(start, end, "PROBLEM") for start, end in spans])
@@ -198,10 +240,9 @@ class ContextAsserter:
         self, text: str, entities: Sequence[tuple[int, int, str]]
     ) -> list[Assertion]:
         """One Assertion per ``(start, end, label)`` entity, in the order given."""
-        sections = self._sections(text)
-        sentences = split_sentences(text)
-        sentence_starts = [a for a, _ in sentences]
-        triggers: dict[tuple[int, int], _SentenceTriggers] = {}
+        reading = self._reading(text)
+        sections, sentences = reading.sections, reading.sentences
+        triggers = reading.triggers
         results = []
         for start, end, label in entities:
             flags = dict.fromkeys(FLAGS, False)
@@ -215,7 +256,7 @@ class ContextAsserter:
                     if value:
                         flags[flag] = True
                         fired.append(f"section:{section.name}")
-            index = bisect.bisect_right(sentence_starts, start) - 1
+            index = bisect.bisect_right(reading.sentence_starts, start) - 1
             sentence = sentences[index] if index >= 0 else (start, end)
             if not sentence[0] <= start < sentence[1]:
                 sentence = (start, end)  # between sentences (whitespace): no trigger reaches

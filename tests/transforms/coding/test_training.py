@@ -60,27 +60,40 @@ def test_the_lexicon_links_named_and_consistently_co_occurring_codes_only():
 
 def test_phrases_outside_entities_are_linked_by_consistent_co_occurrence_only():
     smokers = [
-        document(f"s{n}", "Heavy smoker since youth.", [], ["F17.210"])
+        document(f"s{n}", "Heavy smoker, on levofloxacin.", [], ["F17.210"])
         for n in range(MIN_PHRASE_DOCUMENTS)
     ]
-    others = [
-        document(f"o{n}", "Seen in youth for fever.", ["fever"], ["R50.9"]) for n in range(4)
-    ] + [
-        # "rare thing" is in two documents only, with I10 in both: too few.
-        document("r1", "A rare thing.", [], ["I10"]),
-        document("r2", "A rare thing.", [], ["I10"]),
+    others = [document(f"o{n}", "Smoker with cough.", ["cough"], ["R05.9"]) for n in range(4)] + [
+        # "chronic pallor" is in two documents only, with R23.1 in both: too few.
+        document("r1", "Chronic pallor.", [], ["R23.1"]),
+        document("r2", "Chronic pallor.", [], ["R23.1"]),
     ]
     lexicon = build_lexicon(smokers + others, builder(), bundled_code_set())
     assert lexicon.codes_for(surface_key("heavy smoker")) == {"F17.210": 3}
-    assert lexicon.codes_for(surface_key("smoker")) == {"F17.210": 3}
-    assert lexicon.surface_documents[surface_key("smoker")] == 3
-    # "youth" is in seven documents: R50.9 comes in four, F17.210 in three, under half.
-    assert lexicon.codes_for(surface_key("youth")) == {"R50.9": 4}
-    assert not lexicon.codes_for(surface_key("rare thing"))
-    # An entity's surface keeps the entity rules: "fever" is no phrase key, so the
-    # phrase "fever" in no document outside an entity changes nothing.
-    assert lexicon.codes_for(surface_key("fever")) == {"R50.9": 4}
-    assert lexicon.surface_documents[surface_key("fever")] == 4
+    # "smoker" is in seven documents: F17.210 comes in three, under half; R05.9,
+    # J20.9 and J44.9 in four, two and two.
+    assert lexicon.surface_documents[surface_key("smoker")] == 7
+    assert lexicon.codes_for(surface_key("smoker")) == {"R05.9": 4}
+    assert not lexicon.codes_for(surface_key("chronic pallor"))
+    # A function word ("with") or a word that names no code ("levofloxacin") keeps
+    # a phrase out, however consistent.
+    assert surface_key("smoker with") not in lexicon.surface_documents
+    assert surface_key("levofloxacin") not in lexicon.surface_documents
+    # An entity's surface keeps the entity rules: "cough" is no phrase key.
+    assert lexicon.codes_for(surface_key("cough")) == {"R05.9": 4}
+    assert lexicon.phrase_keys == {surface_key(p) for p in ("heavy smoker", "heavy", "smoker")}
+
+
+def test_a_phrase_the_trainer_refuses_is_no_key():
+    negated = [document(f"n{n}", "No fever.", [], ["R50.9"]) for n in range(4)]
+    refused = build_lexicon(
+        negated, builder(), bundled_code_set(), phrase_allowed=lambda p: "No" not in p
+    )
+    assert refused.codes_for(surface_key("fever")) == {"R50.9": 4}
+    assert surface_key("no fever") not in refused.surface_documents
+    assert not build_lexicon(negated, builder(), bundled_code_set()).codes_for(
+        surface_key("no fever")
+    )  # "no" is a function word anyway
 
 
 def test_folds_are_stable_and_spread():

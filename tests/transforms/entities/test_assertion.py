@@ -4,6 +4,7 @@ sections, with the bundled rules; rules load from and round-trip to dicts."""
 import pytest
 
 from transforms.entities.assertion import (
+    RECENT_NOTES,
     AssertionRuleError,
     ContextAsserter,
     ContextRule,
@@ -92,3 +93,31 @@ def test_a_rules_file_must_hold_a_list(tmp_path):
     path.write_text("context_rules: {literal: no}\n")
     with pytest.raises(AssertionRuleError, match=r"rules\.yaml: expected a mapping with a list"):
         load_rules(path)
+
+
+def test_a_note_read_before_asserts_its_other_spans_as_a_fresh_reading_does():
+    text = (
+        "FAMILY HISTORY: mother with diabetes.\n"
+        "No fever or chills, but cough. History of smoking. Pallor noted."
+    )
+    spans = [(text.index(w), text.index(w) + len(w)) for w in ("fever", "cough", "smoking")]
+    later = [(text.index(w), text.index(w) + len(w)) for w in ("chills", "Pallor", "diabetes")]
+    warm = default_asserter()
+    warm.assert_problems(text, spans)  # as the entity step does before the coder
+    fresh = ContextAsserter(warm.rules, warm.sections)
+    assert warm.assert_problems(text, later) == fresh.assert_problems(text, later)
+    assert [a.negated for a in fresh.assert_problems(text, later)] == [True, False, False]
+
+
+def test_an_asserter_keeps_the_last_notes_only():
+    asserter = ContextAsserter(default_asserter().rules, default_asserter().sections)
+    for n in range(RECENT_NOTES + 5):
+        asserter.assert_problems(f"No fever on day {n}.", [(3, 8)])
+    assert len(asserter._readings) == RECENT_NOTES
+    assert "No fever on day 0." not in asserter._readings
+
+
+def test_a_phrase_holding_a_trigger_is_told_apart():
+    asserter = default_asserter()
+    assert asserter.has_trigger("no fever") and asserter.has_trigger("history of smoking")
+    assert not asserter.has_trigger("heavy smoker")
