@@ -257,8 +257,9 @@ class FeatureBuilder:
         if key in self.lexicon.phrase_keys:
             # A phrase no entity had ("smoker") is a mention for the codes training
             # saw with it. Searching the titles for it and its window as well
-            # proposed mostly noise: on the validation fold, 0.492 with the search
-            # and 0.497 without, and half again as many rows to score.
+            # proposed mostly noise: on the validation fold (before training's phrase
+            # checks), 0.492 with the search and 0.497 without, and half again as
+            # many rows to score.
             by_surface, by_window = {}, {}
         else:
             by_surface = _ranked(self.index, mention.surface, self.k)

@@ -37,7 +37,8 @@ FOLDS = 5
 MIN_UNLINKED_SHARE = 0.5
 # A phrase outside every entity is linked to a code only by co-occurrence: in at
 # least this many documents, and in MIN_UNLINKED_SHARE of the phrase's (chosen on
-# the validation fold among 2 and 3 documents and shares of 0.3 to 0.6).
+# the validation fold among 2 and 3 documents and shares of 0.3 to 0.6, in 1.3's
+# first draft, whose phrase mentions also searched the titles).
 MIN_PHRASE_CODE_DOCUMENTS = 3
 MIN_PHRASE_DOCUMENTS = 3
 # English closed-class words (pronouns, auxiliaries, prepositions, conjunctions,
@@ -92,8 +93,7 @@ def build_lexicon(
 
     Phrases outside the entities (``phrase_spans``) are keys too, linked by
     co-occurrence alone, more strictly (``phrase_support``): the NER model never
-    tags "smoker" or "pallor" as a problem, yet notes that say them are coded F17.210
-    and R23.1."""
+    tags "smoker" as a problem, yet notes that say it are coded F17.210."""
     documents = list(documents)
     linked: dict[str, Counter[str]] = defaultdict(Counter)
     together: dict[str, Counter[str]] = defaultdict(Counter)
@@ -158,7 +158,7 @@ def phrase_support(
     together: dict[str, Counter[str]] = defaultdict(Counter)
     phrase_documents: Counter[str] = Counter()
 
-    def counts(phrase: str) -> bool:
+    def may_be_a_key(phrase: str) -> bool:
         return (
             not any(fold_case(word) in FUNCTION_WORDS for word in phrase_words(phrase))
             and all(stem in vocabulary for stem in stems(phrase))
@@ -173,7 +173,7 @@ def phrase_support(
             for start, end in starting
             if (key := surface_key(phrase := document.text[start:end]))
             and key not in entity_keys
-            and counts(phrase)
+            and may_be_a_key(phrase)
         }
         for key in keys:
             phrase_documents[key] += 1
