@@ -212,21 +212,14 @@ class FeatureBuilder:
         # the code alone is worked out once per code.
         self._code_features = lru_cache(maxsize=100_000)(self._features_of_code)
 
-    def _features_of_code(
-        self, code: str
-    ) -> tuple[float, float, float, float, frozenset[str], int, frozenset[str]]:
-        """code_prior, seen_in_training, unspecified, specificity, then the title's
-        stems, their count (at least 1) and the stems of every term: one lookup a row."""
+    def _features_of_code(self, code: str) -> tuple[float, float, float, float]:
+        """code_prior, seen_in_training, unspecified, specificity."""
         prior = self.lexicon.code_documents.get(code, 0)
-        title = self.terms.title_stems(code)
         return (
             math.log1p(prior),
             1.0 if prior else 0.0,
             1.0 if is_unspecified(self.code_set.entries[code].title) else 0.0,
             float(len(code.replace(".", "")) - 3),
-            title,
-            max(len(title), 1),
-            self.terms.term_stems(code),
         )
 
     def mention(self, text: str, index: int, entity: ClinicalEntity) -> Mention:
@@ -281,18 +274,17 @@ class FeatureBuilder:
         for code in codes:
             surface_score, surface_rank = by_surface.get(code, absent)
             window_score, window_rank = by_window.get(code, absent)
+            title = self.terms.title_stems(code)
             support = seen.get(code, 0)
-            prior, seen_in_training, unspecified, specificity, title, title_size, terms = (
-                self._code_features(code)
-            )
+            prior, seen_in_training, unspecified, specificity = self._code_features(code)
             rows.append(
                 (
                     surface_score,
                     window_score,
                     1.0 / (1.0 + surface_rank),
                     1.0 / (1.0 + window_rank),
-                    len(surface_stems & terms) / surface_size,
-                    len(title & window_stems) / title_size,
+                    len(surface_stems & self.terms.term_stems(code)) / surface_size,
+                    len(title & window_stems) / max(len(title), 1),
                     math.log1p(support),
                     support / (surface_documents + 1.0),
                     prior,
