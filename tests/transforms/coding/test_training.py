@@ -94,6 +94,16 @@ def test_a_phrase_the_trainer_refuses_is_no_key():
     assert not build_lexicon(negated, builder(), bundled_code_set()).codes_for(
         surface_key("no fever")
     )  # "no" is a function word anyway
+    # A phrase the function-word and vocabulary checks let through is kept out by
+    # the trainer's own refusal alone.
+    smokers = [document(f"s{n}", "Heavy smoker.", [], ["F17.210"]) for n in range(4)]
+    kept = build_lexicon(smokers, builder(), bundled_code_set())
+    assert kept.codes_for(surface_key("heavy smoker")) == {"F17.210": 4}
+    vetted = build_lexicon(
+        smokers, builder(), bundled_code_set(), phrase_allowed=lambda p: "Heavy" not in p
+    )
+    assert surface_key("heavy smoker") not in vetted.surface_documents
+    assert vetted.phrase_keys == {surface_key("smoker")}
 
 
 def test_folds_are_stable_and_spread():
